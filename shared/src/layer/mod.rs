@@ -1,0 +1,1 @@
+//! The layer pipeline (placeholder: being written).

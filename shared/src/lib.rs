@@ -1,0 +1,17 @@
+//! Strata's core: everything about container images that needs no network.
+//!
+//! Modules follow the specs they implement: [`reference`] (distribution's reference
+//! grammar and docker's normalization), [`digest`], [`media_type`], [`manifest`] (one
+//! file per spec document) and [`layer`] (the sans-I/O layer pipeline). The same code
+//! runs natively and in `wasm32-unknown-unknown` Web Workers.
+#![deny(missing_docs)]
+
+pub mod digest;
+pub mod layer;
+pub mod manifest;
+pub mod media_type;
+pub mod reference;
+
+pub use digest::{Algorithm, Digest, DigestError, DigestVerifier};
+pub use media_type::MediaType;
+pub use reference::{Reference, ReferenceError};
