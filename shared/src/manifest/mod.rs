@@ -1,0 +1,17 @@
+//! Manifest documents of the OCI image spec and Docker's distribution formats, one file
+//! per document. Strata only reads them: plain `pub` fields with serde. Parsing keeps the
+//! raw bytes, because digests are over bytes, never over re-serialized JSON.
+
+mod config;
+mod descriptor;
+mod document;
+mod index;
+mod manifest;
+mod platform;
+
+pub use config::{ContainerConfig, HistoryStep, ImageConfig, RootFs, layer_history};
+pub use descriptor::Descriptor;
+pub use document::{Document, MAX_MANIFEST_BYTES, ManifestError, ParsedDocument};
+pub use index::{ImageIndex, IndexEntries, PlatformEntry, ATTESTATION_MANIFEST};
+pub use manifest::ImageManifest;
+pub use platform::Platform;

@@ -1,0 +1,172 @@
+//! Media types of the OCI and Docker image specs, with an `Other` arm so that unknown
+//! artifacts survive parsing and can still be shown.
+
+use std::fmt;
+
+/// A media type as found in descriptors and `Content-Type` headers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum MediaType {
+    /// `application/vnd.oci.image.index.v1+json`
+    OciIndex,
+    /// `application/vnd.oci.image.manifest.v1+json`
+    OciManifest,
+    /// `application/vnd.oci.image.config.v1+json`
+    OciConfig,
+    /// `application/vnd.oci.image.layer.v1.tar`
+    OciLayer,
+    /// `application/vnd.oci.image.layer.v1.tar+gzip`
+    OciLayerGzip,
+    /// `application/vnd.oci.image.layer.v1.tar+zstd`
+    OciLayerZstd,
+    /// `application/vnd.oci.empty.v1+json`
+    OciEmpty,
+    /// `application/vnd.docker.distribution.manifest.list.v2+json`
+    DockerManifestList,
+    /// `application/vnd.docker.distribution.manifest.v2+json`
+    DockerManifest,
+    /// `application/vnd.docker.distribution.manifest.v1+json` or `+prettyjws`: legacy, recognized only.
+    DockerSchema1,
+    /// `application/vnd.docker.container.image.v1+json`
+    DockerConfig,
+    /// `application/vnd.docker.image.rootfs.diff.tar.gzip`
+    DockerLayerGzip,
+    /// `application/vnd.docker.image.rootfs.diff.tar.zstd`
+    DockerLayerZstd,
+    /// `application/vnd.docker.image.rootfs.diff.tar`
+    DockerLayer,
+    /// `application/vnd.docker.image.rootfs.foreign.diff.tar.gzip`: never fetched.
+    DockerForeignLayer,
+    /// `application/vnd.in-toto+json`: attestation layers.
+    InToto,
+    /// Anything else, kept verbatim.
+    Other(String),
+}
+
+const TABLE: &[(&str, MediaType)] = &[
+    ("application/vnd.oci.image.index.v1+json", MediaType::OciIndex),
+    ("application/vnd.oci.image.manifest.v1+json", MediaType::OciManifest),
+    ("application/vnd.oci.image.config.v1+json", MediaType::OciConfig),
+    ("application/vnd.oci.image.layer.v1.tar", MediaType::OciLayer),
+    ("application/vnd.oci.image.layer.v1.tar+gzip", MediaType::OciLayerGzip),
+    ("application/vnd.oci.image.layer.v1.tar+zstd", MediaType::OciLayerZstd),
+    ("application/vnd.oci.empty.v1+json", MediaType::OciEmpty),
+    ("application/vnd.docker.distribution.manifest.list.v2+json", MediaType::DockerManifestList),
+    ("application/vnd.docker.distribution.manifest.v2+json", MediaType::DockerManifest),
+    ("application/vnd.docker.distribution.manifest.v1+prettyjws", MediaType::DockerSchema1),
+    ("application/vnd.docker.container.image.v1+json", MediaType::DockerConfig),
+    ("application/vnd.docker.image.rootfs.diff.tar.gzip", MediaType::DockerLayerGzip),
+    ("application/vnd.docker.image.rootfs.diff.tar.zstd", MediaType::DockerLayerZstd),
+    ("application/vnd.docker.image.rootfs.diff.tar", MediaType::DockerLayer),
+    ("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", MediaType::DockerForeignLayer),
+    ("application/vnd.in-toto+json", MediaType::InToto),
+];
+
+impl MediaType {
+    /// Parses a media type; parameters after `;` are ignored, unknown types kept as `Other`.
+    pub fn parse(s: &str) -> Self {
+        let bare = s.split(';').next().unwrap_or("").trim();
+        if bare == "application/vnd.docker.distribution.manifest.v1+json" {
+            return MediaType::DockerSchema1;
+        }
+        TABLE
+            .iter()
+            .find(|(name, _)| *name == bare)
+            .map(|(_, mt)| mt.clone())
+            .unwrap_or_else(|| MediaType::Other(bare.to_owned()))
+    }
+
+    /// The media type string.
+    pub fn as_str(&self) -> &str {
+        match self {
+            MediaType::Other(s) => s,
+            known => TABLE
+                .iter()
+                .find(|(_, mt)| mt == known)
+                .map(|(name, _)| *name)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// An index or a Docker manifest list.
+    pub fn is_index(&self) -> bool {
+        matches!(self, MediaType::OciIndex | MediaType::DockerManifestList)
+    }
+
+    /// An image manifest (OCI or Docker schema2).
+    pub fn is_manifest(&self) -> bool {
+        matches!(self, MediaType::OciManifest | MediaType::DockerManifest)
+    }
+
+    /// A short human label for tables.
+    pub fn label(&self) -> &str {
+        match self {
+            MediaType::OciIndex => "OCI index",
+            MediaType::OciManifest => "OCI manifest",
+            MediaType::OciConfig => "OCI config",
+            MediaType::OciLayer => "OCI layer (tar)",
+            MediaType::OciLayerGzip => "OCI layer (tar+gzip)",
+            MediaType::OciLayerZstd => "OCI layer (tar+zstd)",
+            MediaType::OciEmpty => "OCI empty",
+            MediaType::DockerManifestList => "Docker manifest list",
+            MediaType::DockerManifest => "Docker manifest v2",
+            MediaType::DockerSchema1 => "Docker schema1 (legacy)",
+            MediaType::DockerConfig => "Docker config",
+            MediaType::DockerLayerGzip => "Docker layer (tar+gzip)",
+            MediaType::DockerLayerZstd => "Docker layer (tar+zstd)",
+            MediaType::DockerLayer => "Docker layer (tar)",
+            MediaType::DockerForeignLayer => "Docker foreign layer",
+            MediaType::InToto => "in-toto attestation",
+            MediaType::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for MediaType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for MediaType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MediaType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(MediaType::parse(&s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_every_known_type() {
+        for (name, mt) in TABLE {
+            assert_eq!(&MediaType::parse(name), mt);
+            assert_eq!(mt.as_str(), *name);
+        }
+    }
+
+    #[test]
+    fn keeps_unknown_and_strips_parameters() {
+        let mt = MediaType::parse("application/vnd.example+json; charset=utf-8");
+        assert_eq!(mt, MediaType::Other("application/vnd.example+json".into()));
+        assert_eq!(mt.as_str(), "application/vnd.example+json");
+        assert_eq!(
+            MediaType::parse("application/vnd.docker.distribution.manifest.v1+json"),
+            MediaType::DockerSchema1
+        );
+    }
+
+    #[test]
+    fn predicates() {
+        assert!(MediaType::DockerManifestList.is_index());
+        assert!(MediaType::OciManifest.is_manifest());
+        assert!(!MediaType::InToto.is_manifest());
+    }
+}

@@ -1,0 +1,262 @@
+//! Every request the page makes goes through here: the companion's relay routes, and the
+//! verification of each manifest and config against its digest before anything is shown.
+
+use std::fmt;
+
+use js_sys::Uint8Array;
+use strata_shared::manifest::{ImageConfig, ParsedDocument};
+use strata_shared::{Digest, DigestVerifier, Reference};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+/// Media types the page can read, sent as `Accept` on every manifest request.
+const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.docker.distribution.manifest.v2+json, \
+application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.5";
+
+/// Bytes are never shown before this check: which digest they were checked against, and why
+/// that digest is the right one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verification {
+    /// What was checked (`index`, `manifest`, `config`).
+    pub object: &'static str,
+    /// The digest the bytes had to match.
+    pub expected: Digest,
+    /// Where that digest came from.
+    pub source: &'static str,
+    /// The outcome, with the reason when it failed.
+    pub outcome: Result<(), String>,
+}
+
+/// What can go wrong fetching an image, said plainly.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiError {
+    /// The companion did not answer.
+    RelayDown(String),
+    /// The registry does not know the image or tag.
+    NotFound { what: String, detail: String },
+    /// The registry wants credentials.
+    AuthRequired { registry: String, detail: String },
+    /// The registry's rate limit.
+    RateLimited { limit: Option<String>, remaining: Option<String> },
+    /// The relay could not reach the registry, or refused the request.
+    Relay { status: u16, code: String, message: String },
+    /// Anything else the registry answered.
+    Registry { status: u16, detail: String },
+    /// Bytes that did not match their digest or size.
+    Verification(String),
+    /// A document that is not what it claims.
+    Invalid(String),
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::RelayDown(d) => write!(
+                f,
+                "The Strata companion is not answering ({d}). Start it with the README's first command."
+            ),
+            ApiError::NotFound { what, detail } => write!(f, "{what} not found: {detail}"),
+            ApiError::AuthRequired { registry, detail } => write!(
+                f,
+                "{registry} requires authentication ({detail}). Add credentials to the companion's docker config."
+            ),
+            ApiError::RateLimited { limit, remaining } => {
+                write!(f, "Registry rate limit reached")?;
+                if let (Some(l), Some(r)) = (limit, remaining) {
+                    write!(f, " (remaining {r} of {l})")?;
+                }
+                write!(f, ". Wait, or sign in via the companion's docker config to lift it.")
+            }
+            ApiError::Relay { status, code, message } => {
+                write!(f, "Relay error {status} {code}: {message}")
+            }
+            ApiError::Registry { status, detail } => {
+                write!(f, "Registry answered {status}: {detail}")
+            }
+            ApiError::Verification(d) => write!(f, "Verification failed: {d}"),
+            ApiError::Invalid(d) => write!(f, "Invalid document: {d}"),
+        }
+    }
+}
+
+/// A response from the relay, with the headers the page needs.
+struct Fetched {
+    content_type: Option<String>,
+    docker_digest: Option<String>,
+    bytes: Vec<u8>,
+}
+
+/// The relay's path for a registry API route.
+pub fn relay_url(reference: &Reference, route: &str) -> String {
+    format!("/api/registry/{}/v2/{}/{route}", reference.registry, reference.repository)
+}
+
+/// Absolute form of a relay path, for workers (whose base URL is a blob URL).
+pub fn absolute(path: &str) -> String {
+    let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    format!("{origin}{path}")
+}
+
+fn js_detail(v: JsValue) -> String {
+    v.as_string()
+        .or_else(|| js_sys::JSON::stringify(&v).ok().and_then(|s| s.as_string()))
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+async fn get(url: &str, accept: Option<&str>, what: &str) -> Result<Fetched, ApiError> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    let request = Request::new_with_str_and_init(url, &init).map_err(|e| ApiError::Invalid(js_detail(e)))?;
+    if let Some(accept) = accept {
+        request.headers().set("Accept", accept).map_err(|e| ApiError::Invalid(js_detail(e)))?;
+    }
+    let window = web_sys::window().ok_or_else(|| ApiError::RelayDown("no window".into()))?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|e| ApiError::RelayDown(js_detail(e)))?
+        .unchecked_into();
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let status = response.status();
+    let body = JsFuture::from(response.array_buffer().map_err(|e| ApiError::RelayDown(js_detail(e)))?)
+        .await
+        .map_err(|e| ApiError::RelayDown(js_detail(e)))?;
+    let bytes = Uint8Array::new(&body).to_vec();
+    if (200..300).contains(&status) {
+        return Ok(Fetched {
+            content_type: header("Content-Type"),
+            docker_digest: header("Docker-Content-Digest"),
+            bytes,
+        });
+    }
+    Err(classify_error(status, &bytes, what, header("RateLimit-Limit"), header("RateLimit-Remaining")))
+}
+
+/// Maps an error response (the registry's passed through, or the relay's own) to what the
+/// user needs to read.
+fn classify_error(
+    status: u16,
+    body: &[u8],
+    what: &str,
+    limit: Option<String>,
+    remaining: Option<String>,
+) -> ApiError {
+    #[derive(serde::Deserialize)]
+    struct RelayError {
+        code: String,
+        message: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct RegistryErrors {
+        errors: Vec<RegistryError>,
+    }
+    #[derive(serde::Deserialize)]
+    struct RegistryError {
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    let registry = serde_json::from_slice::<RegistryErrors>(body).ok();
+    let detail = registry
+        .as_ref()
+        .map(|r| r.errors.iter().map(|e| format!("{} {}", e.code, e.message)).collect::<Vec<_>>().join("; "))
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
+    if status == 429 {
+        return ApiError::RateLimited { limit, remaining };
+    }
+    if registry.is_none() {
+        if let Ok(relay) = serde_json::from_slice::<RelayError>(body) {
+            return ApiError::Relay { status, code: relay.code, message: relay.message };
+        }
+        if status == 502 || status == 503 || status == 504 {
+            return ApiError::RelayDown(format!("HTTP {status}"));
+        }
+    }
+    match status {
+        404 => ApiError::NotFound { what: what.to_owned(), detail },
+        401 | 403 => ApiError::AuthRequired { registry: what.to_owned(), detail },
+        _ => ApiError::Registry { status, detail },
+    }
+}
+
+/// A manifest or index and how it was verified.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifiedDocument {
+    /// The parsed document and its raw bytes.
+    pub parsed: ParsedDocument,
+    /// The digest of the bytes (equal to the expected one when verification passed).
+    pub digest: Digest,
+    /// The check that was made.
+    pub verification: Verification,
+}
+
+/// Fetches a manifest by tag or digest and checks its bytes: against the digest asked for,
+/// else against the registry's `Docker-Content-Digest`, and against `size` when a
+/// descriptor gave one.
+pub async fn fetch_manifest(
+    reference: &Reference,
+    manifest_ref: &str,
+    object: &'static str,
+    expected_from_descriptor: Option<(&Digest, u64)>,
+) -> Result<VerifiedDocument, ApiError> {
+    let url = relay_url(reference, &format!("manifests/{manifest_ref}"));
+    let what = format!("{}:{manifest_ref}", reference.name());
+    let fetched = get(&url, Some(MANIFEST_ACCEPT), &what).await?;
+    let actual = Digest::sha256_of(&fetched.bytes);
+    let requested = Digest::parse(manifest_ref).ok();
+    let (expected, source) = match (expected_from_descriptor, requested) {
+        (Some((d, _)), _) => (d.clone(), "descriptor in the index"),
+        (None, Some(d)) => (d, "the digest requested"),
+        (None, None) => match fetched.docker_digest.as_deref().map(Digest::parse) {
+            Some(Ok(d)) => (d, "the registry's Docker-Content-Digest"),
+            Some(Err(e)) => return Err(ApiError::Invalid(format!("Docker-Content-Digest: {e}"))),
+            None => (actual.clone(), "computed (the registry sent no Docker-Content-Digest)"),
+        },
+    };
+    let mut outcome = if Digest::of(expected.algorithm(), &fetched.bytes) == expected {
+        Ok(())
+    } else {
+        Err(format!("expected {expected}, got {actual} ({} bytes)", fetched.bytes.len()))
+    };
+    if let (Ok(()), Some((_, size))) = (&outcome, expected_from_descriptor) {
+        if fetched.bytes.len() as u64 != size {
+            outcome = Err(format!("size {} differs from the descriptor's {size}", fetched.bytes.len()));
+        }
+    }
+    let verification = Verification { object, expected: expected.clone(), source, outcome };
+    if let Err(e) = &verification.outcome {
+        return Err(ApiError::Verification(format!("{object} {e}")));
+    }
+    let parsed = ParsedDocument::parse(fetched.bytes, fetched.content_type.as_deref())
+        .map_err(|e| ApiError::Invalid(e.to_string()))?;
+    Ok(VerifiedDocument { parsed, digest: expected, verification })
+}
+
+/// Fetches the config blob and checks size and digest before parsing it.
+pub async fn fetch_config(
+    reference: &Reference,
+    digest: &Digest,
+    size: u64,
+) -> Result<(ImageConfig, Verification), ApiError> {
+    let url = relay_url(reference, &format!("blobs/{digest}"));
+    let fetched = get(&url, None, &format!("config {digest}")).await?;
+    let mut verifier = DigestVerifier::new(digest.clone(), Some(size));
+    let outcome = verifier
+        .update(&fetched.bytes)
+        .and_then(|()| verifier.finish().map(|_| ()))
+        .map_err(|e| e.to_string());
+    let verification = Verification {
+        object: "config",
+        expected: digest.clone(),
+        source: "descriptor in the manifest",
+        outcome,
+    };
+    if let Err(e) = &verification.outcome {
+        return Err(ApiError::Verification(format!("config {e}")));
+    }
+    let config = ImageConfig::parse(&fetched.bytes).map_err(|e| ApiError::Invalid(format!("config: {e}")))?;
+    Ok((config, verification))
+}

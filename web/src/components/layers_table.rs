@@ -1,0 +1,77 @@
+use leptos::prelude::*;
+use strata_shared::manifest::HistoryStep;
+
+use crate::format::{bytes, rate, short_digest};
+use crate::image_load::LayerRow;
+use crate::worker_protocol::Stage;
+
+/// Every layer: digest, media type, size, the history step that made it, and live progress
+/// until verified.
+#[component]
+pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> impl IntoView {
+    let rows = layers
+        .into_iter()
+        .map(|row| {
+            let live = row.live;
+            let size = row.descriptor.size;
+            let digest = row.descriptor.digest.to_string();
+            let step = row
+                .history_step
+                .and_then(|i| history.get(i).map(|s| (i, s.created_by.clone().unwrap_or_default())));
+            let step_cell = match step {
+                Some((i, cmd)) => view! { <span class="dim">"#" {i + 1} " "</span> <span class="mono cmd">{cmd}</span> }.into_any(),
+                None => view! { <span class="dim">"—"</span> }.into_any(),
+            };
+            let progress = move || {
+                let done = live.compressed.get();
+                let pct = if size == 0 { 100.0 } else { (done as f64 / size as f64 * 100.0).min(100.0) };
+                match live.stage.get() {
+                    Stage::Verified => {
+                        let summary = live.summary.get().unwrap_or_default();
+                        let detail = if summary.entries > 0 {
+                            format!("{} entries · {} unpacked · ", summary.entries, bytes(summary.decompressed))
+                        } else {
+                            String::new()
+                        };
+                        view! {
+                            <span class="state ok">"✓ verified"</span>
+                            <span class="dim">" " {detail} {rate(summary.compressed, summary.millis)}</span>
+                        }
+                        .into_any()
+                    }
+                    Stage::Failed => view! {
+                        <span class="state bad" data-layer-error="">"✗ " {live.error.get().unwrap_or_default()}</span>
+                    }
+                    .into_any(),
+                    stage => view! {
+                        <span class="state">{stage.as_str()}</span>
+                        <progress max="100" value=pct></progress>
+                        <span class="dim">{bytes(done)} " / " {bytes(size)}</span>
+                    }
+                    .into_any(),
+                }
+            };
+            view! {
+                <tr data-layer-digest=digest.clone() data-layer-state=move || live.stage.get().as_str()>
+                    <td class="num">{row.index + 1}</td>
+                    <td class="mono" title=digest.clone()>{short_digest(&digest)}</td>
+                    <td class="dim">{row.descriptor.media_type.label().to_owned()}</td>
+                    <td class="num" title=format!("{size} bytes")>{bytes(size)}</td>
+                    <td>{step_cell}</td>
+                    <td class="progress-cell">{progress}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel layers" data-section="layers">
+            <h2>"Layers"</h2>
+            <table>
+                <thead>
+                    <tr><th>"#"</th><th>"Digest"</th><th>"Type"</th><th>"Size"</th><th>"Made by"</th><th>"State"</th></tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+}

@@ -1,0 +1,18 @@
+//! One file a component.
+mod config_view;
+mod error_view;
+mod history_view;
+mod layers_table;
+mod platforms;
+mod reference_form;
+mod top_bar;
+mod verification_badge;
+
+pub(crate) use config_view::ConfigView;
+pub(crate) use error_view::ErrorView;
+pub(crate) use history_view::HistoryView;
+pub(crate) use layers_table::LayersTable;
+pub(crate) use platforms::Platforms;
+pub(crate) use reference_form::ReferenceForm;
+pub(crate) use top_bar::TopBar;
+pub(crate) use verification_badge::VerificationBadge;

@@ -1,0 +1,198 @@
+//! Resolves a reference to a verified image: the top document (index or manifest), the
+//! selected platform's manifest, and the config — each checked against its digest.
+
+use leptos::prelude::*;
+use strata_shared::manifest::{
+    Descriptor, Document, ImageConfig, ImageManifest, IndexEntries, Platform, layer_history,
+};
+use strata_shared::{Digest, MediaType, Reference};
+
+use crate::api::{self, ApiError, Verification};
+use crate::worker_protocol::{LayerSummary, Stage};
+
+/// The top document when it is an index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexView {
+    /// Its digest.
+    pub digest: Digest,
+    /// Index or manifest list.
+    pub media_type: MediaType,
+    /// Platforms with their attestations.
+    pub entries: IndexEntries,
+    /// The platform shown.
+    pub selected: Platform,
+    /// Its check.
+    pub verification: Verification,
+}
+
+/// The image manifest shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ManifestView {
+    /// Its digest.
+    pub digest: Digest,
+    /// OCI or Docker.
+    pub media_type: MediaType,
+    /// The document.
+    pub manifest: ImageManifest,
+    /// Its check.
+    pub verification: Verification,
+    /// The raw JSON, for the raw view.
+    pub raw: String,
+}
+
+/// Live state of one layer row.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerLive {
+    /// Stage (`data-layer-state`).
+    pub stage: RwSignal<Stage>,
+    /// Compressed bytes received so far.
+    pub compressed: RwSignal<u64>,
+    /// Result when done.
+    pub summary: RwSignal<Option<LayerSummary>>,
+    /// Failure reason.
+    pub error: RwSignal<Option<String>>,
+}
+
+/// One row of the layers table.
+#[derive(Clone, Debug)]
+pub struct LayerRow {
+    /// Position, base layer 0.
+    pub index: usize,
+    /// The manifest's descriptor.
+    pub descriptor: Descriptor,
+    /// The config's diff_id for it.
+    pub diff_id: Option<Digest>,
+    /// The history step that made it.
+    pub history_step: Option<usize>,
+    /// Progress.
+    pub live: LayerLive,
+}
+
+/// Everything the image page shows.
+#[derive(Clone, Debug)]
+pub struct ImageModel {
+    /// The reference as asked.
+    pub reference: Reference,
+    /// The top-level digest the pinned link uses.
+    pub pinned: Digest,
+    /// Present when the reference names an index.
+    pub index: Option<IndexView>,
+    /// Present unless the image is legacy schema1.
+    pub manifest: Option<ManifestView>,
+    /// The config and its check.
+    pub config: Option<(ImageConfig, Verification)>,
+    /// Layers with history mapping and live state.
+    pub layers: Vec<LayerRow>,
+    /// Set for legacy schema1 images.
+    pub schema1: bool,
+}
+
+impl ImageModel {
+    /// `/image/{name}@{digest}`: the pinned link, keeping the platform.
+    pub fn pinned_path(&self) -> String {
+        let mut path = format!("/image/{}@{}", self.reference.name(), self.pinned);
+        if let Some(index) = &self.index {
+            path.push_str(&format!("?platform={}", index.selected));
+        }
+        path
+    }
+
+    /// Whether every layer verified.
+    pub fn all_layers_verified(&self) -> bool {
+        self.layers.iter().all(|l| l.live.stage.get() == Stage::Verified)
+    }
+
+    /// Whether every layer finished, verified or failed.
+    pub fn all_layers_settled(&self) -> bool {
+        self.layers.iter().all(|l| matches!(l.live.stage.get(), Stage::Verified | Stage::Failed))
+    }
+}
+
+/// Fetches and verifies the documents of `reference`, for `platform` when it is an index.
+pub async fn load_image(reference: Reference, platform: Option<Platform>) -> Result<ImageModel, ApiError> {
+    let top = api::fetch_manifest(&reference, &reference.manifest_reference(), "index", None).await?;
+    let pinned = top.digest.clone();
+    let mut model = ImageModel {
+        reference: reference.clone(),
+        pinned,
+        index: None,
+        manifest: None,
+        config: None,
+        layers: Vec::new(),
+        schema1: false,
+    };
+    let (manifest_doc, manifest_verification, manifest_digest, media_type, raw) = match top.parsed.document {
+        Document::Schema1 => {
+            model.schema1 = true;
+            return Ok(model);
+        }
+        Document::Manifest(m) => {
+            let mut v = top.verification;
+            v.object = "manifest";
+            let raw = String::from_utf8_lossy(&top.parsed.raw).into_owned();
+            (m, v, top.digest, top.parsed.media_type, raw)
+        }
+        Document::Index(index) => {
+            let entries = index.entries();
+            let chosen = entries.select(platform.as_ref()).cloned().ok_or_else(|| {
+                ApiError::Invalid("the index lists no platform manifests".into())
+            })?;
+            let selected = chosen.platform();
+            model.index = Some(IndexView {
+                digest: top.digest.clone(),
+                media_type: top.parsed.media_type.clone(),
+                entries,
+                selected,
+                verification: top.verification,
+            });
+            let d = &chosen.descriptor;
+            let child = api::fetch_manifest(
+                &reference,
+                &d.digest.to_string(),
+                "manifest",
+                Some((&d.digest, d.size)),
+            )
+            .await?;
+            let raw = String::from_utf8_lossy(&child.parsed.raw).into_owned();
+            match child.parsed.document {
+                Document::Manifest(m) => (m, child.verification, child.digest, child.parsed.media_type, raw),
+                Document::Schema1 => {
+                    model.schema1 = true;
+                    return Ok(model);
+                }
+                Document::Index(_) => {
+                    return Err(ApiError::Invalid("nested indexes are not supported yet".into()));
+                }
+            }
+        }
+    };
+    let (config, config_verification) =
+        api::fetch_config(&reference, &manifest_doc.config.digest, manifest_doc.config.size).await?;
+    let steps = layer_history(&config.history, manifest_doc.layers.len());
+    model.layers = manifest_doc
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(index, descriptor)| LayerRow {
+            index,
+            descriptor: descriptor.clone(),
+            diff_id: config.rootfs.diff_ids.get(index).cloned(),
+            history_step: steps.get(index).copied().flatten(),
+            live: LayerLive {
+                stage: RwSignal::new(Stage::Pending),
+                compressed: RwSignal::new(0),
+                summary: RwSignal::new(None),
+                error: RwSignal::new(None),
+            },
+        })
+        .collect();
+    model.manifest = Some(ManifestView {
+        digest: manifest_digest,
+        media_type,
+        manifest: manifest_doc,
+        verification: manifest_verification,
+        raw,
+    });
+    model.config = Some((config, config_verification));
+    Ok(model)
+}

@@ -1,0 +1,32 @@
+//! Strata's browser app: routes and the top-level component. Every request lives in
+//! [`api`]; layer work runs in Web Workers ([`worker_pool`] on the page, [`worker`] inside).
+
+// Leptos' `#[component]` generates `pub` props structs inside private modules.
+#![allow(unreachable_pub)]
+
+pub mod api;
+mod components;
+pub mod format;
+pub mod image_load;
+pub mod layer_job;
+mod pages;
+pub mod worker;
+pub mod worker_pool;
+pub mod worker_protocol;
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The app: a home page and the image page (the reference is a wildcard: it has slashes).
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <pages::NotFound/> }>
+                <Route path=path!("/") view=pages::HomePage/>
+                <Route path=path!("/image/*reference") view=pages::ImagePage/>
+            </Routes>
+        </Router>
+    }
+}

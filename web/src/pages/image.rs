@@ -1,0 +1,222 @@
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use strata_shared::manifest::{Platform, layer_history};
+use strata_shared::Reference;
+
+use crate::api::{self, relay_url};
+use crate::components::{
+    ConfigView, ErrorView, HistoryView, LayersTable, Platforms, ReferenceForm, TopBar, VerificationBadge,
+};
+use crate::format::{bytes, short_digest};
+use crate::image_load::{ImageModel, load_image};
+use crate::worker_pool::{WorkerPool, pool_size};
+use crate::worker_protocol::{LayerJob, Stage, WorkerReport};
+
+thread_local! {
+    /// The workers of the image on screen; replaced (and the old ones terminated) on navigation.
+    static POOL: RefCell<Option<WorkerPool>> = const { RefCell::new(None) };
+}
+
+#[derive(Clone, Debug)]
+enum PageState {
+    Loading(String),
+    Failed(String),
+    Loaded(ImageModel),
+}
+
+/// `/image/{reference}`: resolves, verifies and shows one image.
+#[component]
+pub(crate) fn ImagePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let state = RwSignal::new(PageState::Loading("Resolving reference".into()));
+    let generation = StoredValue::new(0u64);
+
+    Effect::new(move |_| {
+        let raw = params.read().get("reference").unwrap_or_default();
+        let platform = query.read().get("platform").and_then(|p| Platform::parse(&p));
+        let this_load = generation.get_value() + 1;
+        generation.set_value(this_load);
+        POOL.with(|p| p.borrow_mut().take());
+        state.set(PageState::Loading(format!("Resolving {raw}")));
+        spawn_local(async move {
+            let next = match Reference::parse_normalized(&raw) {
+                Err(e) => PageState::Failed(e.to_string()),
+                Ok(reference) => match load_image(reference, platform).await {
+                    Ok(model) => PageState::Loaded(model),
+                    Err(e) => PageState::Failed(e.to_string()),
+                },
+            };
+            if generation.get_value() != this_load {
+                return;
+            }
+            if let PageState::Loaded(model) = &next {
+                start_layers(model);
+            }
+            state.set(next);
+        });
+    });
+
+    let page_state = move || match state.get() {
+        PageState::Loading(_) => "loading",
+        PageState::Failed(_) => "error",
+        PageState::Loaded(model) => {
+            if model.all_layers_verified() {
+                "ready"
+            } else if model.all_layers_settled() {
+                "error"
+            } else {
+                "loading"
+            }
+        }
+    };
+    let initial_input = params.read_untracked().get("reference").unwrap_or_default();
+
+    view! {
+        <main class="page image" data-strata-state=page_state>
+            <TopBar>
+                <ReferenceForm initial=initial_input/>
+            </TopBar>
+            {move || match state.get() {
+                PageState::Loading(step) => view! { <p class="loading">{step} "…"</p> }.into_any(),
+                PageState::Failed(message) => view! { <ErrorView message/> }.into_any(),
+                PageState::Loaded(model) => view! { <ImageBody model/> }.into_any(),
+            }}
+        </main>
+    }
+}
+
+/// Hands every layer to the worker pool and wires its reports to the rows.
+fn start_layers(model: &ImageModel) {
+    if model.layers.is_empty() {
+        return;
+    }
+    let lives: Vec<_> = model.layers.iter().map(|l| l.live).collect();
+    let on_report = move |report: WorkerReport| match report {
+        WorkerReport::Ready => {}
+        WorkerReport::Progress { id, stage, compressed, .. } => {
+            if let Some(live) = lives.get(id) {
+                live.stage.set(stage);
+                live.compressed.set(compressed);
+            }
+        }
+        WorkerReport::Done { id, summary } => {
+            if let Some(live) = lives.get(id) {
+                live.compressed.set(summary.compressed);
+                live.summary.set(Some(summary));
+                live.stage.set(Stage::Verified);
+            }
+        }
+        WorkerReport::Failed { id, error } => {
+            if let Some(live) = lives.get(id) {
+                live.error.set(Some(error));
+                live.stage.set(Stage::Failed);
+            }
+        }
+    };
+    let pool = match WorkerPool::new(pool_size().min(model.layers.len().max(1)), on_report) {
+        Ok(pool) => pool,
+        Err(e) => {
+            for row in &model.layers {
+                row.live.error.set(Some(format!("could not start a worker: {e:?}")));
+                row.live.stage.set(Stage::Failed);
+            }
+            return;
+        }
+    };
+    for row in &model.layers {
+        pool.submit(LayerJob {
+            id: row.index,
+            url: api::absolute(&relay_url(&model.reference, &format!("blobs/{}", row.descriptor.digest))),
+            digest: row.descriptor.digest.to_string(),
+            size: row.descriptor.size,
+            media_type: row.descriptor.media_type.as_str().to_owned(),
+            diff_id: row.diff_id.as_ref().map(ToString::to_string),
+        });
+    }
+    POOL.with(|p| *p.borrow_mut() = Some(pool));
+}
+
+#[component]
+fn ImageBody(model: ImageModel) -> impl IntoView {
+    let pinned_path = model.pinned_path();
+    let pinned_full = format!("{}@{}", model.reference.name(), model.pinned);
+    let base_path = format!("/image/{}@{}", model.reference.name(), model.pinned);
+    let copy_target = pinned_full.clone();
+    let copy = move |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&copy_target);
+        }
+    };
+    let total: u64 = model.layers.iter().map(|l| l.descriptor.size).sum();
+    let layer_count = model.layers.len();
+    let m = model.clone();
+    let verified_all = move || m.all_layers_verified();
+    let platform = model.index.as_ref().map(|i| i.selected.to_string());
+    let schema1 = model.schema1;
+    let index_view = model.index.clone();
+    let manifest = model.manifest.clone();
+    let config = model.config.clone();
+    let layers = model.layers.clone();
+    view! {
+        <section class="image-header">
+            <div class="pinned">
+                <a class="mono" href=pinned_path.clone() data-pinned-link="" data-pinned-digest=model.pinned.to_string() title=pinned_full.clone()>
+                    {format!("{}@{}", model.reference.name(), short_digest(&model.pinned.to_string()))}
+                </a>
+                <button class="copy" title="Copy the pinned reference" on:click=copy>"⧉"</button>
+            </div>
+            <div class="facts">
+                {move || if verified_all() {
+                    view! { <span class="badge ok">"✓ all verified"</span> }.into_any()
+                } else {
+                    view! { <span class="badge pending">"verifying layers…"</span> }.into_any()
+                }}
+                {platform.map(|p| view! { <span class="platform mono">{p}</span> })}
+                <span>{bytes(total)} " · " {layer_count} " layers"</span>
+            </div>
+            <div class="verifications">
+                {index_view.as_ref().map(|i| view! { <VerificationBadge verification=i.verification.clone()/> })}
+                {manifest.as_ref().map(|m| view! { <VerificationBadge verification=m.verification.clone()/> })}
+                {config.as_ref().map(|(_, v)| view! { <VerificationBadge verification=v.clone()/> })}
+            </div>
+        </section>
+        {schema1.then(|| view! {
+            <section class="panel error-panel" data-schema1="">
+                <h2>"Legacy schema1, not supported"</h2>
+                <p>"This image uses Docker's schema1 manifest format (deprecated since 2017). Its digest was verified, but Strata does not read schema1 layers. Push it again with a current tool to inspect it."</p>
+            </section>
+        })}
+        {index_view.map(|index| view! { <Platforms index base_path=base_path.clone()/> })}
+        {manifest.clone().map(|m| {
+            let annotations = m.manifest.annotations.clone();
+            view! {
+                <section class="panel manifest" data-section="manifest">
+                    <h2>"Manifest " <span class="dim">{m.media_type.label().to_owned()}</span></h2>
+                    <dl>
+                        <dt>"Digest"</dt><dd class="mono" data-manifest-digest=m.digest.to_string()>{m.digest.to_string()}</dd>
+                        {m.manifest.artifact_type.clone().map(|a| view! { <dt>"Artifact type"</dt><dd class="mono">{a}</dd> })}
+                        {m.manifest.subject.clone().map(|s| view! { <dt>"Subject"</dt><dd class="mono">{s.digest.to_string()}</dd> })}
+                    </dl>
+                    {(!annotations.is_empty()).then(|| view! {
+                        <h3>"Annotations"</h3>
+                        <ul class="mono kv">{annotations.into_iter().map(|(k, v)| view! { <li>{k} "=" {v}</li> }).collect_view()}</ul>
+                    })}
+                    <details><summary>"Raw manifest"</summary><pre class="mono raw">{m.raw.clone()}</pre></details>
+                </section>
+            }
+        })}
+        {config.map(|(config, _)| {
+            let history = config.history.clone();
+            let steps = layer_history(&history, layers.len());
+            view! {
+                <LayersTable layers=layers.clone() history=history.clone()/>
+                <ConfigView config/>
+                <HistoryView history step_layers=steps/>
+            }
+        })}
+    }
+}

@@ -1,0 +1,8 @@
+//! One file a route.
+mod home;
+mod image;
+mod not_found;
+
+pub(crate) use home::HomePage;
+pub(crate) use image::ImagePage;
+pub(crate) use not_found::NotFound;
