@@ -1,1 +1,47 @@
-//! The layer pipeline (placeholder: being written).
+//! The layer pipeline: verify, decompress and index one layer blob, sans-I/O.
+//!
+//! Bytes arrive in chunks of any size, in order, as they come from the network. Each
+//! stage is its own push struct (`push(&[u8])`, `finish()`), so a page can run all of
+//! them on one thread through [`LayerPipeline`], or split one layer across workers:
+//!
+//! ```text
+//! compressed chunks ─┬─▶ DigestVerifier (size + sha256/sha512 of the blob)   stage 1
+//!                    └─▶ Decompressor (gzip multi-member, zstd, none) ──┐     stage 2
+//!      decompressed chunks ◀───────────────────────────────────────────┘
+//!                    ┌─▶ DiffIdVerifier (sha256 of the whole tar stream)     stage 3
+//!                    └─▶ TarWalker (headers → LayerIndex)                    stage 4
+//! ```
+//!
+//! A layer is verified only when both the compressed digest and the diff_id pass.
+//! [`TreeBuilder`] then applies indexed layers in order (whiteouts, opaque dirs) into a
+//! [`MergedTree`] with per-path provenance and per-layer statistics. Caps in [`Limits`]
+//! turn decompression bombs and header floods into [`LayerError`]s.
+
+mod compression;
+mod decompress;
+mod diff_id;
+mod entry;
+mod error;
+mod index;
+mod limits;
+mod merge;
+mod path;
+mod pipeline;
+mod tar_stream;
+mod whiteout;
+
+pub use compression::Compression;
+pub use decompress::{Decompressor, Sink};
+pub use diff_id::DiffIdVerifier;
+pub use entry::{Entry, EntryFlags, EntryKind};
+pub use error::LayerError;
+pub use index::LayerIndex;
+pub use limits::Limits;
+pub use merge::{
+    Change, ChangeKind, CountBytes, LayerStats, MergedTree, Modified, TreeBuilder, TreeNode,
+    history_steps_for_layers,
+};
+pub use path::{display_path, normalize_path};
+pub use pipeline::{LayerPipeline, LayerSpec, Progress, VerifiedLayer};
+pub use tar_stream::TarWalker;
+pub use whiteout::{OPAQUE_MARKER, WHITEOUT_PREFIX, Whiteout};

@@ -1,0 +1,138 @@
+//! A real browser for end-to-end tests: Debian's `chromium` driven by `chromedriver` over
+//! WebDriver. Each session gets a fresh profile, so "open the link in a fresh browser"
+//! means exactly that.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::tools::require;
+
+/// The flags Chromium needs here (root, no GPU, closed network).
+const CHROME_ARGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,1000",
+];
+
+/// A running chromedriver; killed on drop.
+pub struct Browser {
+    driver: Child,
+    port: u16,
+    profiles: Vec<tempfile::TempDir>,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port.
+    pub async fn start() -> anyhow::Result<Browser> {
+        // Two rustls providers are linked (ring via reqwest, aws-lc via fantoccini): choose one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let driver_path = require("chromedriver")?;
+        require("chromium")?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let driver = Command::new(driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting chromedriver")?;
+        let browser = Browser { driver, port, profiles: Vec::new() };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            if Instant::now() > deadline {
+                bail!("chromedriver did not listen on port {port} within 20 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(browser)
+    }
+
+    /// A new browser session with a fresh, empty profile.
+    pub async fn session(&mut self) -> anyhow::Result<Client> {
+        let profile = tempfile::tempdir()?;
+        let mut args: Vec<String> = CHROME_ARGS.iter().map(|s| s.to_string()).collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        self.profiles.push(profile);
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "args": args, "binary": chromium_binary() }),
+        );
+        ClientBuilder::rustls()?
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .context("opening a WebDriver session")
+    }
+}
+
+fn chromium_binary() -> PathBuf {
+    require("chromium").unwrap_or_else(|_| PathBuf::from("/usr/bin/chromium"))
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// The page's `data-strata-state`.
+pub async fn page_state(client: &Client) -> anyhow::Result<String> {
+    let value = client
+        .execute(
+            "const el = document.querySelector('[data-strata-state]'); \
+             return el ? el.getAttribute('data-strata-state') : 'absent';",
+            vec![],
+        )
+        .await?;
+    Ok(value.as_str().unwrap_or("absent").to_owned())
+}
+
+/// Waits until `data-strata-state` is `want`; fails early, with the page's error text,
+/// when it settles on another terminal state.
+pub async fn wait_for_state(client: &Client, want: &str, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let state = page_state(client).await?;
+        if state == want {
+            return Ok(());
+        }
+        if state == "error" && want != "error" {
+            let text = visible_text(client, "[data-strata-error], [data-layer-error]").await?;
+            bail!("page reached state error while waiting for {want}: {text}");
+        }
+        if Instant::now() > deadline {
+            let text = visible_text(client, "main").await.unwrap_or_default();
+            bail!("page still {state} after {timeout:?} waiting for {want}; page says: {text}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Text of every element matching `selector`, joined.
+pub async fn visible_text(client: &Client, selector: &str) -> anyhow::Result<String> {
+    let mut out = Vec::new();
+    for el in client.find_all(Locator::Css(selector)).await? {
+        out.push(el.text().await?);
+    }
+    Ok(out.join(" | "))
+}
+
+/// Values of `attribute` on every element matching `selector`, in document order.
+pub async fn attributes(client: &Client, selector: &str, attribute: &str) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for el in client.find_all(Locator::Css(selector)).await? {
+        out.push(el.attr(attribute).await?.unwrap_or_default());
+    }
+    Ok(out)
+}
