@@ -1,14 +1,19 @@
-//! Runs inside a Web Worker: fetches one layer blob at a time from the relay, feeds each
-//! chunk to the layer pipeline as it arrives, and reports progress and the result.
+//! Runs inside a Web Worker: takes one layer job at a time, streams the blob (from the
+//! browser's Cache Storage when it is there, else from the relay), feeds each chunk to the
+//! layer pipeline as it arrives, and reports progress and the verified index.
 
 use js_sys::Uint8Array;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, ReadableStreamDefaultReader, Response};
+use web_sys::{Cache, DedicatedWorkerGlobalScope, MessageEvent, ReadableStreamDefaultReader, Response};
 
 use crate::layer_job::LayerRun;
 use crate::worker_protocol::{LayerJob, Stage, WorkerReport};
+
+/// Blobs are immutable by digest, so the cache is keyed by digest alone. Cached bytes go
+/// through the same pipeline, so they are verified again on every read.
+const CACHE_NAME: &str = "strata-blobs-v1";
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -41,7 +46,7 @@ pub fn start() {
 async fn run(job: LayerJob) {
     let id = job.id;
     let report = match process(&job).await {
-        Ok(summary) => WorkerReport::Done { id, summary },
+        Ok((summary, layer)) => WorkerReport::Done { id, summary, index: layer.index },
         Err(error) => WorkerReport::Failed { id, error },
     };
     post(&report);
@@ -53,9 +58,36 @@ fn js_error(v: JsValue) -> String {
         .unwrap_or_else(|| "unknown error".into())
 }
 
-async fn process(job: &LayerJob) -> Result<crate::worker_protocol::LayerSummary, String> {
-    let started = now_ms();
-    let mut run = LayerRun::new(job)?;
+fn cache_key(job: &LayerJob) -> String {
+    // The job URL is absolute (the worker's own base is a blob: URL): keep its origin.
+    let origin = job.url.find("/api/").map_or(job.url.as_str(), |at| &job.url[..at]);
+    format!("{origin}/__strata_blob_cache__/{}", job.digest)
+}
+
+async fn open_cache() -> Option<Cache> {
+    let caches = scope().caches().ok()?;
+    JsFuture::from(caches.open(CACHE_NAME)).await.ok().map(JsCast::unchecked_into)
+}
+
+async fn cached_response(cache: &Cache, key: &str) -> Option<Response> {
+    let hit = JsFuture::from(cache.match_with_str(key)).await.ok()?;
+    hit.dyn_into::<Response>().ok()
+}
+
+async fn process(job: &LayerJob) -> Result<(crate::worker_protocol::LayerSummary, strata_shared::layer::VerifiedLayer), String> {
+    let cache = open_cache().await;
+    let key = cache_key(job);
+    if let Some(cache) = &cache {
+        if let Some(response) = cached_response(cache, &key).await {
+            match consume(job, response, true).await {
+                Ok(done) => return Ok(done),
+                // A cached blob that no longer verifies is dropped and fetched again.
+                Err(_) => {
+                    let _ = JsFuture::from(cache.delete_with_str(&key)).await;
+                }
+            }
+        }
+    }
     let response: Response = JsFuture::from(scope().fetch_with_str(&job.url))
         .await
         .map_err(|e| format!("relay unreachable: {}", js_error(e)))?
@@ -63,6 +95,29 @@ async fn process(job: &LayerJob) -> Result<crate::worker_protocol::LayerSummary,
     if !response.ok() {
         return Err(format!("blob request failed: HTTP {}", response.status()));
     }
+    let stored = match (&cache, response.clone()) {
+        (Some(cache), Ok(copy)) => Some(JsFuture::from(cache.put_with_str(&key, &copy))),
+        _ => None,
+    };
+    let result = consume(job, response, false).await;
+    if let Some(stored) = stored {
+        let stored_ok = stored.await.is_ok();
+        if (result.is_err() || !stored_ok) && cache.is_some() {
+            if let Some(cache) = &cache {
+                let _ = JsFuture::from(cache.delete_with_str(&key)).await;
+            }
+        }
+    }
+    result
+}
+
+async fn consume(
+    job: &LayerJob,
+    response: Response,
+    cached: bool,
+) -> Result<(crate::worker_protocol::LayerSummary, strata_shared::layer::VerifiedLayer), String> {
+    let started = now_ms();
+    let mut run = LayerRun::new(job)?;
     let body = response.body().ok_or("blob response has no body")?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut last_report = 0.0;
@@ -84,5 +139,5 @@ async fn process(job: &LayerJob) -> Result<crate::worker_protocol::LayerSummary,
         }
     }
     post(&run.progress(Stage::Indexing));
-    run.finish(now_ms() - started)
+    run.finish(now_ms() - started, cached)
 }

@@ -72,6 +72,8 @@ pub enum WorkerReport {
         id: usize,
         /// Summary numbers.
         summary: LayerSummary,
+        /// The layer's entries, for the file views.
+        index: strata_shared::layer::LayerIndex,
     },
     /// The job failed.
     Failed {

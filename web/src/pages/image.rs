@@ -103,7 +103,7 @@ fn start_layers(model: &ImageModel) {
                 live.compressed.set(compressed);
             }
         }
-        WorkerReport::Done { id, summary } => {
+        WorkerReport::Done { id, summary, .. } => {
             if let Some(live) = lives.get(id) {
                 live.compressed.set(summary.compressed);
                 live.summary.set(Some(summary));
