@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod digest;
+pub mod explore;
 pub mod layer;
 pub mod manifest;
 pub mod media_type;

@@ -38,16 +38,25 @@ impl Browser {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let driver_path = require("chromedriver")?;
         require("chromium")?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let driver = Command::new(driver_path)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .context("starting chromedriver")?;
-        let browser = Browser { driver, port, profiles: Vec::new() };
+        let browser = Browser {
+            driver,
+            port,
+            profiles: Vec::new(),
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
             if Instant::now() > deadline {
                 bail!("chromedriver did not listen on port {port} within 20 s");
             }
@@ -129,7 +138,11 @@ pub async fn visible_text(client: &Client, selector: &str) -> anyhow::Result<Str
 }
 
 /// Values of `attribute` on every element matching `selector`, in document order.
-pub async fn attributes(client: &Client, selector: &str, attribute: &str) -> anyhow::Result<Vec<String>> {
+pub async fn attributes(
+    client: &Client,
+    selector: &str,
+    attribute: &str,
+) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
     for el in client.find_all(Locator::Css(selector)).await? {
         out.push(el.attr(attribute).await?.unwrap_or_default());

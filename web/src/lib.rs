@@ -6,10 +6,13 @@
 
 pub mod api;
 mod components;
+mod download;
+pub mod files_data;
 pub mod format;
 pub mod image_load;
 pub mod layer_job;
 mod pages;
+mod url_state;
 pub mod worker;
 pub mod worker_pool;
 pub mod worker_protocol;

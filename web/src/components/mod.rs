@@ -1,6 +1,7 @@
 //! One file a component.
 mod config_view;
 mod error_view;
+mod files_view;
 mod history_view;
 mod layers_table;
 mod platforms;
@@ -10,6 +11,7 @@ mod verification_badge;
 
 pub(crate) use config_view::ConfigView;
 pub(crate) use error_view::ErrorView;
+pub(crate) use files_view::FilesView;
 pub(crate) use history_view::HistoryView;
 pub(crate) use layers_table::LayersTable;
 pub(crate) use platforms::Platforms;

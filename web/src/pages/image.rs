@@ -8,8 +8,11 @@ use strata_shared::Reference;
 
 use crate::api::{self, relay_url};
 use crate::components::{
-    ConfigView, ErrorView, HistoryView, LayersTable, Platforms, ReferenceForm, TopBar, VerificationBadge,
+    ConfigView, ErrorView, FilesView, HistoryView, LayersTable, Platforms, ReferenceForm, TopBar,
+    VerificationBadge,
 };
+use crate::files_data::{FilesData, merge};
+use crate::url_state::href_with;
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
 use crate::worker_pool::{WorkerPool, pool_size};
@@ -33,6 +36,7 @@ pub(crate) fn ImagePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let state = RwSignal::new(PageState::Loading("Resolving reference".into()));
+    let files = RwSignal::new(None::<FilesData>);
     let generation = StoredValue::new(0u64);
 
     Effect::new(move |_| {
@@ -41,6 +45,7 @@ pub(crate) fn ImagePage() -> impl IntoView {
         let this_load = generation.get_value() + 1;
         generation.set_value(this_load);
         POOL.with(|p| p.borrow_mut().take());
+        files.set(None);
         state.set(PageState::Loading(format!("Resolving {raw}")));
         spawn_local(async move {
             let next = match Reference::parse_normalized(&raw) {
@@ -54,7 +59,7 @@ pub(crate) fn ImagePage() -> impl IntoView {
                 return;
             }
             if let PageState::Loaded(model) = &next {
-                start_layers(model);
+                start_layers(model, files);
             }
             state.set(next);
         });
@@ -83,19 +88,42 @@ pub(crate) fn ImagePage() -> impl IntoView {
             {move || match state.get() {
                 PageState::Loading(step) => view! { <p class="loading">{step} "…"</p> }.into_any(),
                 PageState::Failed(message) => view! { <ErrorView message/> }.into_any(),
-                PageState::Loaded(model) => view! { <ImageBody model/> }.into_any(),
+                PageState::Loaded(model) => view! { <ImageBody model files/> }.into_any(),
             }}
         </main>
     }
 }
 
 /// Hands every layer to the worker pool and wires its reports to the rows.
-fn start_layers(model: &ImageModel) {
+fn start_layers(model: &ImageModel, files: RwSignal<Option<FilesData>>) {
     if model.layers.is_empty() {
+        files.set(Some(merge(&[], &[])));
         return;
     }
     let lives: Vec<_> = model.layers.iter().map(|l| l.live).collect();
-    let on_report = move |report: WorkerReport| match report {
+    let steps: Vec<Option<usize>> = model.layers.iter().map(|l| l.history_step).collect();
+    let indexes = std::rc::Rc::new(RefCell::new(vec![None; model.layers.len()]));
+    let settled = std::rc::Rc::new(std::cell::Cell::new(0usize));
+    let on_report = move |report: WorkerReport| {
+        if matches!(report, WorkerReport::Done { .. } | WorkerReport::Failed { .. }) {
+            settled.set(settled.get() + 1);
+        }
+        if let WorkerReport::Done { id, index, .. } = &report {
+            if let Some(slot) = indexes.borrow_mut().get_mut(*id) {
+                *slot = Some(index.clone());
+            }
+        }
+        record(&lives, report);
+        if settled.get() == lives.len() {
+            files.set(Some(merge(&indexes.borrow(), &steps)));
+        }
+    };
+    start_pool(model, on_report);
+}
+
+/// Shows a worker's report on its layer row.
+fn record(lives: &[crate::image_load::LayerLive], report: WorkerReport) {
+    match report {
         WorkerReport::Ready => {}
         WorkerReport::Progress { id, stage, compressed, .. } => {
             if let Some(live) = lives.get(id) {
@@ -116,7 +144,10 @@ fn start_layers(model: &ImageModel) {
                 live.stage.set(Stage::Failed);
             }
         }
-    };
+    }
+}
+
+fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
     let pool = match WorkerPool::new(pool_size().min(model.layers.len().max(1)), on_report) {
         Ok(pool) => pool,
         Err(e) => {
@@ -141,7 +172,9 @@ fn start_layers(model: &ImageModel) {
 }
 
 #[component]
-fn ImageBody(model: ImageModel) -> impl IntoView {
+fn ImageBody(model: ImageModel, files: RwSignal<Option<FilesData>>) -> impl IntoView {
+    let query = use_query_map();
+    let tab = move || query.read().get("tab").unwrap_or_else(|| "overview".into());
     let pinned_path = model.pinned_path();
     let pinned_full = format!("{}@{}", model.reference.name(), model.pinned);
     let base_path = format!("/image/{}@{}", model.reference.name(), model.pinned);
@@ -167,7 +200,7 @@ fn ImageBody(model: ImageModel) -> impl IntoView {
                 <a class="mono" href=pinned_path.clone() data-pinned-link="" data-pinned-digest=model.pinned.to_string() title=pinned_full.clone()>
                     {format!("{}@{}", model.reference.name(), short_digest(&model.pinned.to_string()))}
                 </a>
-                <button class="copy" title="Copy the pinned reference" on:click=copy>"⧉"</button>
+                <button class="copy" title="Copy the pinned reference" on:click=copy>"copy"</button>
             </div>
             <div class="facts">
                 {move || if verified_all() {
@@ -190,33 +223,66 @@ fn ImageBody(model: ImageModel) -> impl IntoView {
                 <p>"This image uses Docker's schema1 manifest format (deprecated since 2017). Its digest was verified, but Strata does not read schema1 layers. Push it again with a current tool to inspect it."</p>
             </section>
         })}
-        {index_view.map(|index| view! { <Platforms index base_path=base_path.clone()/> })}
-        {manifest.clone().map(|m| {
-            let annotations = m.manifest.annotations.clone();
-            view! {
-                <section class="panel manifest" data-section="manifest">
-                    <h2>"Manifest " <span class="dim">{m.media_type.label().to_owned()}</span></h2>
-                    <dl>
-                        <dt>"Digest"</dt><dd class="mono" data-manifest-digest=m.digest.to_string()>{m.digest.to_string()}</dd>
-                        {m.manifest.artifact_type.clone().map(|a| view! { <dt>"Artifact type"</dt><dd class="mono">{a}</dd> })}
-                        {m.manifest.subject.clone().map(|s| view! { <dt>"Subject"</dt><dd class="mono">{s.digest.to_string()}</dd> })}
-                    </dl>
-                    {(!annotations.is_empty()).then(|| view! {
-                        <h3>"Annotations"</h3>
-                        <ul class="mono kv">{annotations.into_iter().map(|(k, v)| view! { <li>{k} "=" {v}</li> }).collect_view()}</ul>
-                    })}
-                    <details><summary>"Raw manifest"</summary><pre class="mono raw">{m.raw.clone()}</pre></details>
-                </section>
+        <nav class="tabs" role="tablist">
+            {["overview", "files", "history"].into_iter().map(|t| {
+                let href = move || href_with(&[("tab", (t != "overview").then_some(t))]);
+                view! { <a href=href role="tab" class:current=move || tab() == t data-tab=t>{tab_label(t)}</a> }
+            }).collect_view()}
+        </nav>
+        {move || match tab().as_str() {
+            "files" => {
+                let layers = layers.clone();
+                let history = config.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
+                match files.get() {
+                    Some(data) => view! { <FilesView files=data layers history/> }.into_any(),
+                    None => view! { <p class="loading">"Indexing layers… the file tree appears when every layer is verified."</p> }.into_any(),
+                }
             }
-        })}
-        {config.map(|(config, _)| {
-            let history = config.history.clone();
-            let steps = layer_history(&history, layers.len());
-            view! {
-                <LayersTable layers=layers.clone() history=history.clone()/>
-                <ConfigView config/>
-                <HistoryView history step_layers=steps/>
+            "history" => {
+                let history = config.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
+                let steps = layer_history(&history, layers.len());
+                view! { <HistoryView history step_layers=steps/> }.into_any()
             }
-        })}
+            _ => view! {
+                {index_view.clone().map(|index| view! { <Platforms index base_path=base_path.clone()/> })}
+                {manifest.clone().map(manifest_panel)}
+                {config.clone().map(|(config, _)| {
+                    let history = config.history.clone();
+                    let steps = layer_history(&history, layers.len());
+                    view! {
+                        <LayersTable layers=layers.clone() history=history.clone()/>
+                        <ConfigView config/>
+                        <HistoryView history step_layers=steps/>
+                    }
+                })}
+            }.into_any(),
+        }}
+    }
+}
+
+fn tab_label(tab: &str) -> &'static str {
+    match tab {
+        "files" => "Files",
+        "history" => "History",
+        _ => "Overview",
+    }
+}
+
+fn manifest_panel(m: crate::image_load::ManifestView) -> impl IntoView {
+    let annotations = m.manifest.annotations.clone();
+    view! {
+        <section class="panel manifest" data-section="manifest">
+            <h2>"Manifest " <span class="dim">{m.media_type.label().to_owned()}</span></h2>
+            <dl>
+                <dt>"Digest"</dt><dd class="mono" data-manifest-digest=m.digest.to_string()>{m.digest.to_string()}</dd>
+                {m.manifest.artifact_type.clone().map(|a| view! { <dt>"Artifact type"</dt><dd class="mono">{a}</dd> })}
+                {m.manifest.subject.clone().map(|s| view! { <dt>"Subject"</dt><dd class="mono">{s.digest.to_string()}</dd> })}
+            </dl>
+            {(!annotations.is_empty()).then(|| view! {
+                <h3>"Annotations"</h3>
+                <ul class="mono kv">{annotations.into_iter().map(|(k, v)| view! { <li>{k} "=" {v}</li> }).collect_view()}</ul>
+            })}
+            <details><summary>"Raw manifest"</summary><pre class="mono raw">{m.raw.clone()}</pre></details>
+        </section>
     }
 }

@@ -1,0 +1,22 @@
+//! Test support for Strata's integration tests: real servers and images built in code.
+//!
+//! - [`registry`] runs the real CNCF Distribution registry (Debian `docker-registry`) on a
+//!   free loopback port, optionally behind [`token_server`]'s Docker token protocol.
+//! - [`image`] builds layers, configs, manifests and indexes in code; [`push`] sends them
+//!   over the distribution API; [`fixtures`] holds ready-made image specs.
+//! - [`tools`] finds external tools (skopeo) and cross-checks with them.
+//! - [`companion`] starts the Strata companion in-process.
+//! - [`fake_registry`] is a small lying-by-design upstream for what Distribution 2.8
+//!   cannot show: blob redirects to another host name, paginated tags.
+//!
+//! A missing tool is an error that says to run `scripts/setup.sh`: tests fail, never skip.
+
+pub mod browser;
+pub mod companion;
+pub mod fake_registry;
+pub mod fixtures;
+pub mod image;
+pub mod push;
+pub mod registry;
+pub mod token_server;
+pub mod tools;

@@ -1,0 +1,252 @@
+//! The real CNCF Distribution registry (Debian's `docker-registry`, v2.8) on loopback.
+//!
+//! Each [`Registry`] gets its own temp directory (config, storage, log) and a free
+//! `127.0.0.1` port; it is killed when dropped. Port 5000 (where Debian's service may
+//! listen) is never used.
+
+use std::fmt::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tempfile::TempDir;
+
+use crate::tools;
+
+/// Where Debian installs the registry.
+pub const REGISTRY_BINARY: &str = "/usr/bin/docker-registry";
+
+/// How long a registry may take to answer `GET /v2/`.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Settings of distribution's `auth.token` section.
+#[derive(Clone, Debug)]
+pub struct TokenAuth {
+    /// Where clients get tokens, e.g. `http://localhost:PORT/token`.
+    pub realm: String,
+    /// The `service` clients send and tokens must carry as audience.
+    pub service: String,
+    /// The `iss` tokens must carry.
+    pub issuer: String,
+    /// PEM bundle of certificates that token signers chain to.
+    pub rootcert_path: PathBuf,
+}
+
+/// A running registry; killed on drop.
+#[derive(Debug)]
+pub struct Registry {
+    child: Child,
+    port: u16,
+    dir: TempDir,
+    token_auth: Option<TokenAuth>,
+}
+
+impl Registry {
+    /// Starts an open registry (no auth, deletes enabled).
+    pub async fn start() -> anyhow::Result<Registry> {
+        Self::start_inner(None).await
+    }
+
+    /// Starts a registry that demands Bearer tokens from `realm` (Docker token protocol).
+    pub async fn start_with_token_auth(
+        realm: &str,
+        service: &str,
+        issuer: &str,
+        rootcert_path: &Path,
+    ) -> anyhow::Result<Registry> {
+        Self::start_inner(Some(TokenAuth {
+            realm: realm.to_owned(),
+            service: service.to_owned(),
+            issuer: issuer.to_owned(),
+            rootcert_path: rootcert_path.to_owned(),
+        }))
+        .await
+    }
+
+    async fn start_inner(token_auth: Option<TokenAuth>) -> anyhow::Result<Registry> {
+        let binary = tools::require(REGISTRY_BINARY)?;
+        // The free port is found by binding and releasing it; another process may take it
+        // before the registry binds, so try a few times.
+        let mut last_err = None;
+        for _ in 0..3 {
+            match Self::launch(&binary, token_auth.clone()).await {
+                Ok(registry) => return Ok(registry),
+                Err(err) => last_err = Some(err),
+            }
+        }
+        Err(last_err.expect("at least one attempt"))
+    }
+
+    async fn launch(binary: &Path, token_auth: Option<TokenAuth>) -> anyhow::Result<Registry> {
+        let dir = tempfile::Builder::new()
+            .prefix("strata-registry-")
+            .tempdir()?;
+        let port = free_port()?;
+        let storage = dir.path().join("storage");
+        std::fs::create_dir(&storage)?;
+        let config = dir.path().join("config.yml");
+        std::fs::write(&config, config_yaml(port, &storage, token_auth.as_ref()))?;
+        let log = std::fs::File::create(dir.path().join("registry.log"))?;
+        let child = Command::new(binary)
+            .arg("serve")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("could not start {}", binary.display()))?;
+        let mut registry = Registry {
+            child,
+            port,
+            dir,
+            token_auth,
+        };
+        registry.wait_ready().await?;
+        Ok(registry)
+    }
+
+    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
+        let url = format!("{}/v2/", self.url());
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!(
+                    "docker-registry exited ({status}) while starting:\n{}",
+                    self.log()
+                );
+            }
+            // Any HTTP answer (200, or 401 with token auth) means it serves.
+            if let Ok(resp) = client.get(&url).send().await {
+                let status = resp.status().as_u16();
+                if status == 200 || status == 401 {
+                    return Ok(());
+                }
+            }
+            if started.elapsed() > STARTUP_TIMEOUT {
+                bail!(
+                    "docker-registry did not answer {url} in {STARTUP_TIMEOUT:?}:\n{}",
+                    self.log()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `127.0.0.1:PORT`, the registry as a user writes it.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.host())
+    }
+
+    /// The token auth it was started with, if any.
+    pub fn token_auth(&self) -> Option<&TokenAuth> {
+        self.token_auth.as_ref()
+    }
+
+    /// Where its blobs and manifests are stored.
+    pub fn storage_dir(&self) -> PathBuf {
+        self.dir.path().join("storage")
+    }
+
+    /// What the registry logged so far (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("no free loopback port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn config_yaml(port: u16, storage: &Path, token_auth: Option<&TokenAuth>) -> String {
+    // JSON strings are valid YAML scalars: quote every path and URL that way.
+    let q = |s: &str| serde_json::to_string(s).expect("string serializes");
+    let mut yaml = format!(
+        "version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: {storage}
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: {addr}
+  secret: strata-test-secret
+",
+        storage = q(&storage.to_string_lossy()),
+        addr = q(&format!("127.0.0.1:{port}")),
+    );
+    if let Some(auth) = token_auth {
+        let _ = write!(
+            yaml,
+            "auth:
+  token:
+    realm: {realm}
+    service: {service}
+    issuer: {issuer}
+    rootcertbundle: {bundle}
+",
+            realm = q(&auth.realm),
+            service = q(&auth.service),
+            issuer = q(&auth.issuer),
+            bundle = q(&auth.rootcert_path.to_string_lossy()),
+        );
+    }
+    yaml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_quotes_paths_and_adds_token_auth() {
+        let plain = config_yaml(4321, Path::new("/tmp/a b"), None);
+        assert!(plain.contains("rootdirectory: \"/tmp/a b\""), "{plain}");
+        assert!(plain.contains("addr: \"127.0.0.1:4321\""), "{plain}");
+        assert!(!plain.contains("auth:"), "{plain}");
+        let auth = TokenAuth {
+            realm: "http://localhost:9/token".into(),
+            service: "svc".into(),
+            issuer: "iss".into(),
+            rootcert_path: "/tmp/c.pem".into(),
+        };
+        let with_auth = config_yaml(1, Path::new("/s"), Some(&auth));
+        assert!(
+            with_auth.contains("realm: \"http://localhost:9/token\""),
+            "{with_auth}"
+        );
+        assert!(
+            with_auth.contains("rootcertbundle: \"/tmp/c.pem\""),
+            "{with_auth}"
+        );
+    }
+}

@@ -1,0 +1,421 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use strata_shared::explore::{self, Pattern, Row, SortBy, mode_string};
+use strata_shared::layer::{ChangeKind, EntryKind, MergedTree};
+use strata_shared::manifest::HistoryStep;
+
+use crate::files_data::FilesData;
+use crate::format::{bytes, short_digest};
+use crate::image_load::LayerRow;
+use crate::url_state::href_with;
+
+const SEARCH_LIMIT: usize = 5000;
+const LISTING_LIMIT: usize = 2000;
+
+/// The explorer: layers on the left, the merged tree or one layer's changes in the middle,
+/// the selected path's details and timeline on the right. All state is in the URL.
+#[component]
+pub(crate) fn FilesView(files: FilesData, layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> impl IntoView {
+    let query = use_query_map();
+    let tree = files.tree.clone();
+    let layer = move || query.read().get("layer").and_then(|l| l.parse::<u32>().ok());
+    let path = move || normalize(&query.read().get("path").unwrap_or_default());
+    let search = move || query.read().get("q").filter(|q| !q.trim().is_empty());
+    let sort = move || SortBy::parse(&query.read().get("sort").unwrap_or_default());
+    let with_deleted = move || query.read().get("deleted").as_deref() == Some("1");
+
+    let commands: Vec<String> = layers
+        .iter()
+        .map(|l| l.history_step.and_then(|s| history.get(s)).and_then(|s| s.created_by.clone()).unwrap_or_default())
+        .collect();
+    let stats = tree.layers().to_vec();
+    let wasted_total = tree.wasted_bytes();
+    let efficiency = explore::efficiency(&tree);
+    let layer_list = layers
+        .iter()
+        .map(|row| {
+            let index = row.index as u32;
+            let digest = row.descriptor.digest.to_string();
+            let live = row.live;
+            let stat = stats.get(row.index).cloned().unwrap_or_default();
+            let command = commands.get(row.index).cloned().unwrap_or_default();
+            let href = href_with(&[("layer", Some(&index.to_string())), ("path", None), ("q", None)]);
+            view! {
+                <li
+                    class:current=move || layer() == Some(index)
+                    data-layer-digest=digest.clone()
+                    data-layer-state=move || live.stage.get().as_str()
+                >
+                    <a href=href>
+                        <span class="mono">"L" {index + 1} " " {short_digest(&digest)}</span>
+                        " " <span class="dim">{bytes(row.descriptor.size)}</span>
+                    </a>
+                    <div class="mono cmd dim small">{command}</div>
+                    <div class="small">
+                        <span class="add">"+" {stat.added.count}</span> " "
+                        <span class="mod">"~" {stat.modified.count}</span> " "
+                        <span class="del">"−" {stat.deleted.count}</span>
+                        {(stat.wasted_bytes > 0).then(|| view! { <span class="dim">" · wasted " {bytes(stat.wasted_bytes)}</span> })}
+                    </div>
+                </li>
+            }
+        })
+        .collect_view();
+    let merged_href = href_with(&[("layer", None), ("q", None)]);
+
+    let tree_for_list = tree.clone();
+    let listing = move || {
+        let tree = &tree_for_list;
+        let (title, rows) = match (search(), layer()) {
+            (Some(q), _) => {
+                let pattern = Pattern::parse(&q);
+                (format!("Search {q}"), explore::search(tree, &pattern, sort(), SEARCH_LIMIT))
+            }
+            (None, Some(l)) => (format!("Layer {} changes", l + 1), explore::layer_changes(tree, l, sort())),
+            (None, None) => {
+                let dir = listing_dir(tree, &path());
+                (format!("/{dir}"), explore::list_dir(tree, &dir, sort(), with_deleted()))
+            }
+        };
+        let total = rows.len();
+        let shown: Vec<Row> = rows.into_iter().take(LISTING_LIMIT).collect();
+        let up = (search().is_none() && layer().is_none()).then(|| {
+            let dir = listing_dir(tree, &path());
+            let parent = dir.rsplit_once('/').map(|(p, _)| p.to_owned()).unwrap_or_default();
+            (!dir.is_empty()).then(|| {
+                let href = href_with(&[("path", Some(&format!("/{parent}")))]);
+                view! { <tr class="up"><td colspan="6"><a href=href data-up="">".. (up)"</a></td></tr> }
+            })
+        });
+        view! {
+            <div class="listing-head">
+                <span class="mono">{title}</span>
+                <span class="dim">" · " {total} " entries" {(total > LISTING_LIMIT).then(|| format!(", first {LISTING_LIMIT} shown"))}</span>
+            </div>
+            <table class="listing" data-listing="">
+                <thead><tr><th>"Name"</th><th>"Mode"</th><th>"Owner"</th><th class="num">"Size"</th><th>"Layer"</th><th>"Modified"</th></tr></thead>
+                <tbody>
+                    {up}
+                    {shown.into_iter().map(|row| listing_row(row, search().is_some() || layer().is_some())).collect_view()}
+                </tbody>
+            </table>
+        }
+    };
+
+    let tree_for_detail = tree.clone();
+    let commands_for_detail = commands.clone();
+    let detail = move || {
+        let p = path();
+        let node = tree_for_detail.get(&p)?.clone();
+        Some(view! { <PathDetail tree=tree_for_detail.clone() path=p node commands=commands_for_detail.clone()/> })
+    };
+
+    let search_text = RwSignal::new(query.read_untracked().get("q").unwrap_or_default());
+    let navigate = leptos_router::hooks::use_navigate();
+    let submit_search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let q = search_text.get_untracked();
+        let q = q.trim();
+        navigate(&href_with(&[("q", (!q.is_empty()).then_some(q))]), Default::default());
+    };
+    let sort_name = move || href_with(&[("sort", None)]);
+    let sort_size = move || href_with(&[("sort", Some("size"))]);
+    let toggle_deleted = move || href_with(&[("deleted", if with_deleted() { None } else { Some("1") })]);
+    let export_rows = tree.clone();
+    let export = move |format: &'static str| {
+        let rows = match layer() {
+            Some(l) => explore::layer_changes(&export_rows, l, SortBy::Name),
+            None => export_rows.present().filter(|(p, _)| !p.is_empty()).map(|(p, n)| Row {
+                path: p.to_owned(), node: n.clone(), subtree_bytes: 0, subtree_count: 0, change: None,
+            }).collect(),
+        };
+        let name = match layer() { Some(l) => format!("layer-{}", l + 1), None => "merged".into() };
+        download_listing(&rows, format, &name);
+    };
+    let export_csv = export.clone();
+
+    view! {
+        <div class="files" tabindex="-1" on:keydown=files_keydown>
+            <aside class="layer-list">
+                <ul>
+                    <li class:current=move || layer().is_none()>
+                        <a href=merged_href data-merged-view="">"Merged filesystem"</a>
+                    </li>
+                    {layer_list}
+                </ul>
+                <div class="wasted" data-wasted-bytes=wasted_total.to_string()>
+                    "Wasted: " <strong>{bytes(wasted_total)}</strong>
+                    " · efficiency " <strong data-efficiency=format!("{efficiency:.4}")>{format!("{:.1}%", efficiency * 100.0)}</strong>
+                    <div class="dim small">"Efficiency = 1 − wasted ÷ (wasted + bytes of files in the final image). Wasted bytes: file data a layer ships that a later layer deletes or overwrites, each byte counted once."</div>
+                </div>
+                {(!files.missing_layers.is_empty()).then(|| view! {
+                    <p class="error small">"Layers " {files.missing_layers.iter().map(|l| format!("L{} ", l + 1)).collect::<String>()} "failed: their files are missing from the merged view."</p>
+                })}
+            </aside>
+            <section class="tree-pane">
+                <div class="toolbar">
+                    <form on:submit=submit_search class="search">
+                        <input id="file-search" class="mono" type="search" placeholder="/ search: name, path or glob (**/*.so)"
+                            prop:value=move || search_text.get() on:input=move |ev| search_text.set(event_target_value(&ev))/>
+                    </form>
+                    <span class="dim">"sort "</span>
+                    <a href=sort_name class:current=move || sort() == SortBy::Name>"name"</a> " "
+                    <a href=sort_size class:current=move || sort() == SortBy::Size data-sort-size="">"size"</a>
+                    " · " <a href=toggle_deleted>{move || if with_deleted() { "hide deleted" } else { "show deleted" }}</a>
+                    " · export "
+                    <button class="link" on:click=move |_| export("json")>"JSON"</button>
+                    <button class="link" on:click=move |_| export_csv("csv")>"CSV"</button>
+                </div>
+                {listing}
+            </section>
+            <aside class="detail-pane">{detail}</aside>
+        </div>
+    }
+}
+
+/// URL paths are absolute (`/etc/nginx`); the tree's are not.
+fn normalize(path: &str) -> String {
+    path.trim_matches('/').to_owned()
+}
+
+/// The directory to list for a selected path: itself when a directory, else its parent.
+fn listing_dir(tree: &MergedTree, path: &str) -> String {
+    match tree.get(path) {
+        Some(node) if node.kind == EntryKind::Dir => path.to_owned(),
+        _ => path.rsplit_once('/').map(|(p, _)| p.to_owned()).unwrap_or_default(),
+    }
+}
+
+fn change_marker(kind: ChangeKind) -> (&'static str, &'static str) {
+    match kind {
+        ChangeKind::Added => ("+", "add"),
+        ChangeKind::Modified(_) => ("~", "mod"),
+        ChangeKind::Deleted => ("−", "del"),
+        ChangeKind::HiddenByOpaque => ("−", "del"),
+    }
+}
+
+fn listing_row(row: Row, full_path: bool) -> impl IntoView {
+    let node = &row.node;
+    let is_dir = node.kind == EntryKind::Dir;
+    let abs = format!("/{}", row.path);
+    let shown_name = if full_path { abs.clone() } else { format!("{}{}", row.name(), if is_dir { "/" } else { "" }) };
+    let href = href_with(&[("path", Some(&abs)), ("q", None)]);
+    let marker = row.change.map(change_marker);
+    let size = if is_dir { format!("{} · {} items", bytes(row.subtree_bytes), row.subtree_count) } else { bytes(node.size) };
+    let link = node.link.clone().map(|l| format!(" → {l}"));
+    let deleted = !node.present || matches!(row.change, Some(ChangeKind::Deleted | ChangeKind::HiddenByOpaque));
+    let last = node.changes.last().map(|c| c.kind);
+    view! {
+        <tr data-path=abs.clone() class:deleted=deleted class:dir=is_dir>
+            <td class="mono name">
+                {marker.map(|(sym, class)| view! { <span class=format!("marker {class}")>{sym} " "</span> })}
+                <a href=href>{shown_name}</a>
+                <span class="dim">{link}</span>
+            </td>
+            <td class="mono">{mode_string(node.kind, node.mode)}</td>
+            <td class="mono">{format!("{}:{}", node.uid, node.gid)}</td>
+            <td class="num" title=format!("{} bytes", node.size)>{size}</td>
+            <td class="mono">"L" {node.layer + 1} {last.map(|k| format!(" {}", change_word(k)))}</td>
+            <td class="dim mono">{format_time(node.mtime)}</td>
+        </tr>
+    }
+}
+
+fn change_word(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Added => "added",
+        ChangeKind::Modified(_) => "modified",
+        ChangeKind::Deleted => "deleted",
+        ChangeKind::HiddenByOpaque => "hidden",
+    }
+}
+
+fn modified_detail(kind: ChangeKind) -> String {
+    let ChangeKind::Modified(m) = kind else { return String::new() };
+    let parts: Vec<&str> = [(m.content, "content"), (m.kind, "kind"), (m.mode, "mode"), (m.owner, "owner"), (m.link, "link")]
+        .into_iter()
+        .filter_map(|(on, word)| on.then_some(word))
+        .collect();
+    if parts.is_empty() { " (mtime only)".into() } else { format!(" ({})", parts.join(", ")) }
+}
+
+/// UTC date and time of a Unix timestamp.
+fn format_time(secs: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0));
+    let iso: String = date.to_iso_string().into();
+    iso.get(..16).map(|s| s.replace('T', " ")).unwrap_or(iso)
+}
+
+#[component]
+fn PathDetail(tree: std::sync::Arc<MergedTree>, path: String, node: strata_shared::layer::TreeNode, commands: Vec<String>) -> impl IntoView {
+    let abs = format!("/{path}");
+    let is_dir = node.kind == EntryKind::Dir;
+    let timeline = node
+        .changes
+        .iter()
+        .map(|c| {
+            let (sym, class) = change_marker(c.kind);
+            let cmd = commands.get(c.layer as usize).cloned().unwrap_or_default();
+            view! {
+                <li data-change-layer=c.layer.to_string() data-change-kind=change_word(c.kind)>
+                    <span class=format!("marker {class}")>{sym}</span>
+                    " L" {c.layer + 1} " " {change_word(c.kind)} {modified_detail(c.kind)} " · " {bytes(c.size)}
+                    <div class="mono cmd dim small">{cmd}</div>
+                </li>
+            }
+        })
+        .collect_view();
+    let subtree = is_dir.then(|| {
+        let mut per_layer: std::collections::BTreeMap<u32, [u64; 3]> = Default::default();
+        let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
+        for (_, n) in tree.all().filter(|(p, _)| p.starts_with(&prefix) && p.len() > prefix.len()) {
+            for c in &n.changes {
+                let slot = match c.kind {
+                    ChangeKind::Added => 0,
+                    ChangeKind::Modified(m) if m.is_substantive() => 1,
+                    ChangeKind::Modified(_) => continue,
+                    ChangeKind::Deleted | ChangeKind::HiddenByOpaque => 2,
+                };
+                per_layer.entry(c.layer).or_default()[slot] += 1;
+            }
+        }
+        view! {
+            <h3>"Subtree by layer"</h3>
+            <ul class="subtree-summary">
+                {per_layer.into_iter().map(|(l, [a, m, d])| view! {
+                    <li data-subtree-layer=l.to_string()>"L" {l + 1} ": " <span class="add">"+" {a}</span> " " <span class="mod">"~" {m}</span> " " <span class="del">"−" {d}</span></li>
+                }).collect_view()}
+            </ul>
+        }
+    });
+    let link = node.link.clone().map(|target| {
+        let resolved = resolve_link(&path, &target);
+        let href = href_with(&[("path", Some(&format!("/{resolved}")))]);
+        view! { <dt>"Link"</dt><dd class="mono"><a href=href data-follow-link="">{target}</a></dd> }
+    });
+    view! {
+        <div class="detail" data-detail-path=abs.clone()>
+            <h2 class="mono">{abs.clone()}</h2>
+            <dl>
+                <dt>"Kind"</dt><dd class="mono">{mode_string(node.kind, node.mode)} {(!node.present).then_some(" (deleted)")}</dd>
+                <dt>"Size"</dt><dd title=format!("{} bytes", node.size)>{bytes(node.size)}</dd>
+                <dt>"Owner"</dt><dd class="mono">{format!("{}:{}", node.uid, node.gid)}</dd>
+                <dt>"Modified"</dt><dd class="mono">{format_time(node.mtime)} " UTC"</dd>
+                <dt>"From"</dt><dd>"layer L" {node.layer + 1}</dd>
+                {link}
+            </dl>
+            <h3>"Timeline"</h3>
+            <ol class="timeline" data-timeline="">{timeline}</ol>
+            {subtree}
+        </div>
+    }
+}
+
+/// Resolves a symlink target against the link's directory, inside the image.
+fn resolve_link(path: &str, target: &str) -> String {
+    let mut parts: Vec<&str> = if target.starts_with('/') {
+        Vec::new()
+    } else {
+        path.rsplit_once('/').map(|(dir, _)| dir.split('/').collect()).unwrap_or_default()
+    };
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+fn download_listing(rows: &[Row], format: &str, name: &str) {
+    let text = if format == "csv" {
+        let mut out = String::from("path,kind,mode,uid,gid,size,mtime,layer,link,change\n");
+        for r in rows {
+            let n = &r.node;
+            out.push_str(&format!(
+                "\"/{}\",{},{},{},{},{},{},{},\"{}\",{}\n",
+                r.path.replace('"', "\"\""),
+                n.kind.ls_char(),
+                mode_string(n.kind, n.mode),
+                n.uid,
+                n.gid,
+                n.size,
+                n.mtime,
+                n.layer + 1,
+                n.link.clone().unwrap_or_default().replace('"', "\"\""),
+                r.change.map(change_word).unwrap_or("")
+            ));
+        }
+        out
+    } else {
+        let items: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                let n = &r.node;
+                serde_json::json!({
+                    "path": format!("/{}", r.path), "kind": n.kind.ls_char().to_string(), "mode": mode_string(n.kind, n.mode),
+                    "uid": n.uid, "gid": n.gid, "size": n.size, "mtime": n.mtime, "layer": n.layer + 1,
+                    "link": n.link, "change": r.change.map(change_word), "present": n.present,
+                })
+            })
+            .collect();
+        serde_json::to_string_pretty(&items).unwrap_or_default()
+    };
+    crate::download::save(&format!("{name}.{format}"), text.as_bytes(), if format == "csv" { "text/csv" } else { "application/json" });
+}
+
+/// Keyboard: `/` search, arrows move between rows, Backspace goes up.
+fn files_keydown(ev: leptos::ev::KeyboardEvent) {
+    let in_input = ev
+        .target()
+        .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
+        .is_some();
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let focus = |selector: &str| {
+        if let Some(el) = document.query_selector(selector).ok().flatten() {
+            if let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el) {
+                let _ = el.focus();
+            }
+        }
+    };
+    match ev.key().as_str() {
+        "/" if !in_input => {
+            ev.prevent_default();
+            focus("#file-search");
+        }
+        "Backspace" if !in_input => {
+            ev.prevent_default();
+            if let Some(up) = document.query_selector("[data-up]").ok().flatten() {
+                if let Ok(a) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(up) {
+                    a.click();
+                }
+            }
+        }
+        "ArrowDown" | "ArrowUp" if !in_input => {
+            ev.prevent_default();
+            let Ok(links) = document.query_selector_all("[data-listing] td.name a") else { return };
+            let active = document.active_element();
+            let mut current = None;
+            for i in 0..links.length() {
+                if let (Some(node), Some(active)) = (links.item(i), active.as_ref()) {
+                    if node.is_same_node(Some(active)) {
+                        current = Some(i);
+                    }
+                }
+            }
+            let next = match (ev.key().as_str(), current) {
+                ("ArrowDown", Some(i)) => (i + 1).min(links.length().saturating_sub(1)),
+                ("ArrowUp", Some(i)) => i.saturating_sub(1),
+                _ => 0,
+            };
+            if let Some(el) = links.item(next).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(n).ok()) {
+                let _ = el.focus();
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,34 @@
+//! The merged tree of the image on screen, built from the verified layers' indexes.
+
+use std::sync::Arc;
+
+use strata_shared::layer::{LayerIndex, MergedTree, TreeBuilder};
+
+/// What the Files tab reads.
+#[derive(Clone, Debug)]
+pub struct FilesData {
+    /// Layers applied in order, with provenance.
+    pub tree: Arc<MergedTree>,
+    /// Layers that failed and were left out of the merge (their files are unknown).
+    pub missing_layers: Vec<usize>,
+}
+
+/// Applies every verified layer in order. A failed layer is skipped and named, so the
+/// rest still shows; provenance below it is then incomplete, and the page says so.
+pub fn merge(indexes: &[Option<LayerIndex>], history_steps: &[Option<usize>]) -> FilesData {
+    let mut builder = TreeBuilder::new();
+    let mut missing_layers = Vec::new();
+    for (i, index) in indexes.iter().enumerate() {
+        match index {
+            Some(index) => {
+                let step = history_steps.get(i).copied().flatten().map(|s| s as u32);
+                builder.apply(index, step);
+            }
+            None => {
+                missing_layers.push(i);
+                builder.apply(&LayerIndex::default(), None);
+            }
+        }
+    }
+    FilesData { tree: Arc::new(builder.finish()), missing_layers }
+}
