@@ -87,7 +87,10 @@ impl Digest {
         if !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(DigestError::NotHex(input.to_owned()));
         }
-        Ok(Digest { algorithm, hex: hex.to_owned() })
+        Ok(Digest {
+            algorithm,
+            hex: hex.to_owned(),
+        })
     }
 
     /// The sha256 digest of `bytes`.
@@ -234,7 +237,12 @@ impl DigestVerifier {
     /// A verifier for `expected`, and `expected_size` when the descriptor gives one.
     pub fn new(expected: Digest, expected_size: Option<u64>) -> Self {
         let hasher = Hasher::new(expected.algorithm());
-        DigestVerifier { expected, expected_size, seen: 0, hasher }
+        DigestVerifier {
+            expected,
+            expected_size,
+            seen: 0,
+            hasher,
+        }
     }
 
     /// Feeds bytes; fails as soon as the stream is longer than the descriptor says.
@@ -242,7 +250,10 @@ impl DigestVerifier {
         self.seen += bytes.len() as u64;
         if let Some(expected) = self.expected_size {
             if self.seen > expected {
-                return Err(VerifyError::TooLong { expected, actual: self.seen });
+                return Err(VerifyError::TooLong {
+                    expected,
+                    actual: self.seen,
+                });
             }
         }
         self.hasher.update(bytes);
@@ -258,12 +269,18 @@ impl DigestVerifier {
     pub fn finish(self) -> Result<Digest, VerifyError> {
         if let Some(expected) = self.expected_size {
             if self.seen != expected {
-                return Err(VerifyError::TooShort { expected, actual: self.seen });
+                return Err(VerifyError::TooShort {
+                    expected,
+                    actual: self.seen,
+                });
             }
         }
         let actual = self.hasher.finish();
         if actual != self.expected {
-            return Err(VerifyError::Mismatch { expected: self.expected, actual });
+            return Err(VerifyError::Mismatch {
+                expected: self.expected,
+                actual,
+            });
         }
         Ok(actual)
     }
@@ -286,9 +303,18 @@ mod tests {
     #[test]
     fn rejects_bad_digests_with_named_problem() {
         let short = Digest::parse("sha256:abc").unwrap_err();
-        assert!(short.to_string().contains("needs 64 hex characters, got 3"), "{short}");
-        assert!(matches!(Digest::parse("md5:abc"), Err(DigestError::UnsupportedAlgorithm(_))));
-        assert!(matches!(Digest::parse("abc"), Err(DigestError::MissingAlgorithm(_))));
+        assert!(
+            short.to_string().contains("needs 64 hex characters, got 3"),
+            "{short}"
+        );
+        assert!(matches!(
+            Digest::parse("md5:abc"),
+            Err(DigestError::UnsupportedAlgorithm(_))
+        ));
+        assert!(matches!(
+            Digest::parse("abc"),
+            Err(DigestError::MissingAlgorithm(_))
+        ));
         let upper = EMPTY.to_uppercase().replace("SHA256", "sha256");
         assert!(matches!(Digest::parse(&upper), Err(DigestError::NotHex(_))));
     }
@@ -309,7 +335,10 @@ mod tests {
         assert_eq!(v.finish().unwrap(), d);
 
         let mut long = DigestVerifier::new(d.clone(), Some(5));
-        assert!(matches!(long.update(b"hello!"), Err(VerifyError::TooLong { .. })));
+        assert!(matches!(
+            long.update(b"hello!"),
+            Err(VerifyError::TooLong { .. })
+        ));
 
         let mut short = DigestVerifier::new(d.clone(), Some(5));
         short.update(b"hell").unwrap();

@@ -43,21 +43,63 @@ pub enum MediaType {
 }
 
 const TABLE: &[(&str, MediaType)] = &[
-    ("application/vnd.oci.image.index.v1+json", MediaType::OciIndex),
-    ("application/vnd.oci.image.manifest.v1+json", MediaType::OciManifest),
-    ("application/vnd.oci.image.config.v1+json", MediaType::OciConfig),
-    ("application/vnd.oci.image.layer.v1.tar", MediaType::OciLayer),
-    ("application/vnd.oci.image.layer.v1.tar+gzip", MediaType::OciLayerGzip),
-    ("application/vnd.oci.image.layer.v1.tar+zstd", MediaType::OciLayerZstd),
+    (
+        "application/vnd.oci.image.index.v1+json",
+        MediaType::OciIndex,
+    ),
+    (
+        "application/vnd.oci.image.manifest.v1+json",
+        MediaType::OciManifest,
+    ),
+    (
+        "application/vnd.oci.image.config.v1+json",
+        MediaType::OciConfig,
+    ),
+    (
+        "application/vnd.oci.image.layer.v1.tar",
+        MediaType::OciLayer,
+    ),
+    (
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        MediaType::OciLayerGzip,
+    ),
+    (
+        "application/vnd.oci.image.layer.v1.tar+zstd",
+        MediaType::OciLayerZstd,
+    ),
     ("application/vnd.oci.empty.v1+json", MediaType::OciEmpty),
-    ("application/vnd.docker.distribution.manifest.list.v2+json", MediaType::DockerManifestList),
-    ("application/vnd.docker.distribution.manifest.v2+json", MediaType::DockerManifest),
-    ("application/vnd.docker.distribution.manifest.v1+prettyjws", MediaType::DockerSchema1),
-    ("application/vnd.docker.container.image.v1+json", MediaType::DockerConfig),
-    ("application/vnd.docker.image.rootfs.diff.tar.gzip", MediaType::DockerLayerGzip),
-    ("application/vnd.docker.image.rootfs.diff.tar.zstd", MediaType::DockerLayerZstd),
-    ("application/vnd.docker.image.rootfs.diff.tar", MediaType::DockerLayer),
-    ("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", MediaType::DockerForeignLayer),
+    (
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        MediaType::DockerManifestList,
+    ),
+    (
+        "application/vnd.docker.distribution.manifest.v2+json",
+        MediaType::DockerManifest,
+    ),
+    (
+        "application/vnd.docker.distribution.manifest.v1+prettyjws",
+        MediaType::DockerSchema1,
+    ),
+    (
+        "application/vnd.docker.container.image.v1+json",
+        MediaType::DockerConfig,
+    ),
+    (
+        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        MediaType::DockerLayerGzip,
+    ),
+    (
+        "application/vnd.docker.image.rootfs.diff.tar.zstd",
+        MediaType::DockerLayerZstd,
+    ),
+    (
+        "application/vnd.docker.image.rootfs.diff.tar",
+        MediaType::DockerLayer,
+    ),
+    (
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        MediaType::DockerForeignLayer,
+    ),
     ("application/vnd.in-toto+json", MediaType::InToto),
 ];
 

@@ -106,7 +106,11 @@ impl ImageConfig {
 /// `empty_layer` map to no layer; the rest map to layers in order.
 pub fn layer_history(history: &[HistoryStep], layer_count: usize) -> Vec<Option<usize>> {
     let mut out = vec![None; layer_count];
-    let steps = history.iter().enumerate().filter(|(_, s)| !s.empty_layer).map(|(i, _)| i);
+    let steps = history
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.empty_layer)
+        .map(|(i, _)| i);
     for (slot, step) in out.iter_mut().zip(steps) {
         *slot = Some(step);
     }
@@ -119,9 +123,21 @@ mod tests {
 
     #[test]
     fn empty_layer_steps_map_to_no_layer() {
-        let step = |empty| HistoryStep { empty_layer: empty, ..HistoryStep::default() };
-        let history = [step(false), step(true), step(false), step(true), step(false)];
+        let step = |empty| HistoryStep {
+            empty_layer: empty,
+            ..HistoryStep::default()
+        };
+        let history = [
+            step(false),
+            step(true),
+            step(false),
+            step(true),
+            step(false),
+        ];
         assert_eq!(layer_history(&history, 3), vec![Some(0), Some(2), Some(4)]);
-        assert_eq!(layer_history(&history, 4), vec![Some(0), Some(2), Some(4), None]);
+        assert_eq!(
+            layer_history(&history, 4),
+            vec![Some(0), Some(2), Some(4), None]
+        );
     }
 }

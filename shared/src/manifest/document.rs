@@ -78,7 +78,10 @@ impl ParsedDocument {
             (None, Some(mt)) => mt,
             (None, None) => return Err(ManifestError::Unsupported("(none)".into())),
         };
-        let json_err = |source| ManifestError::Json { media_type: media_type.clone(), source };
+        let json_err = |source| ManifestError::Json {
+            media_type: media_type.clone(),
+            source,
+        };
         let document = match &media_type {
             MediaType::DockerSchema1 => Document::Schema1,
             mt if mt.is_index() => Document::Index(serde_json::from_slice(&raw).map_err(json_err)?),
@@ -87,7 +90,11 @@ impl ParsedDocument {
             }
             other => return Err(ManifestError::Unsupported(other.as_str().to_owned())),
         };
-        Ok(ParsedDocument { raw, media_type, document })
+        Ok(ParsedDocument {
+            raw,
+            media_type,
+            document,
+        })
     }
 
     /// The sha256 digest of the raw bytes.
@@ -103,7 +110,10 @@ mod tests {
     #[test]
     fn shape_decides_when_no_media_type() {
         let idx = br#"{"schemaVersion":2,"manifests":[]}"#.to_vec();
-        assert!(matches!(ParsedDocument::parse(idx, None).unwrap().document, Document::Index(_)));
+        assert!(matches!(
+            ParsedDocument::parse(idx, None).unwrap().document,
+            Document::Index(_)
+        ));
         let s1 = br#"{"schemaVersion":1,"name":"x","fsLayers":[]}"#.to_vec();
         let parsed = ParsedDocument::parse(s1, Some("application/json")).unwrap();
         assert_eq!(parsed.document, Document::Schema1);
@@ -114,7 +124,10 @@ mod tests {
         let err = ParsedDocument::parse(b"{".to_vec(), None).unwrap_err();
         assert!(err.to_string().starts_with("invalid"), "{err}");
         let big = vec![b' '; MAX_MANIFEST_BYTES + 1];
-        assert!(matches!(ParsedDocument::parse(big, None), Err(ManifestError::TooLarge(_))));
+        assert!(matches!(
+            ParsedDocument::parse(big, None),
+            Err(ManifestError::TooLarge(_))
+        ));
         let cfg = br#"{"mediaType":"application/vnd.oci.image.config.v1+json"}"#.to_vec();
         let err = ParsedDocument::parse(cfg, None).unwrap_err();
         assert!(err.to_string().contains("config.v1"), "{err}");

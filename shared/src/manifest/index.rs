@@ -43,11 +43,14 @@ pub struct PlatformEntry {
 impl PlatformEntry {
     /// The platform, or `unknown/unknown` when the index gives none.
     pub fn platform(&self) -> Platform {
-        self.descriptor.platform.clone().unwrap_or_else(|| Platform {
-            os: "unknown".into(),
-            architecture: "unknown".into(),
-            ..Platform::default()
-        })
+        self.descriptor
+            .platform
+            .clone()
+            .unwrap_or_else(|| Platform {
+                os: "unknown".into(),
+                architecture: "unknown".into(),
+                ..Platform::default()
+            })
     }
 }
 
@@ -70,11 +73,20 @@ impl ImageIndex {
     pub fn entries(&self) -> IndexEntries {
         let mut out = IndexEntries::default();
         for d in self.manifests.iter().filter(|d| !Self::is_attestation(d)) {
-            out.platforms.push(PlatformEntry { descriptor: d.clone(), attestations: Vec::new() });
+            out.platforms.push(PlatformEntry {
+                descriptor: d.clone(),
+                attestations: Vec::new(),
+            });
         }
         for att in self.manifests.iter().filter(|d| Self::is_attestation(d)) {
-            let target = att.annotation(REFERENCE_DIGEST).and_then(|s| Digest::parse(s).ok());
-            match out.platforms.iter_mut().find(|p| Some(&p.descriptor.digest) == target.as_ref()) {
+            let target = att
+                .annotation(REFERENCE_DIGEST)
+                .and_then(|s| Digest::parse(s).ok());
+            match out
+                .platforms
+                .iter_mut()
+                .find(|p| Some(&p.descriptor.digest) == target.as_ref())
+            {
                 Some(p) => p.attestations.push(att.clone()),
                 None => out.orphan_attestations.push(att.clone()),
             }

@@ -12,6 +12,6 @@ mod platform;
 pub use config::{ContainerConfig, HistoryStep, ImageConfig, RootFs, layer_history};
 pub use descriptor::Descriptor;
 pub use document::{Document, MAX_MANIFEST_BYTES, ManifestError, ParsedDocument};
-pub use index::{ImageIndex, IndexEntries, PlatformEntry, ATTESTATION_MANIFEST};
+pub use index::{ATTESTATION_MANIFEST, ImageIndex, IndexEntries, PlatformEntry};
 pub use manifest::ImageManifest;
 pub use platform::Platform;

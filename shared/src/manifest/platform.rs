@@ -10,7 +10,11 @@ pub struct Platform {
     #[serde(default)]
     pub os: String,
     /// OS version, mostly for Windows.
-    #[serde(default, rename = "os.version", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "os.version",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_version: Option<String>,
     /// Required OS features.
     #[serde(default, rename = "os.features", skip_serializing_if = "Vec::is_empty")]
