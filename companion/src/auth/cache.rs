@@ -1,0 +1,105 @@
+//! Tokens cached per (registry, realm, service, scope) until shortly before expiry.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::Secret;
+
+/// What a token was issued for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct TokenKey {
+    /// Registry origin (`https://registry-1.docker.io`).
+    pub(crate) registry: String,
+    pub(crate) realm: String,
+    pub(crate) service: String,
+    pub(crate) scope: String,
+}
+
+struct Entry {
+    secret: Secret,
+    expires_at: Instant,
+}
+
+/// Bounded map of live tokens.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    entries: Mutex<HashMap<TokenKey, Entry>>,
+}
+
+const MAX_ENTRIES: usize = 4096;
+
+impl TokenCache {
+    /// A token still valid for `key`.
+    pub(crate) fn get(&self, key: &TokenKey) -> Option<Secret> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        match entries.get(key) {
+            Some(e) if e.expires_at > Instant::now() => Some(e.secret.clone()),
+            Some(_) => {
+                entries.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Stores a token valid for `ttl` (a margin is taken off so it is not used at the edge).
+    pub(crate) fn insert(&self, key: TokenKey, secret: Secret, ttl: Duration) {
+        let margin = (ttl / 10).min(Duration::from_secs(10));
+        let expires_at = Instant::now() + ttl.saturating_sub(margin);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_ENTRIES {
+            let now = Instant::now();
+            entries.retain(|_, e| e.expires_at > now);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(key, Entry { secret, expires_at });
+    }
+
+    /// Forgets the token for `key` (after the registry rejected it).
+    pub(crate) fn remove(&self, key: &TokenKey) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(scope: &str) -> TokenKey {
+        TokenKey {
+            registry: "https://r".into(),
+            realm: "https://a/token".into(),
+            service: "r".into(),
+            scope: scope.into(),
+        }
+    }
+
+    #[test]
+    fn keyed_and_expiring() {
+        let cache = TokenCache::default();
+        cache.insert(
+            key("repository:a:pull"),
+            Secret::new("t1"),
+            Duration::from_secs(60),
+        );
+        assert_eq!(cache.get(&key("repository:a:pull")).unwrap().expose(), "t1");
+        assert!(cache.get(&key("repository:b:pull")).is_none());
+        let mut other_realm = key("repository:a:pull");
+        other_realm.realm = "https://evil/token".into();
+        assert!(cache.get(&other_realm).is_none());
+        cache.insert(
+            key("repository:c:pull"),
+            Secret::new("t2"),
+            Duration::from_millis(0),
+        );
+        assert!(cache.get(&key("repository:c:pull")).is_none());
+        cache.remove(&key("repository:a:pull"));
+        assert!(cache.get(&key("repository:a:pull")).is_none());
+    }
+}

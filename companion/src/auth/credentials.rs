@@ -1,0 +1,337 @@
+//! Registry credentials from the user's docker configuration: `auths` entries, and
+//! `credHelpers` / `credsStore` through `docker-credential-NAME get`. Credentials are
+//! looked up by registry host and only ever sent to that registry and the token realm it
+//! names; `Debug` shows `<redacted>`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use base64::Engine as _;
+use reqwest::header::HeaderValue;
+
+use super::Secret;
+use crate::config::{ConfigError, CredentialsSource};
+
+/// A username and its secret.
+#[derive(Clone)]
+pub struct Credential {
+    /// Username.
+    pub username: String,
+    /// Password or token.
+    pub secret: Secret,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("username", &self.username)
+            .field("secret", &self.secret)
+            .finish()
+    }
+}
+
+impl Credential {
+    /// `Authorization: Basic …`, marked sensitive.
+    pub fn basic_header(&self) -> HeaderValue {
+        super::token::basic(&self.username, self.secret.expose())
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct DockerConfig {
+    #[serde(default)]
+    auths: HashMap<String, AuthEntry>,
+    #[serde(default, rename = "credHelpers")]
+    cred_helpers: HashMap<String, String>,
+    #[serde(default, rename = "credsStore")]
+    creds_store: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct AuthEntry {
+    #[serde(default)]
+    auth: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct HelperAnswer {
+    #[serde(rename = "Username")]
+    username: String,
+    #[serde(rename = "Secret")]
+    secret: String,
+}
+
+/// All credentials the companion may use, by registry host.
+#[derive(Default)]
+pub struct CredentialStore {
+    /// From `auths`, keyed by normalized host.
+    static_entries: HashMap<String, Credential>,
+    /// Registry host → helper name.
+    helpers: HashMap<String, String>,
+    store: Option<String>,
+    /// Directory to find helpers in (tests); `None` uses `$PATH`.
+    helper_dir: Option<PathBuf>,
+    helper_cache: Mutex<HashMap<String, Option<Credential>>>,
+}
+
+impl std::fmt::Debug for CredentialStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialStore")
+            .field(
+                "registries",
+                &self.static_entries.keys().collect::<Vec<_>>(),
+            )
+            .field("helpers", &self.helpers)
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+impl CredentialStore {
+    /// Loads from the configured source; a missing file means no credentials.
+    pub fn load(source: &CredentialsSource) -> Result<Self, ConfigError> {
+        let (path, helper_dir) = match source {
+            CredentialsSource::None => return Ok(Self::default()),
+            CredentialsSource::File(p) => (p.clone(), None),
+            CredentialsSource::FileWithHelperDir(p, d) => (p.clone(), Some(d.as_path())),
+            CredentialsSource::Environment => match default_path() {
+                Some(p) => (p, None),
+                None => return Ok(Self::default()),
+            },
+        };
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                Self::from_json(&bytes, helper_dir).map_err(|reason| ConfigError::Credentials {
+                    path: path.clone(),
+                    reason,
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(ConfigError::Credentials {
+                path,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// Parses a docker `config.json` (or containers `auth.json`); helpers are looked up in
+    /// `helper_dir` when given, else on `$PATH`.
+    pub fn from_json(bytes: &[u8], helper_dir: Option<&Path>) -> Result<Self, String> {
+        let config: DockerConfig = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        let mut static_entries = HashMap::new();
+        for (key, entry) in config.auths {
+            let Some(host) = normalize_key(&key) else {
+                continue;
+            };
+            let credential = if let Some(auth) = entry.auth.filter(|a| !a.is_empty()) {
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(auth.trim())
+                    .map_err(|_| format!("auths entry for {host}: auth is not base64"))?;
+                let decoded = String::from_utf8(decoded)
+                    .map_err(|_| format!("auths entry for {host}: not UTF-8"))?;
+                let (user, secret) = decoded
+                    .split_once(':')
+                    .ok_or_else(|| format!("auths entry for {host}: auth is not user:password"))?;
+                Credential {
+                    username: user.to_owned(),
+                    secret: Secret::new(secret),
+                }
+            } else if let (Some(u), Some(p)) = (entry.username, entry.password) {
+                Credential {
+                    username: u,
+                    secret: Secret::new(p),
+                }
+            } else {
+                continue; // e.g. only an identitytoken, or an entry for the credsStore
+            };
+            static_entries.insert(host, credential);
+        }
+        let helpers = config
+            .cred_helpers
+            .into_iter()
+            .filter_map(|(k, v)| Some((normalize_key(&k)?, v)))
+            .collect();
+        Ok(CredentialStore {
+            static_entries,
+            helpers,
+            store: config.creds_store.filter(|s| !s.is_empty()),
+            helper_dir: helper_dir.map(Path::to_path_buf),
+            helper_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The credential for `registry` (as users write it: `docker.io`, `ghcr.io`,
+    /// `127.0.0.1:5000`): its credential helper, else its `auths` entry, else the store.
+    pub async fn lookup(&self, registry: &str) -> Option<Credential> {
+        let host = normalize_key(registry)?;
+        if let Some(helper) = self.helpers.get(&host) {
+            return self.ask_helper(helper, &host).await;
+        }
+        if let Some(c) = self.static_entries.get(&host) {
+            return Some(c.clone());
+        }
+        match &self.store {
+            Some(store) => self.ask_helper(store, &host).await,
+            None => None,
+        }
+    }
+
+    async fn ask_helper(&self, helper: &str, host: &str) -> Option<Credential> {
+        let cache_key = format!("{helper}\0{host}");
+        if let Some(hit) = self
+            .helper_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&cache_key)
+        {
+            return hit.clone();
+        }
+        let found = run_helper(helper, host, self.helper_dir.as_deref()).await;
+        self.helper_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(cache_key, found.clone());
+        found
+    }
+}
+
+/// `$REGISTRY_AUTH_FILE`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+fn default_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("REGISTRY_AUTH_FILE").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    if let Some(d) = std::env::var_os("DOCKER_CONFIG").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(d).join("config.json"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker").join("config.json"))
+}
+
+/// Registry host of a config key: `https://index.docker.io/v1/` → `docker.io`,
+/// `quay.io/org` → `quay.io`, `http://127.0.0.1:5000` → `127.0.0.1:5000`.
+fn normalize_key(key: &str) -> Option<String> {
+    let key = key.trim();
+    let key = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+        .unwrap_or(key);
+    let host = key.split('/').next()?.to_ascii_lowercase();
+    if host.is_empty() {
+        return None;
+    }
+    Some(match host.as_str() {
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
+            "docker.io".to_owned()
+        }
+        _ => host,
+    })
+}
+
+/// The server URL a helper is asked about (docker's convention for Docker Hub).
+fn helper_server_url(host: &str) -> String {
+    if host == "docker.io" {
+        "https://index.docker.io/v1/".to_owned()
+    } else {
+        host.to_owned()
+    }
+}
+
+/// Runs `docker-credential-NAME get` with the server URL on stdin.
+async fn run_helper(helper: &str, host: &str, dir: Option<&Path>) -> Option<Credential> {
+    use tokio::io::AsyncWriteExt as _;
+    if !helper
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    {
+        tracing::warn!(helper, "ignoring credential helper with an unusual name");
+        return None;
+    }
+    let program = format!("docker-credential-{helper}");
+    let program = match dir {
+        Some(d) => d.join(program),
+        None => PathBuf::from(program),
+    };
+    let mut child = tokio::process::Command::new(&program)
+        .arg("get")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| tracing::warn!(helper, "cannot run credential helper: {e}"))
+        .ok()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(helper_server_url(host).as_bytes()).await;
+    }
+    let output = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .ok()?
+        .ok()?;
+    if !output.status.success() {
+        tracing::debug!(
+            helper,
+            registry = host,
+            "credential helper has no credentials"
+        );
+        return None;
+    }
+    let answer: HelperAnswer = serde_json::from_slice(&output.stdout).ok()?;
+    if answer.username == "<token>" {
+        tracing::info!(
+            helper,
+            registry = host,
+            "identity tokens from credential helpers are not supported"
+        );
+        return None;
+    }
+    Some(Credential {
+        username: answer.username,
+        secret: Secret::new(answer.secret),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn auths_entries_by_host() {
+        let json = br#"{"auths":{
+            "https://index.docker.io/v1/":{"auth":"dXNlcjpwYXNz"},
+            "quay.io/team":{"username":"q","password":"pw"},
+            "ghcr.io":{"identitytoken":"x"}}}"#;
+        let store = CredentialStore::from_json(json, None).unwrap();
+        let hub = store.lookup("docker.io").await.unwrap();
+        assert_eq!(
+            (hub.username.as_str(), hub.secret.expose()),
+            ("user", "pass")
+        );
+        assert_eq!(store.lookup("quay.io").await.unwrap().username, "q");
+        assert!(store.lookup("ghcr.io").await.is_none());
+        assert!(store.lookup("example.org").await.is_none());
+        let printed = format!("{hub:?} {store:?}");
+        assert!(!printed.contains("pass"), "{printed}");
+        assert!(printed.contains("<redacted>"));
+    }
+
+    #[test]
+    fn keys() {
+        assert_eq!(
+            normalize_key("https://index.docker.io/v1/").as_deref(),
+            Some("docker.io")
+        );
+        assert_eq!(
+            normalize_key("http://127.0.0.1:5000").as_deref(),
+            Some("127.0.0.1:5000")
+        );
+        assert_eq!(
+            normalize_key("Quay.io/org/repo").as_deref(),
+            Some("quay.io")
+        );
+    }
+}

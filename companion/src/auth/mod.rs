@@ -1,0 +1,309 @@
+//! Registry authentication: the Docker token handshake, Basic auth, credentials.
+//!
+//! The handshake, per registry and repository scope:
+//! 1. Ping `GET /v2/` without credentials (once per registry; the answer is remembered).
+//! 2. `200` → anonymous. `401` → read `WWW-Authenticate`: a Bearer challenge gives the
+//!    `realm`, `service` (and maybe `scope`); Basic means send the user's credentials.
+//! 3. Bearer: `GET realm?service=…&scope=repository:NAME:pull` (Basic credentials to the
+//!    realm if the user has some for this registry) → `token` or `access_token`, cached
+//!    by (registry, realm, service, scope) until `expires_in` (60 s when absent).
+//! 4. Send the request with `Authorization: Bearer …` — to the registry's own origin only.
+//! 5. If the registry still answers `401`, refresh exactly once: drop the cached token,
+//!    take the challenge of that 401 (its scope listed first), fetch a new token, retry.
+//!    A second 401 goes back to the client as it is.
+
+pub(crate) mod cache;
+pub mod challenge;
+pub mod credentials;
+pub(crate) mod token;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{Method, StatusCode};
+use url::Url;
+
+use cache::{TokenCache, TokenKey};
+use challenge::BearerChallenge;
+use credentials::CredentialStore;
+
+use crate::error::Error;
+use crate::redirect;
+use crate::upstream::Upstream;
+
+/// A secret string (password, token). `Debug` prints `<redacted>`; there is no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for building a header.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// What a registry asked for when pinged.
+#[derive(Clone, Debug)]
+enum Scheme {
+    Anonymous,
+    Basic,
+    Bearer(BearerChallenge),
+}
+
+/// Which registry endpoint and repository a request is for.
+pub(crate) struct Target<'a> {
+    /// Registry as users write it (`docker.io`), for credentials.
+    pub(crate) registry: &'a str,
+    /// API origin (`https://registry-1.docker.io`).
+    pub(crate) origin: &'a Url,
+    /// `repository:NAME:pull`.
+    pub(crate) scope: String,
+}
+
+/// Tokens, ping answers and credentials, shared by all requests.
+pub(crate) struct Authenticator {
+    tokens: TokenCache,
+    /// One token request per key at a time: parallel layer downloads share one token.
+    gates: Mutex<HashMap<TokenKey, Arc<tokio::sync::Mutex<()>>>>,
+    schemes: Mutex<HashMap<String, Scheme>>,
+    credentials: CredentialStore,
+}
+
+impl Authenticator {
+    pub(crate) fn new(credentials: CredentialStore) -> Self {
+        Authenticator {
+            tokens: TokenCache::default(),
+            gates: Mutex::new(HashMap::new()),
+            schemes: Mutex::new(HashMap::new()),
+            credentials,
+        }
+    }
+
+    /// Steps 1–3: the `Authorization` to send to `target.origin`, if any.
+    pub(crate) async fn authorize(
+        &self,
+        upstream: &Upstream,
+        target: &Target<'_>,
+    ) -> Result<Option<HeaderValue>, Error> {
+        let scheme = match self.scheme(target.origin) {
+            Some(s) => s,
+            None => self.ping(upstream, target.origin).await?,
+        };
+        match scheme {
+            Scheme::Anonymous => Ok(None),
+            Scheme::Basic => Ok(self
+                .credentials
+                .lookup(target.registry)
+                .await
+                .map(|c| c.basic_header())),
+            Scheme::Bearer(challenge) => {
+                let key = key_for(target, &challenge);
+                if let Some(secret) = self.tokens.get(&key) {
+                    return Ok(Some(bearer(&secret)));
+                }
+                let gate = self.gate(&key);
+                let turn = gate.lock().await;
+                if let Some(secret) = self.tokens.get(&key) {
+                    return Ok(Some(bearer(&secret)));
+                }
+                let scopes = vec![target.scope.clone()];
+                let result = self
+                    .fetch_token(upstream, target, &challenge, key.clone(), &scopes)
+                    .await
+                    .map(Some);
+                drop(turn);
+                self.release(&key, gate);
+                result
+            }
+        }
+    }
+
+    /// Step 5: after the registry answered 401 to `sent`, one new `Authorization` to retry
+    /// with, or `None` when retrying cannot help.
+    pub(crate) async fn refresh(
+        &self,
+        upstream: &Upstream,
+        target: &Target<'_>,
+        unauthorized: &HeaderMap,
+        sent: Option<&HeaderValue>,
+    ) -> Result<Option<HeaderValue>, Error> {
+        let challenges: Vec<_> = unauthorized
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(challenge::parse)
+            .collect();
+        if let Some(challenge) = BearerChallenge::find(&challenges) {
+            if let Some(Scheme::Bearer(old)) = self.scheme(target.origin) {
+                self.tokens.remove(&key_for(target, &old));
+            }
+            self.set_scheme(target.origin, Scheme::Bearer(challenge.clone()));
+            let key = key_for(target, &challenge);
+            self.tokens.remove(&key);
+            // The challenge's own scope first (Docker Hub lists the one it wants), then ours.
+            let mut scopes: Vec<String> = Vec::new();
+            if let Some(s) = &challenge.scope {
+                scopes.extend(s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned));
+            }
+            if !scopes.contains(&target.scope) {
+                scopes.push(target.scope.clone());
+            }
+            return self
+                .fetch_token(upstream, target, &challenge, key, &scopes)
+                .await
+                .map(Some);
+        }
+        if challenges.iter().any(|c| c.is("basic")) {
+            self.set_scheme(target.origin, Scheme::Basic);
+            let basic = self
+                .credentials
+                .lookup(target.registry)
+                .await
+                .map(|c| c.basic_header());
+            if basic.is_some() && basic.as_ref() != sent {
+                return Ok(basic);
+            }
+        }
+        Ok(None)
+    }
+
+    fn gate(&self, key: &TokenKey) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        if gates.len() > 4096 {
+            gates.retain(|_, g| Arc::strong_count(g) > 1);
+        }
+        gates.entry(key.clone()).or_default().clone()
+    }
+
+    fn release(&self, key: &TokenKey, gate: Arc<tokio::sync::Mutex<()>>) {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        // Only the map and this caller hold it: nobody is waiting.
+        if Arc::strong_count(&gate) <= 2 {
+            gates.remove(key);
+        }
+    }
+
+    fn scheme(&self, origin: &Url) -> Option<Scheme> {
+        self.schemes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(origin.as_str())
+            .cloned()
+    }
+
+    fn set_scheme(&self, origin: &Url, scheme: Scheme) {
+        let mut schemes = self.schemes.lock().unwrap_or_else(|e| e.into_inner());
+        if schemes.len() > 1024 {
+            schemes.clear();
+        }
+        schemes.insert(origin.as_str().to_owned(), scheme);
+    }
+
+    /// Steps 1–2.
+    async fn ping(&self, upstream: &Upstream, origin: &Url) -> Result<Scheme, Error> {
+        let url = origin.join("/v2/").map_err(|e| Error::UpstreamProtocol {
+            host: crate::upstream::authority(origin),
+            detail: e.to_string(),
+        })?;
+        let answer = redirect::send(
+            upstream,
+            redirect::Outgoing {
+                method: Method::GET,
+                url,
+                headers: HeaderMap::new(),
+                authorization: None,
+                origin,
+                timeout: Some(upstream.limits.request_timeout),
+            },
+        )
+        .await?;
+        let response = answer.response;
+        let scheme = if response.status() == StatusCode::UNAUTHORIZED {
+            let challenges: Vec<_> = response
+                .headers()
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(challenge::parse)
+                .collect();
+            match BearerChallenge::find(&challenges) {
+                Some(c) => Scheme::Bearer(c),
+                None if challenges.iter().any(|c| c.is("basic")) => Scheme::Basic,
+                None => Scheme::Anonymous,
+            }
+        } else {
+            Scheme::Anonymous
+        };
+        tracing::debug!(registry = %origin, ?scheme, "pinged");
+        self.set_scheme(origin, scheme.clone());
+        Ok(scheme)
+    }
+
+    /// Step 3, then cache.
+    async fn fetch_token(
+        &self,
+        upstream: &Upstream,
+        target: &Target<'_>,
+        challenge: &BearerChallenge,
+        key: TokenKey,
+        scopes: &[String],
+    ) -> Result<HeaderValue, Error> {
+        let credential = self.credentials.lookup(target.registry).await;
+        let token = token::fetch(
+            upstream,
+            target.origin,
+            challenge,
+            scopes,
+            credential.as_ref(),
+        )
+        .await?;
+        let header = bearer(&token.secret);
+        self.tokens.insert(key, token.secret, token.ttl);
+        Ok(header)
+    }
+}
+
+fn key_for(target: &Target<'_>, challenge: &BearerChallenge) -> TokenKey {
+    TokenKey {
+        registry: target.origin.as_str().to_owned(),
+        realm: challenge.realm.clone(),
+        service: token::service_of(challenge),
+        scope: target.scope.clone(),
+    }
+}
+
+fn bearer(secret: &Secret) -> HeaderValue {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", secret.expose()))
+        .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
+    value.set_sensitive(true);
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_token_answers_parse() {
+        for body in [
+            &include_bytes!("../../tests/data/dockerhub-token-response-2020.json")[..],
+            &include_bytes!("../../tests/data/quay-token-response-2020.json")[..],
+        ] {
+            let t = token::parse_answer(body).unwrap();
+            assert!(t.secret.expose().starts_with("eyJ"));
+            assert_eq!(format!("{:?}", t.secret), "<redacted>");
+        }
+    }
+}

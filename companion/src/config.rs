@@ -1,0 +1,154 @@
+//! Configuration: the [`Config`] the library runs with, and the command-line [`Flags`]
+//! of the companion contract that produce it.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use crate::limits::Limits;
+
+/// Where registry credentials come from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CredentialsSource {
+    /// The user's docker configuration: `$REGISTRY_AUTH_FILE`, else
+    /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (absent files are fine).
+    #[default]
+    Environment,
+    /// This docker-style `config.json` / `auth.json` only.
+    File(PathBuf),
+    /// This file, with `docker-credential-*` helpers looked up in the directory instead of
+    /// `$PATH` (tests, sandboxed setups).
+    FileWithHelperDir(PathBuf, PathBuf),
+    /// Anonymous only.
+    None,
+}
+
+/// How the companion runs. `Config::default()` is what the binary does without flags.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on (default `127.0.0.1:8787`; port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Registries (`HOST:PORT`, or `HOST` for any port) reached over plain http and allowed
+    /// on loopback or private addresses. Every other host is https-only and public.
+    pub insecure_registries: Vec<String>,
+    /// Origins allowed by CORS besides the app's own (e.g. `http://127.0.0.1:8080`).
+    pub allow_origins: Vec<String>,
+    /// Pull-through caches tried before a registry: (`docker.io`, `http://127.0.0.1:5000`).
+    pub mirrors: Vec<(String, String)>,
+    /// Directory of the built app to serve, with `index.html` as the app-route fallback.
+    pub dist: Option<PathBuf>,
+    /// Extra names this server answers to in the `Host` header (IP literals, `localhost`
+    /// and the hosts of `allow_origins` are always accepted).
+    pub allowed_hosts: Vec<String>,
+    /// Where registry credentials come from.
+    pub credentials: CredentialsSource,
+    /// Body caps, timeouts and rate bounds.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8787)),
+            insecure_registries: Vec::new(),
+            allow_origins: Vec::new(),
+            mirrors: Vec::new(),
+            dist: None,
+            allowed_hosts: Vec::new(),
+            credentials: CredentialsSource::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `--mirror` not of the form `REGISTRY=URL` or with a bad URL.
+    #[error("invalid --mirror {0:?}: expected REGISTRY=http(s)://HOST[:PORT]")]
+    Mirror(String),
+    /// `--insecure-registry` that is not `HOST[:PORT]`.
+    #[error("invalid --insecure-registry {0:?}: expected HOST:PORT")]
+    InsecureRegistry(String),
+    /// `--allow-origin` that is not `scheme://host[:port]`.
+    #[error(
+        "invalid --allow-origin {0:?}: expected an origin such as http://127.0.0.1:8080 (never *)"
+    )]
+    Origin(String),
+    /// `--dist` without an `index.html`.
+    #[error("invalid --dist {0:?}: no index.html in it")]
+    Dist(PathBuf),
+    /// The docker configuration file cannot be read.
+    #[error("cannot read registry credentials from {path:?}: {reason}")]
+    Credentials {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The HTTP client cannot be built.
+    #[error("cannot build the upstream HTTP client: {0}")]
+    Client(String),
+}
+
+/// Command-line flags: `strata-companion [--listen 127.0.0.1:8787]
+/// [--insecure-registry HOST:PORT]... [--allow-origin ORIGIN]... [--mirror REGISTRY=URL]...
+/// [--dist DIR]`.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "strata-companion",
+    version,
+    about = "Registry relay for the Strata app"
+)]
+pub struct Flags {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// Registry reached over plain http, allowed on loopback/private addresses (repeatable).
+    #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
+    pub insecure_registries: Vec<String>,
+    /// Origin allowed by CORS besides the app's own (repeatable).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// Pull-through cache tried before REGISTRY, e.g. docker.io=http://127.0.0.1:5000 (repeatable).
+    #[arg(long = "mirror", value_name = "REGISTRY=URL")]
+    pub mirrors: Vec<String>,
+    /// Also serve the built app from DIR.
+    #[arg(long, value_name = "DIR")]
+    pub dist: Option<PathBuf>,
+    /// Extra name accepted in the Host header, e.g. strata.example.org (repeatable).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
+    /// Ignore docker credentials and pull anonymously.
+    #[arg(long)]
+    pub anonymous: bool,
+}
+
+impl Flags {
+    /// The configuration these flags describe.
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let mirrors = self
+            .mirrors
+            .iter()
+            .map(|m| {
+                m.split_once('=')
+                    .filter(|(r, u)| !r.is_empty() && !u.is_empty())
+                    .map(|(r, u)| (r.to_owned(), u.to_owned()))
+                    .ok_or_else(|| ConfigError::Mirror(m.clone()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Config {
+            listen: self.listen,
+            insecure_registries: self.insecure_registries,
+            allow_origins: self.allow_origins,
+            mirrors,
+            dist: self.dist,
+            allowed_hosts: self.allowed_hosts,
+            credentials: if self.anonymous {
+                CredentialsSource::None
+            } else {
+                CredentialsSource::Environment
+            },
+            limits: Limits::default(),
+        })
+    }
+}

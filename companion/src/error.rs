@@ -1,0 +1,214 @@
+//! The relay's own errors. Each variant maps to one status and one stable `code` in
+//! [`Error::status`] / [`Error::code`]; the client gets `{"code","message"}` and internal
+//! detail (upstream error text, addresses) goes to the log only.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// Everything the relay itself can answer with (upstream statuses pass through instead).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The `{host}` segment is not a registry host.
+    #[error("invalid registry host {host:?}: {reason}")]
+    InvalidHost {
+        /// As given.
+        host: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A repository name that fails the distribution grammar.
+    #[error("invalid repository name {name:?}: {reason}")]
+    InvalidName {
+        /// As given.
+        name: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A tag that fails the grammar.
+    #[error("invalid reference {reference:?}: {reason}")]
+    InvalidReference {
+        /// As given.
+        reference: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A digest that fails validation.
+    #[error("{0}")]
+    InvalidDigest(#[from] strata_shared::DigestError),
+    /// A query parameter out of range.
+    #[error("invalid query parameter {name:?}: {reason}")]
+    InvalidQuery {
+        /// Parameter.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No such route.
+    #[error("no such route")]
+    NotFound,
+    /// Only GET and HEAD are relayed.
+    #[error("method {0} not allowed: the relay only serves GET and HEAD")]
+    MethodNotAllowed(String),
+    /// The request's `Host` is not one this server serves (DNS rebinding).
+    #[error("requests for host {0:?} are not served here")]
+    ForbiddenRequestHost(String),
+    /// A cross-origin request from an origin not allowed by CORS.
+    #[error("origin {0:?} is not allowed")]
+    ForbiddenOrigin(String),
+    /// The upstream target (registry, realm, redirect) is refused by the egress policy.
+    #[error("refused to contact {host}: {reason}")]
+    ForbiddenHost {
+        /// host[:port] refused.
+        host: String,
+        /// Why.
+        reason: String,
+    },
+    /// Too many requests from this client, or too many in flight.
+    #[error("too many requests: {0}")]
+    RateLimited(&'static str),
+    /// The registry (or its realm, or a redirect target) cannot be reached.
+    #[error("cannot reach {host}: {detail}")]
+    UpstreamUnreachable {
+        /// host[:port].
+        host: String,
+        /// Internal detail, logged only.
+        detail: String,
+    },
+    /// The registry did not answer in time.
+    #[error("timed out waiting for {host}: {detail}")]
+    UpstreamTimeout {
+        /// host[:port].
+        host: String,
+        /// Internal detail, logged only.
+        detail: String,
+    },
+    /// A manifest larger than the cap.
+    #[error("manifest larger than {limit} bytes")]
+    ManifestTooLarge {
+        /// The cap.
+        limit: u64,
+    },
+    /// Another upstream body (token, error, tag list) larger than its cap.
+    #[error("{what} larger than {limit} bytes")]
+    BodyTooLarge {
+        /// What was being read.
+        what: &'static str,
+        /// The cap.
+        limit: u64,
+    },
+    /// More redirect hops than allowed.
+    #[error("more than {0} redirects")]
+    TooManyRedirects(usize),
+    /// The token realm refused to issue a token.
+    #[error("the token service of {registry} refused a token (status {status})")]
+    TokenRefused {
+        /// Registry.
+        registry: String,
+        /// Status from the realm.
+        status: u16,
+    },
+    /// The upstream answered something the relay cannot use.
+    #[error("bad answer from {host}: {detail}")]
+    UpstreamProtocol {
+        /// host[:port].
+        host: String,
+        /// Internal detail, logged only.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::InvalidHost { .. }
+            | Error::InvalidName { .. }
+            | Error::InvalidReference { .. }
+            | Error::InvalidDigest(_)
+            | Error::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Error::ForbiddenRequestHost(_)
+            | Error::ForbiddenOrigin(_)
+            | Error::ForbiddenHost { .. } => StatusCode::FORBIDDEN,
+            Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::TokenRefused { .. } => StatusCode::UNAUTHORIZED,
+            Error::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Error::UpstreamUnreachable { .. }
+            | Error::ManifestTooLarge { .. }
+            | Error::BodyTooLarge { .. }
+            | Error::TooManyRedirects(_)
+            | Error::UpstreamProtocol { .. } => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidHost { .. } => "INVALID_HOST",
+            Error::InvalidName { .. } => "INVALID_NAME",
+            Error::InvalidReference { .. } => "INVALID_REFERENCE",
+            Error::InvalidDigest(_) => "INVALID_DIGEST",
+            Error::InvalidQuery { .. } => "INVALID_QUERY",
+            Error::NotFound => "NOT_FOUND",
+            Error::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            Error::ForbiddenRequestHost(_) => "FORBIDDEN_REQUEST_HOST",
+            Error::ForbiddenOrigin(_) => "FORBIDDEN_ORIGIN",
+            Error::ForbiddenHost { .. } => "FORBIDDEN_HOST",
+            Error::RateLimited(_) => "RATE_LIMITED",
+            Error::UpstreamUnreachable { .. } => "UPSTREAM_UNREACHABLE",
+            Error::UpstreamTimeout { .. } => "UPSTREAM_TIMEOUT",
+            Error::ManifestTooLarge { .. } => "MANIFEST_TOO_LARGE",
+            Error::BodyTooLarge { .. } => "UPSTREAM_TOO_LARGE",
+            Error::TooManyRedirects(_) => "TOO_MANY_REDIRECTS",
+            Error::TokenRefused { .. } => "UNAUTHORIZED",
+            Error::UpstreamProtocol { .. } => "UPSTREAM_ERROR",
+        }
+    }
+
+    /// The message for the client: names the input for request errors, hides internal
+    /// detail for upstream errors.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::UpstreamUnreachable { host, .. } => format!("registry {host} cannot be reached"),
+            Error::UpstreamTimeout { host, .. } => {
+                format!("registry {host} did not answer in time")
+            }
+            Error::UpstreamProtocol { host, .. } => {
+                format!("registry {host} sent an answer the relay cannot use")
+            }
+            Error::ManifestTooLarge { limit } => {
+                format!(
+                    "the registry sent a manifest larger than {} MiB",
+                    limit / (1024 * 1024)
+                )
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::warn!(code = self.code(), "{self}");
+        } else {
+            tracing::debug!(code = self.code(), "{self}");
+        }
+        let body = serde_json::json!({ "code": self.code(), "message": self.public_message() });
+        let mut response = (status, Json(body)).into_response();
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        if let Error::RateLimited(_) = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
+    }
+}

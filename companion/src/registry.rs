@@ -1,0 +1,316 @@
+//! Registries as users write them, mapped to API endpoints: `docker.io` →
+//! `https://registry-1.docker.io` with `library/` for one-part names; hosts named with
+//! `--insecure-registry` over plain http; everything else https. Mirrors (`--mirror
+//! docker.io=http://127.0.0.1:5000`) are endpoints tried first.
+
+use std::collections::HashMap;
+
+use url::Url;
+
+use crate::config::{Config, ConfigError};
+use crate::error::Error;
+
+/// The Docker Hub registry name as users write it.
+pub(crate) const DOCKER_HUB: &str = "docker.io";
+/// Its API host.
+const DOCKER_HUB_API: &str = "registry-1.docker.io";
+
+/// One place a registry's API answers.
+#[derive(Clone, Debug)]
+pub(crate) struct Endpoint {
+    /// Registry name for credentials (`docker.io`, or the mirror's host).
+    pub(crate) registry: String,
+    /// `scheme://host[:port]/`.
+    pub(crate) origin: Url,
+}
+
+impl Endpoint {
+    /// The URL of `path` (starting with `/v2/`) at this endpoint.
+    pub(crate) fn url(&self, path_and_query: &str) -> Result<Url, Error> {
+        self.origin
+            .join(path_and_query)
+            .map_err(|e| Error::UpstreamProtocol {
+                host: crate::upstream::authority(&self.origin),
+                detail: format!("cannot build URL for {path_and_query:?}: {e}"),
+            })
+    }
+}
+
+/// A registry resolved from the `{host}` segment.
+#[derive(Clone, Debug)]
+pub(crate) struct Registry {
+    /// Normalized name (`docker.io`, `ghcr.io`, `127.0.0.1:5000`).
+    pub(crate) name: String,
+    pub(crate) endpoint: Endpoint,
+}
+
+impl Registry {
+    /// The repository as the registry knows it: `nginx` → `library/nginx` on Docker Hub.
+    pub(crate) fn repository(&self, name: &str) -> String {
+        if self.name == DOCKER_HUB && !name.contains('/') {
+            format!("library/{name}")
+        } else {
+            name.to_owned()
+        }
+    }
+}
+
+/// Registry mapping and mirrors.
+pub(crate) struct Registries {
+    insecure: crate::upstream::Egress,
+    mirrors: HashMap<String, Vec<Endpoint>>,
+}
+
+impl Registries {
+    pub(crate) fn new(config: &Config) -> Result<Self, ConfigError> {
+        for entry in &config.insecure_registries {
+            if validate_host(entry.trim_start_matches("http://").trim_end_matches('/')).is_err() {
+                return Err(ConfigError::InsecureRegistry(entry.clone()));
+            }
+        }
+        for origin in &config.allow_origins {
+            let ok = origin != "*"
+                && Url::parse(origin).is_ok_and(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        && u.host_str().is_some()
+                        && u.path() == "/"
+                });
+            if !ok {
+                return Err(ConfigError::Origin(origin.clone()));
+            }
+        }
+        if let Some(dist) = &config.dist
+            && !dist.join("index.html").is_file()
+        {
+            return Err(ConfigError::Dist(dist.clone()));
+        }
+        let mut mirrors: HashMap<String, Vec<Endpoint>> = HashMap::new();
+        for (registry, url) in &config.mirrors {
+            let spec = format!("{registry}={url}");
+            let registry =
+                normalize_name(registry).map_err(|_| ConfigError::Mirror(spec.clone()))?;
+            let parsed = Url::parse(url).map_err(|_| ConfigError::Mirror(spec.clone()))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                return Err(ConfigError::Mirror(spec));
+            }
+            let mut origin = parsed.clone();
+            origin.set_path("/");
+            origin.set_query(None);
+            let host = crate::upstream::authority(&origin);
+            mirrors.entry(registry).or_default().push(Endpoint {
+                registry: host,
+                origin,
+            });
+        }
+        Ok(Registries {
+            insecure: crate::upstream::Egress::new(&config.insecure_registries, Vec::new()),
+            mirrors,
+        })
+    }
+
+    /// Mirror hosts and ports: the operator named them, so plain http and private
+    /// addresses are allowed for them like for insecure registries.
+    pub(crate) fn mirror_hosts(&self) -> Vec<(String, u16)> {
+        self.mirrors
+            .values()
+            .flatten()
+            .filter_map(|e| {
+                let host = e
+                    .origin
+                    .host_str()?
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_ascii_lowercase();
+                Some((host, e.origin.port_or_known_default()?))
+            })
+            .collect()
+    }
+
+    /// Resolves the `{host}` segment.
+    pub(crate) fn resolve(&self, host: &str) -> Result<Registry, Error> {
+        let name = normalize_name(host)?;
+        let api = if name == DOCKER_HUB {
+            DOCKER_HUB_API.to_owned()
+        } else {
+            name.clone()
+        };
+        let (hostname, port) = split(&api);
+        // Plain http only when named with --insecure-registry (port 80 when none is written).
+        let insecure = self.insecure.is_insecure(hostname, port.unwrap_or(80));
+        let scheme = if insecure { "http" } else { "https" };
+        let origin = Url::parse(&format!("{scheme}://{api}/")).map_err(|_| Error::InvalidHost {
+            host: host.to_owned(),
+            reason: "not a host name or address",
+        })?;
+        Ok(Registry {
+            endpoint: Endpoint {
+                registry: name.clone(),
+                origin,
+            },
+            name,
+        })
+    }
+
+    /// Mirrors to try before `registry`.
+    pub(crate) fn mirrors_for(&self, registry: &str) -> &[Endpoint] {
+        self.mirrors.get(registry).map_or(&[], Vec::as_slice)
+    }
+}
+
+fn split(api: &str) -> (&str, Option<u16>) {
+    let hostname = crate::guard::hostname_of(api).unwrap_or(api);
+    let port = api.rsplit_once(':').and_then(|(h, p)| {
+        if h.ends_with(']') || !h.contains(':') {
+            p.parse().ok()
+        } else {
+            None
+        }
+    });
+    (hostname, port)
+}
+
+/// Lowercases, validates and maps Docker Hub's aliases to `docker.io`.
+fn normalize_name(host: &str) -> Result<String, Error> {
+    validate_host(host)?;
+    let lower = host.to_ascii_lowercase();
+    Ok(match lower.as_str() {
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
+            DOCKER_HUB.to_owned()
+        }
+        _ => lower,
+    })
+}
+
+/// `domain-name [':' port]` or `'[' IPv6 ']' [':' port]`, by the reference grammar.
+pub(crate) fn validate_host(host: &str) -> Result<(), Error> {
+    let bad = |reason| {
+        Err(Error::InvalidHost {
+            host: host.to_owned(),
+            reason,
+        })
+    };
+    if host.is_empty() || host.len() > 255 {
+        return bad("empty or too long");
+    }
+    let (name, port) = if let Some(rest) = host.strip_prefix('[') {
+        let Some(end) = rest.find(']') else {
+            return bad("unclosed '['");
+        };
+        if rest[..end].parse::<std::net::Ipv6Addr>().is_err() {
+            return bad("not an IPv6 address");
+        }
+        let after = &rest[end + 1..];
+        if after.is_empty() {
+            (None, None)
+        } else if let Some(p) = after.strip_prefix(':') {
+            (None, Some(p))
+        } else {
+            return bad("junk after ']'");
+        }
+    } else {
+        match host.split_once(':') {
+            Some((n, p)) => (Some(n), Some(p)),
+            None => (Some(host), None),
+        }
+    };
+    if let Some(p) = port
+        && (p.is_empty()
+            || p.len() > 5
+            || !p.bytes().all(|b| b.is_ascii_digit())
+            || p.parse::<u32>().map_or(true, |n| n == 0 || n > 65535))
+    {
+        return bad("bad port");
+    }
+    if let Some(name) = name {
+        let ok = !name.is_empty()
+            && name.split('.').all(|c| {
+                let b = c.as_bytes();
+                !b.is_empty()
+                    && b.len() <= 63
+                    && b[0].is_ascii_alphanumeric()
+                    && b[b.len() - 1].is_ascii_alphanumeric()
+                    && b.iter().all(|&x| x.is_ascii_alphanumeric() || x == b'-')
+            });
+        if !ok {
+            return bad("not a host name or address");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registries(insecure: &[&str]) -> Registries {
+        let config = Config {
+            insecure_registries: insecure.iter().map(|s| (*s).to_owned()).collect(),
+            ..Config::default()
+        };
+        Registries::new(&config).unwrap()
+    }
+
+    #[test]
+    fn mapping() {
+        let r = registries(&["127.0.0.1:5000", "myregistry"]);
+        let hub = r.resolve("docker.io").unwrap();
+        assert_eq!(
+            hub.endpoint.origin.as_str(),
+            "https://registry-1.docker.io/"
+        );
+        assert_eq!(hub.repository("nginx"), "library/nginx");
+        assert_eq!(hub.repository("team/app"), "team/app");
+        assert_eq!(r.resolve("index.docker.io").unwrap().name, "docker.io");
+        let ghcr = r.resolve("GHCR.io").unwrap();
+        assert_eq!(ghcr.endpoint.origin.as_str(), "https://ghcr.io/");
+        assert_eq!(ghcr.repository("nginx"), "nginx");
+        assert_eq!(
+            r.resolve("127.0.0.1:5000")
+                .unwrap()
+                .endpoint
+                .origin
+                .as_str(),
+            "http://127.0.0.1:5000/"
+        );
+        assert_eq!(
+            r.resolve("127.0.0.1:5001")
+                .unwrap()
+                .endpoint
+                .origin
+                .as_str(),
+            "https://127.0.0.1:5001/"
+        );
+        assert_eq!(
+            r.resolve("myregistry:8080")
+                .unwrap()
+                .endpoint
+                .origin
+                .as_str(),
+            "http://myregistry:8080/"
+        );
+        assert_eq!(
+            r.resolve("[::1]:5000").unwrap().endpoint.origin.as_str(),
+            "https://[::1]:5000/"
+        );
+    }
+
+    #[test]
+    fn hosts() {
+        for ok in [
+            "docker.io",
+            "127.0.0.1:5000",
+            "localhost",
+            "[::1]:5000",
+            "[::1]",
+            "a-b.c",
+        ] {
+            assert!(validate_host(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "a_b", "-a", "a..b", "a:", "a:0", "a:99999", "a:x", "[::1", "[zz]", "a/b", "a b",
+            "user@h",
+        ] {
+            assert!(validate_host(bad).is_err(), "{bad}");
+        }
+    }
+}

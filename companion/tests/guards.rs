@@ -1,0 +1,343 @@
+//! Not an open proxy: origins, Host header, methods, names and digests, private
+//! addresses, per-client rate.
+
+mod support;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use axum::routing::get;
+use strata_companion::{AppState, Config, Limits, app};
+use support::*;
+use tower::ServiceExt as _;
+
+fn state(config: Config) -> AppState {
+    AppState::new(config).unwrap()
+}
+
+async fn oneshot(config: Config, request: Request<Body>) -> axum::response::Response {
+    app(state(config)).oneshot(request).await.unwrap()
+}
+
+async fn json_code(response: axum::response::Response) -> String {
+    use http_body_util::BodyExt as _;
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    v["code"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn health() {
+    let r = oneshot(
+        Config::default(),
+        Request::get("/api/health").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn foreign_origin_gets_no_cors_allow() {
+    let config = Config {
+        allow_origins: vec!["http://127.0.0.1:8080".into()],
+        ..Config::default()
+    };
+    let r = oneshot(
+        config.clone(),
+        Request::get("/api/health")
+            .header(header::ORIGIN, "http://evil.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(
+        r.headers()
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none()
+    );
+    assert_eq!(json_code(r).await, "FORBIDDEN_ORIGIN");
+
+    let r = oneshot(
+        config.clone(),
+        Request::get("/api/health")
+            .header(header::ORIGIN, "http://127.0.0.1:8080")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://127.0.0.1:8080"
+    );
+    assert!(
+        r.headers()
+            .get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS)
+            .is_none()
+    );
+    let exposed = r.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for h in [
+        "docker-content-digest",
+        "content-type",
+        "content-length",
+        "link",
+        "ratelimit-limit",
+        "ratelimit-remaining",
+        "www-authenticate",
+    ] {
+        assert!(exposed.contains(h), "{h} exposed: {exposed}");
+    }
+
+    // Preflight from the allowed origin; from another origin it is refused.
+    let preflight = |origin: &'static str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/api/registry/docker.io/v2/library/nginx/manifests/latest")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "range")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let r = oneshot(config.clone(), preflight("http://127.0.0.1:8080")).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://127.0.0.1:8080"
+    );
+    let r = oneshot(config.clone(), preflight("https://evil.example")).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(
+        r.headers()
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none()
+    );
+
+    // The app's own origin (Origin matches Host) needs nothing.
+    let r = oneshot(
+        config,
+        Request::get("/api/health")
+            .header(header::HOST, "127.0.0.1:8787")
+            .header(header::ORIGIN, "http://127.0.0.1:8787")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[test]
+fn wildcard_origin_is_refused_at_startup() {
+    assert!(
+        AppState::new(Config {
+            allow_origins: vec!["*".into()],
+            ..Config::default()
+        })
+        .is_err()
+    );
+}
+
+#[tokio::test]
+async fn foreign_host_header_is_refused() {
+    for (host, ok) in [
+        ("evil.example", false),
+        ("evil.example:8787", false),
+        ("127.0.0.1:8787", true),
+        ("localhost:8787", true),
+        ("[::1]:8787", true),
+        ("app.example.org", true), // from --allow-origin
+    ] {
+        let config = Config {
+            allow_origins: vec!["https://app.example.org".into()],
+            ..Config::default()
+        };
+        let r = oneshot(
+            config,
+            Request::get("/api/health")
+                .header(header::HOST, host)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        if ok {
+            assert_eq!(r.status(), StatusCode::OK, "{host}");
+        } else {
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{host}");
+            assert_eq!(json_code(r).await, "FORBIDDEN_REQUEST_HOST");
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_get_and_head() {
+    for method in ["POST", "PUT", "DELETE", "PATCH"] {
+        let r = oneshot(
+            Config::default(),
+            Request::builder()
+                .method(method)
+                .uri("/api/registry/docker.io/v2/library/nginx/manifests/latest")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
+        assert_eq!(json_code(r).await, "METHOD_NOT_ALLOWED");
+    }
+}
+
+#[tokio::test]
+async fn invalid_input_is_rejected_before_any_request() {
+    let (registry, log) = start(Router::new().fallback(|| async { "{}" })).await;
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    let short = "sha256:abc";
+    let upper = format!("sha256:{}", "A".repeat(64));
+    let cases = [
+        (
+            format!("/api/registry/{registry}/v2/Team/App/manifests/latest"),
+            "INVALID_NAME",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team//app/manifests/latest"),
+            "INVALID_NAME",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app%2F..%2Fx/manifests/latest"),
+            "INVALID_NAME",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app/manifests/.bad"),
+            "INVALID_REFERENCE",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app/manifests/{short}"),
+            "INVALID_REFERENCE",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app/blobs/{short}"),
+            "INVALID_DIGEST",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app/blobs/{upper}"),
+            "INVALID_DIGEST",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app/blobs/md5:abc"),
+            "INVALID_DIGEST",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app/referrers/latest"),
+            "INVALID_DIGEST",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app/tags/list?n=abc"),
+            "INVALID_QUERY",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app/tags/list?last=..x"),
+            "INVALID_REFERENCE",
+        ),
+        (
+            "/api/registry/evil_host/v2/team/app/manifests/latest".to_owned(),
+            "INVALID_HOST",
+        ),
+        (
+            "/api/registry/a:99999/v2/team/app/manifests/latest".to_owned(),
+            "INVALID_HOST",
+        ),
+        (format!("/api/registry/{registry}/v2/_catalog"), "NOT_FOUND"),
+        (
+            "/api/registry/http:%2F%2Fevil.example/v2/a/manifests/latest".to_owned(),
+            "INVALID_HOST",
+        ),
+    ];
+    for (path, code) in cases {
+        let r = relay.get(&path).await;
+        assert!(r.status().is_client_error(), "{path}: {}", r.status());
+        assert_eq!(error_code(r).await, code, "{path}");
+    }
+    let r = relay
+        .client
+        .get(relay.url(&format!(
+            "/api/registry/{registry}/v2/team/app/blobs/{DIGEST_A}"
+        )))
+        .header(header::RANGE, "bytes=0-1\tx")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        log.count(),
+        0,
+        "nothing reached the registry: {:#?}",
+        log.all()
+    );
+}
+
+#[tokio::test]
+async fn private_addresses_need_insecure_registry() {
+    let (registry, log) = start(Router::new().fallback(|| async { "{}" })).await;
+    let relay = Relay::start(Config::default()).await;
+    for host in [
+        registry.to_string(),
+        format!("localhost:{}", registry.port()),
+        format!("[::1]:{}", registry.port()),
+    ] {
+        let r = relay
+            .get(&format!(
+                "/api/registry/{host}/v2/team/app/manifests/latest"
+            ))
+            .await;
+        assert_eq!(r.status(), 403, "{host}");
+        assert_eq!(error_code(r).await, "FORBIDDEN_HOST", "{host}");
+    }
+    assert_eq!(log.count(), 0);
+}
+
+#[tokio::test]
+async fn unreachable_registry() {
+    let port = dead_port().await;
+    let relay = Relay::start(insecure(&[format!("127.0.0.1:{port}")])).await;
+    let r = relay
+        .get(&format!(
+            "/api/registry/127.0.0.1:{port}/v2/team/app/manifests/latest"
+        ))
+        .await;
+    assert_eq!(r.status(), 502);
+    assert_eq!(error_code(r).await, "UPSTREAM_UNREACHABLE");
+}
+
+#[tokio::test]
+async fn per_client_rate_is_bounded() {
+    let (registry, _) = start(
+        Router::new()
+            .route("/v2/", get(|| async { "{}" }))
+            .fallback(|| async { "{}" }),
+    )
+    .await;
+    let config = Config {
+        limits: Limits {
+            client_burst: 3,
+            client_rate_per_second: 1,
+            ..Limits::default()
+        },
+        ..insecure(&[registry.to_string()])
+    };
+    let relay = Relay::start(config).await;
+    let path = format!("/api/registry/{registry}/v2/team/app/manifests/latest");
+    for _ in 0..3 {
+        assert_eq!(relay.get(&path).await.status(), 200);
+    }
+    let r = relay.get(&path).await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key(header::RETRY_AFTER));
+    assert_eq!(error_code(r).await, "RATE_LIMITED");
+    assert_eq!(
+        relay.get("/api/health").await.status(),
+        200,
+        "health is not rate limited"
+    );
+}

@@ -1,0 +1,506 @@
+//! Relay behaviour against fake upstreams: manifests, blobs (streaming, Range, truncation),
+//! caps, pass-through of statuses and rate-limit headers, tag pagination, referrers,
+//! mirrors, and the static app.
+
+mod support;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use strata_companion::Config;
+use support::*;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// An anonymous registry: `/v2/` answers 200, the rest is `routes`.
+fn anonymous(routes: Router) -> Router {
+    routes.route("/v2/", get(|| async { "{}" }))
+}
+
+#[tokio::test]
+async fn manifest_get_and_head() {
+    let body = r#"{"schemaVersion":2}"#;
+    let (registry, log) = start(anonymous(Router::new().route(
+        "/v2/team/app/manifests/{reference}",
+        get(move || async move {
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.oci.image.index.v1+json",
+                    ),
+                    (
+                        header::HeaderName::from_static("docker-content-digest"),
+                        DIGEST_A,
+                    ),
+                ],
+                body,
+            )
+        }),
+    )))
+    .await;
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    let path = format!("/api/registry/{registry}/v2/team/app/manifests/v1");
+    let r = relay.get(&path).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()[header::CONTENT_TYPE],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    assert_eq!(r.headers()["docker-content-digest"], DIGEST_A);
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.text().await.unwrap(), body);
+    let r = relay.head(&path).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()[header::CONTENT_LENGTH],
+        body.len().to_string().as_str()
+    );
+    assert_eq!(r.headers()["docker-content-digest"], DIGEST_A);
+    let seen = log.matching("/v2/team/");
+    assert_eq!(
+        seen.iter().map(|s| s.method.as_str()).collect::<Vec<_>>(),
+        ["GET", "HEAD"],
+        "HEAD stays HEAD upstream"
+    );
+    let accept = seen[0].headers[header::ACCEPT].to_str().unwrap();
+    for t in [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.v1+prettyjws",
+    ] {
+        assert!(accept.contains(t), "{t} in {accept}");
+    }
+}
+
+#[tokio::test]
+async fn upstream_errors_pass_through() {
+    let unknown = r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
+    let (registry, _) = start(anonymous(Router::new().route(
+        "/v2/team/app/manifests/{reference}",
+        get(move || async move {
+            (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "application/json")],
+                unknown,
+            )
+        }),
+    )))
+    .await;
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    let r = relay
+        .get(&format!(
+            "/api/registry/{registry}/v2/team/app/manifests/nope"
+        ))
+        .await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.text().await.unwrap(), unknown);
+}
+
+#[tokio::test]
+async fn manifest_over_4_mib_is_refused() {
+    const LIMIT: usize = 4 * 1024 * 1024;
+    let (registry, _) = start(anonymous(
+        Router::new()
+            .route(
+                "/v2/team/app/manifests/big",
+                get(|| async { vec![b' '; LIMIT + 1] }),
+            )
+            .route(
+                "/v2/team/app/manifests/exact",
+                get(|| async { vec![b' '; LIMIT] }),
+            )
+            .route(
+                "/v2/team/app/manifests/chunked",
+                get(|| async {
+                    // No Content-Length: the cap holds while reading.
+                    let chunks = (0..5).map(|_| {
+                        Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; 1024 * 1024]))
+                    });
+                    axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+                }),
+            ),
+    ))
+    .await;
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    for reference in ["big", "chunked"] {
+        let r = relay
+            .get(&format!(
+                "/api/registry/{registry}/v2/team/app/manifests/{reference}"
+            ))
+            .await;
+        assert_eq!(r.status(), 502, "{reference}");
+        assert_eq!(error_code(r).await, "MANIFEST_TOO_LARGE");
+    }
+    let r = relay
+        .get(&format!(
+            "/api/registry/{registry}/v2/team/app/manifests/exact"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().len(), LIMIT);
+}
+
+/// A raw HTTP/1.1 upstream: `/v2/` answers 200; anything else answers `Content-Length:
+/// 1000` and sends 500 bytes, then hangs up.
+async fn truncating_upstream() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut n = 0;
+                while !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf[n..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => n += k,
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                if head.starts_with("GET /v2/ ") {
+                    let _ = socket
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+                        )
+                        .await;
+                } else {
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n")
+                        .await;
+                    let _ = socket.write_all(&[7u8; 500]).await;
+                }
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn truncated_blob_is_an_error_not_a_success() {
+    let upstream = truncating_upstream().await;
+    let relay = Relay::start(insecure(&[upstream.to_string()])).await;
+    let r = relay
+        .get(&format!(
+            "/api/registry/{upstream}/v2/team/app/blobs/{DIGEST_A}"
+        ))
+        .await;
+    // The status left before the body broke off; the body must then fail.
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[header::CONTENT_LENGTH], "1000");
+    let body = tokio::time::timeout(Duration::from_secs(10), r.bytes())
+        .await
+        .expect("no hang");
+    assert!(
+        body.is_err(),
+        "truncated body must not end cleanly: got {:?}",
+        body.map(|b| b.len())
+    );
+}
+
+#[tokio::test]
+async fn blob_streams_and_range_passes_through() {
+    let data: Vec<u8> = (0..=255u8).cycle().take(3 * 1024 * 1024).collect();
+    let served = data.clone();
+    let (registry, log) = start(anonymous(Router::new().route(
+        "/v2/team/app/blobs/{digest}",
+        get(move |headers: HeaderMap| {
+            let served = served.clone();
+            async move {
+                match headers.get(header::RANGE).and_then(|r| r.to_str().ok()) {
+                    Some("bytes=10-19") => (
+                        StatusCode::PARTIAL_CONTENT,
+                        [(
+                            header::CONTENT_RANGE,
+                            format!("bytes 10-19/{}", served.len()),
+                        )],
+                        served[10..20].to_vec(),
+                    )
+                        .into_response(),
+                    _ => ([(header::CONTENT_TYPE, "application/octet-stream")], served)
+                        .into_response(),
+                }
+            }
+        }),
+    )))
+    .await;
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    let path = format!("/api/registry/{registry}/v2/team/app/blobs/{DIGEST_A}");
+    let r = relay.get(&path).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), data.as_slice());
+    let r = relay
+        .client
+        .get(relay.url(&path))
+        .header(header::RANGE, "bytes=10-19")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(
+        r.headers()[header::CONTENT_RANGE],
+        format!("bytes 10-19/{}", data.len()).as_str()
+    );
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &data[10..20]);
+    assert_eq!(
+        log.matching("/v2/team/")[1].headers[header::RANGE],
+        "bytes=10-19"
+    );
+    let r = relay.head(&path).await;
+    assert_eq!(
+        r.headers()[header::CONTENT_LENGTH],
+        data.len().to_string().as_str()
+    );
+}
+
+#[tokio::test]
+async fn rate_limited_upstream_passes_with_its_headers_exposed() {
+    let (registry, _) = start(anonymous(Router::new().route(
+        "/v2/library/nginx/manifests/{reference}",
+        get(|| async {
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [
+                    ("ratelimit-limit", "100;w=21600"),
+                    ("ratelimit-remaining", "0;w=21600"),
+                    ("docker-ratelimit-source", "203.0.113.7"),
+                    ("content-type", "application/json"),
+                ],
+                r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit."}]}"#,
+            )
+        }),
+    )))
+    .await;
+    let origin = "http://127.0.0.1:8080";
+    let config = Config {
+        allow_origins: vec![origin.into()],
+        ..insecure(&[registry.to_string()])
+    };
+    let relay = Relay::start(config).await;
+    let r = relay
+        .client
+        .get(relay.url(&format!(
+            "/api/registry/{registry}/v2/library/nginx/manifests/latest"
+        )))
+        .header(header::ORIGIN, origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["ratelimit-limit"], "100;w=21600");
+    assert_eq!(r.headers()["ratelimit-remaining"], "0;w=21600");
+    assert_eq!(r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], origin);
+    let exposed = r.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        exposed.contains("ratelimit-limit") && exposed.contains("ratelimit-remaining"),
+        "{exposed}"
+    );
+    assert!(r.text().await.unwrap().contains("TOOMANYREQUESTS"));
+}
+
+#[tokio::test]
+async fn tag_list_link_is_rewritten_to_the_relay() {
+    let (registry, _) = start(anonymous(Router::new().route(
+        "/v2/team/app/tags/list",
+        get(
+            |q: axum::extract::Query<std::collections::HashMap<String, String>>| async move {
+                match q.get("last").map(String::as_str) {
+                    None => (
+                        [(
+                            header::LINK,
+                            r#"</v2/team/app/tags/list?last=b&n=2>; rel="next""#,
+                        )],
+                        r#"{"name":"team/app","tags":["a","b"]}"#,
+                    )
+                        .into_response(),
+                    Some("b") => r#"{"name":"team/app","tags":["c"]}"#.into_response(),
+                    Some(_) => StatusCode::BAD_REQUEST.into_response(),
+                }
+            },
+        ),
+    )))
+    .await;
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    let r = relay
+        .get(&format!(
+            "/api/registry/{registry}/v2/team/app/tags/list?n=2"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    let link = r.headers()[header::LINK].to_str().unwrap().to_owned();
+    let expected =
+        format!(r#"</api/registry/{registry}/v2/team/app/tags/list?n=2&last=b>; rel="next""#);
+    assert_eq!(link, expected);
+    assert!(r.text().await.unwrap().contains(r#"["a","b"]"#));
+    let next = link.trim_start_matches('<').split('>').next().unwrap();
+    let r = relay.get(next).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get(header::LINK).is_none());
+    assert!(r.text().await.unwrap().contains(r#"["c"]"#));
+}
+
+#[tokio::test]
+async fn referrers_fall_back_to_the_tag_schema() {
+    let hex = DIGEST_A.trim_start_matches("sha256:");
+    let index = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"artifactType":"x/y"}]}"#;
+    let (registry, _) = start(anonymous(Router::new().route(
+        &format!("/v2/team/app/manifests/sha256-{hex}"),
+        get(move || async move {
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    "application/vnd.oci.image.index.v1+json",
+                )],
+                index,
+            )
+        }),
+    )))
+    .await;
+    let (empty_registry, _) = start(anonymous(Router::new())).await;
+    let relay = Relay::start(insecure(&[
+        registry.to_string(),
+        empty_registry.to_string(),
+    ]))
+    .await;
+    let r = relay
+        .get(&format!(
+            "/api/registry/{registry}/v2/team/app/referrers/{DIGEST_A}"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["strata-referrers-fallback"], "tag");
+    assert_eq!(r.text().await.unwrap(), index);
+    let r = relay
+        .get(&format!(
+            "/api/registry/{empty_registry}/v2/team/app/referrers/{DIGEST_A}"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["manifests"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn mirror_first_then_the_registry() {
+    let (mirror, mirror_log) = start(anonymous(Router::new().route(
+        &format!("/v2/team/app/blobs/{DIGEST_A}"),
+        get(|| async { "from mirror" }),
+    )))
+    .await;
+    let (registry, registry_log) = start(anonymous(Router::new().route(
+        "/v2/team/app/blobs/{digest}",
+        get(|| async { "from registry" }),
+    )))
+    .await;
+    let config = Config {
+        mirrors: vec![(registry.to_string(), format!("http://{mirror}"))],
+        ..insecure(&[registry.to_string()])
+    };
+    let relay = Relay::start(config).await;
+    let r = relay
+        .get(&format!(
+            "/api/registry/{registry}/v2/team/app/blobs/{DIGEST_A}"
+        ))
+        .await;
+    assert_eq!(r.text().await.unwrap(), "from mirror");
+    assert_eq!(registry_log.matching("/v2/team/").len(), 0);
+    let other = format!("sha256:{}", "b".repeat(64));
+    let r = relay
+        .get(&format!(
+            "/api/registry/{registry}/v2/team/app/blobs/{other}"
+        ))
+        .await;
+    assert_eq!(
+        r.text().await.unwrap(),
+        "from registry",
+        "mirror miss falls back"
+    );
+    assert_eq!(mirror_log.matching("/v2/team/").len(), 2);
+}
+
+#[tokio::test]
+async fn dist_serves_the_app_with_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<html>strata</html>").unwrap();
+    std::fs::write(dir.path().join("app.js"), "console.log(1)").unwrap();
+    let relay = Relay::start(Config {
+        dist: Some(dir.path().to_owned()),
+        ..Config::default()
+    })
+    .await;
+    for path in [
+        "/",
+        "/image/docker.io/library/nginx:1.27",
+        &format!("/image/docker.io/library/nginx@{DIGEST_A}?platform=linux/arm64"),
+    ] {
+        let r = relay.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.text().await.unwrap(), "<html>strata</html>", "{path}");
+    }
+    let r = relay
+        .client
+        .get(relay.url("/some/page"))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), "<html>strata</html>");
+    assert_eq!(
+        relay.get("/app.js").await.text().await.unwrap(),
+        "console.log(1)"
+    );
+    assert_eq!(relay.get("/missing.js").await.status(), 404);
+    let r = relay.get("/api/nope").await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(error_code(r).await, "NOT_FOUND");
+    assert_eq!(relay.get("/api/health").await.status(), 200);
+}
+
+#[tokio::test]
+async fn docker_io_names_get_library_and_go_to_the_mirror() {
+    // Only the mirror answers here (there is no network): it must see Docker Hub's
+    // repository path, `library/` included.
+    let (mirror, mirror_log) = start(anonymous(Router::new().route(
+        "/v2/library/nginx/manifests/{reference}",
+        get(|| async {
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    "application/vnd.oci.image.index.v1+json",
+                )],
+                "{}",
+            )
+        }),
+    )))
+    .await;
+    let config = Config {
+        mirrors: vec![("docker.io".into(), format!("http://{mirror}"))],
+        ..insecure(&[])
+    };
+    let relay = Relay::start(config).await;
+    for path in [
+        "/api/registry/docker.io/v2/nginx/manifests/1.27",
+        "/api/registry/docker.io/v2/library/nginx/manifests/1.27",
+        "/api/registry/index.docker.io/v2/nginx/manifests/1.27",
+    ] {
+        let r = relay.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    let paths: Vec<_> = mirror_log
+        .matching("/v2/library/")
+        .into_iter()
+        .map(|s| s.path)
+        .collect();
+    assert_eq!(paths, vec!["/v2/library/nginx/manifests/1.27"; 3]);
+}

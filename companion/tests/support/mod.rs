@@ -1,0 +1,135 @@
+//! Small fake upstreams (registries, token realms, CDN hosts) on loopback port 0, a
+//! request log for each, and a relay started with `serve`.
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::HeaderMap;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use strata_companion::{Config, CredentialsSource};
+
+/// One request a fake server saw.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+}
+
+impl Seen {
+    pub fn authorization(&self) -> Option<String> {
+        self.headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(self.query.as_deref().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect()
+    }
+}
+
+/// Requests seen by one fake server.
+#[derive(Clone, Default, Debug)]
+pub struct Log(Arc<Mutex<Vec<Seen>>>);
+
+impl Log {
+    pub fn all(&self) -> Vec<Seen> {
+        self.0.lock().unwrap().clone()
+    }
+    pub fn count(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+    /// Requests whose path starts with `prefix`.
+    pub fn matching(&self, prefix: &str) -> Vec<Seen> {
+        self.all()
+            .into_iter()
+            .filter(|s| s.path.starts_with(prefix))
+            .collect()
+    }
+}
+
+/// Serves `router` on 127.0.0.1 port 0, recording every request into the returned log.
+pub async fn start(router: Router) -> (SocketAddr, Log) {
+    let log = Log::default();
+    let recorder = log.clone();
+    let router = router.layer(middleware::from_fn(move |request: Request, next: Next| {
+        let recorder = recorder.clone();
+        async move {
+            recorder.0.lock().unwrap().push(Seen {
+                method: request.method().to_string(),
+                path: request.uri().path().to_owned(),
+                query: request.uri().query().map(str::to_owned),
+                headers: request.headers().clone(),
+            });
+            let response: Response = next.run(request).await;
+            response
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    (addr, log)
+}
+
+/// A port with nothing listening (bound, then released).
+pub async fn dead_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// The relay under test, served on port 0.
+pub struct Relay {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+}
+
+impl Relay {
+    pub async fn start(mut config: Config) -> Relay {
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        if config.credentials == CredentialsSource::Environment {
+            config.credentials = CredentialsSource::None;
+        }
+        let (addr, _handle) = strata_companion::serve(config).await.unwrap();
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        Relay { addr, client }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn head(&self, path: &str) -> reqwest::Response {
+        self.client.head(self.url(path)).send().await.unwrap()
+    }
+}
+
+/// Config with these `--insecure-registry` values.
+pub fn insecure(hosts: &[String]) -> Config {
+    Config {
+        insecure_registries: hosts.to_vec(),
+        credentials: CredentialsSource::None,
+        ..Config::default()
+    }
+}
+
+/// `{"code":…}` of a relay error response.
+pub async fn error_code(response: reqwest::Response) -> String {
+    let v: serde_json::Value = response.json().await.expect("JSON error body");
+    assert!(v["message"].is_string(), "{v}");
+    v["code"].as_str().expect("code").to_owned()
+}
+
+pub const DIGEST_A: &str =
+    "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
