@@ -248,13 +248,13 @@ impl DigestVerifier {
     /// Feeds bytes; fails as soon as the stream is longer than the descriptor says.
     pub fn update(&mut self, bytes: &[u8]) -> Result<(), VerifyError> {
         self.seen += bytes.len() as u64;
-        if let Some(expected) = self.expected_size {
-            if self.seen > expected {
-                return Err(VerifyError::TooLong {
-                    expected,
-                    actual: self.seen,
-                });
-            }
+        if let Some(expected) = self.expected_size
+            && self.seen > expected
+        {
+            return Err(VerifyError::TooLong {
+                expected,
+                actual: self.seen,
+            });
         }
         self.hasher.update(bytes);
         Ok(())
@@ -267,13 +267,13 @@ impl DigestVerifier {
 
     /// Checks size and digest of everything fed.
     pub fn finish(self) -> Result<Digest, VerifyError> {
-        if let Some(expected) = self.expected_size {
-            if self.seen != expected {
-                return Err(VerifyError::TooShort {
-                    expected,
-                    actual: self.seen,
-                });
-            }
+        if let Some(expected) = self.expected_size
+            && self.seen != expected
+        {
+            return Err(VerifyError::TooShort {
+                expected,
+                actual: self.seen,
+            });
         }
         let actual = self.hasher.finish();
         if actual != self.expected {

@@ -8,7 +8,9 @@ use strata_tests::browser::{Browser, page_state};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let url = args.next().ok_or_else(|| anyhow::anyhow!("usage: screenshot URL OUT.png"))?;
+    let url = args
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("usage: screenshot URL OUT.png"))?;
     let out = args.next().unwrap_or_else(|| "screenshot.png".into());
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;

@@ -41,9 +41,16 @@ pub enum ApiError {
     /// The registry wants credentials.
     AuthRequired { registry: String, detail: String },
     /// The registry's rate limit.
-    RateLimited { limit: Option<String>, remaining: Option<String> },
+    RateLimited {
+        limit: Option<String>,
+        remaining: Option<String>,
+    },
     /// The relay could not reach the registry, or refused the request.
-    Relay { status: u16, code: String, message: String },
+    Relay {
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// Anything else the registry answered.
     Registry { status: u16, detail: String },
     /// Bytes that did not match their digest or size.
@@ -69,9 +76,16 @@ impl fmt::Display for ApiError {
                 if let (Some(l), Some(r)) = (limit, remaining) {
                     write!(f, " (remaining {r} of {l})")?;
                 }
-                write!(f, ". Wait, or sign in via the companion's docker config to lift it.")
+                write!(
+                    f,
+                    ". Wait, or sign in via the companion's docker config to lift it."
+                )
             }
-            ApiError::Relay { status, code, message } => {
+            ApiError::Relay {
+                status,
+                code,
+                message,
+            } => {
                 write!(f, "Relay error {status} {code}: {message}")
             }
             ApiError::Registry { status, detail } => {
@@ -92,12 +106,17 @@ struct Fetched {
 
 /// The relay's path for a registry API route.
 pub fn relay_url(reference: &Reference, route: &str) -> String {
-    format!("/api/registry/{}/v2/{}/{route}", reference.registry, reference.repository)
+    format!(
+        "/api/registry/{}/v2/{}/{route}",
+        reference.registry, reference.repository
+    )
 }
 
 /// Absolute form of a relay path, for workers (whose base URL is a blob URL).
 pub fn absolute(path: &str) -> String {
-    let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
     format!("{origin}{path}")
 }
 
@@ -110,9 +129,13 @@ fn js_detail(v: JsValue) -> String {
 async fn get(url: &str, accept: Option<&str>, what: &str) -> Result<Fetched, ApiError> {
     let init = RequestInit::new();
     init.set_method("GET");
-    let request = Request::new_with_str_and_init(url, &init).map_err(|e| ApiError::Invalid(js_detail(e)))?;
+    let request =
+        Request::new_with_str_and_init(url, &init).map_err(|e| ApiError::Invalid(js_detail(e)))?;
     if let Some(accept) = accept {
-        request.headers().set("Accept", accept).map_err(|e| ApiError::Invalid(js_detail(e)))?;
+        request
+            .headers()
+            .set("Accept", accept)
+            .map_err(|e| ApiError::Invalid(js_detail(e)))?;
     }
     let window = web_sys::window().ok_or_else(|| ApiError::RelayDown("no window".into()))?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
@@ -121,9 +144,13 @@ async fn get(url: &str, accept: Option<&str>, what: &str) -> Result<Fetched, Api
         .unchecked_into();
     let header = |name: &str| response.headers().get(name).ok().flatten();
     let status = response.status();
-    let body = JsFuture::from(response.array_buffer().map_err(|e| ApiError::RelayDown(js_detail(e)))?)
-        .await
-        .map_err(|e| ApiError::RelayDown(js_detail(e)))?;
+    let body = JsFuture::from(
+        response
+            .array_buffer()
+            .map_err(|e| ApiError::RelayDown(js_detail(e)))?,
+    )
+    .await
+    .map_err(|e| ApiError::RelayDown(js_detail(e)))?;
     let bytes = Uint8Array::new(&body).to_vec();
     if (200..300).contains(&status) {
         return Ok(Fetched {
@@ -132,7 +159,13 @@ async fn get(url: &str, accept: Option<&str>, what: &str) -> Result<Fetched, Api
             bytes,
         });
     }
-    Err(classify_error(status, &bytes, what, header("RateLimit-Limit"), header("RateLimit-Remaining")))
+    Err(classify_error(
+        status,
+        &bytes,
+        what,
+        header("RateLimit-Limit"),
+        header("RateLimit-Remaining"),
+    ))
 }
 
 /// Maps an error response (the registry's passed through, or the relay's own) to what the
@@ -162,22 +195,38 @@ fn classify_error(
     let registry = serde_json::from_slice::<RegistryErrors>(body).ok();
     let detail = registry
         .as_ref()
-        .map(|r| r.errors.iter().map(|e| format!("{} {}", e.code, e.message)).collect::<Vec<_>>().join("; "))
+        .map(|r| {
+            r.errors
+                .iter()
+                .map(|e| format!("{} {}", e.code, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
         .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
     if status == 429 {
         return ApiError::RateLimited { limit, remaining };
     }
     if registry.is_none() {
         if let Ok(relay) = serde_json::from_slice::<RelayError>(body) {
-            return ApiError::Relay { status, code: relay.code, message: relay.message };
+            return ApiError::Relay {
+                status,
+                code: relay.code,
+                message: relay.message,
+            };
         }
         if status == 502 || status == 503 || status == 504 {
             return ApiError::RelayDown(format!("HTTP {status}"));
         }
     }
     match status {
-        404 => ApiError::NotFound { what: what.to_owned(), detail },
-        401 | 403 => ApiError::AuthRequired { registry: what.to_owned(), detail },
+        404 => ApiError::NotFound {
+            what: what.to_owned(),
+            detail,
+        },
+        401 | 403 => ApiError::AuthRequired {
+            registry: what.to_owned(),
+            detail,
+        },
         _ => ApiError::Registry { status, detail },
     }
 }
@@ -213,26 +262,44 @@ pub async fn fetch_manifest(
         (None, None) => match fetched.docker_digest.as_deref().map(Digest::parse) {
             Some(Ok(d)) => (d, "the registry's Docker-Content-Digest"),
             Some(Err(e)) => return Err(ApiError::Invalid(format!("Docker-Content-Digest: {e}"))),
-            None => (actual.clone(), "computed (the registry sent no Docker-Content-Digest)"),
+            None => (
+                actual.clone(),
+                "computed (the registry sent no Docker-Content-Digest)",
+            ),
         },
     };
     let mut outcome = if Digest::of(expected.algorithm(), &fetched.bytes) == expected {
         Ok(())
     } else {
-        Err(format!("expected {expected}, got {actual} ({} bytes)", fetched.bytes.len()))
+        Err(format!(
+            "expected {expected}, got {actual} ({} bytes)",
+            fetched.bytes.len()
+        ))
     };
-    if let (Ok(()), Some((_, size))) = (&outcome, expected_from_descriptor) {
-        if fetched.bytes.len() as u64 != size {
-            outcome = Err(format!("size {} differs from the descriptor's {size}", fetched.bytes.len()));
-        }
+    if let (Ok(()), Some((_, size))) = (&outcome, expected_from_descriptor)
+        && fetched.bytes.len() as u64 != size
+    {
+        outcome = Err(format!(
+            "size {} differs from the descriptor's {size}",
+            fetched.bytes.len()
+        ));
     }
-    let verification = Verification { object, expected: expected.clone(), source, outcome };
+    let verification = Verification {
+        object,
+        expected: expected.clone(),
+        source,
+        outcome,
+    };
     if let Err(e) = &verification.outcome {
         return Err(ApiError::Verification(format!("{object} {e}")));
     }
     let parsed = ParsedDocument::parse(fetched.bytes, fetched.content_type.as_deref())
         .map_err(|e| ApiError::Invalid(e.to_string()))?;
-    Ok(VerifiedDocument { parsed, digest: expected, verification })
+    Ok(VerifiedDocument {
+        parsed,
+        digest: expected,
+        verification,
+    })
 }
 
 /// Fetches the config blob and checks size and digest before parsing it.
@@ -257,6 +324,7 @@ pub async fn fetch_config(
     if let Err(e) = &verification.outcome {
         return Err(ApiError::Verification(format!("config {e}")));
     }
-    let config = ImageConfig::parse(&fetched.bytes).map_err(|e| ApiError::Invalid(format!("config: {e}")))?;
+    let config = ImageConfig::parse(&fetched.bytes)
+        .map_err(|e| ApiError::Invalid(format!("config: {e}")))?;
     Ok((config, verification))
 }

@@ -30,5 +30,8 @@ pub fn merge(indexes: &[Option<LayerIndex>], history_steps: &[Option<usize>]) ->
             }
         }
     }
-    FilesData { tree: Arc::new(builder.finish()), missing_layers }
+    FilesData {
+        tree: Arc::new(builder.finish()),
+        missing_layers,
+    }
 }

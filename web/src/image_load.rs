@@ -99,18 +99,26 @@ impl ImageModel {
 
     /// Whether every layer verified.
     pub fn all_layers_verified(&self) -> bool {
-        self.layers.iter().all(|l| l.live.stage.get() == Stage::Verified)
+        self.layers
+            .iter()
+            .all(|l| l.live.stage.get() == Stage::Verified)
     }
 
     /// Whether every layer finished, verified or failed.
     pub fn all_layers_settled(&self) -> bool {
-        self.layers.iter().all(|l| matches!(l.live.stage.get(), Stage::Verified | Stage::Failed))
+        self.layers
+            .iter()
+            .all(|l| matches!(l.live.stage.get(), Stage::Verified | Stage::Failed))
     }
 }
 
 /// Fetches and verifies the documents of `reference`, for `platform` when it is an index.
-pub async fn load_image(reference: Reference, platform: Option<Platform>) -> Result<ImageModel, ApiError> {
-    let top = api::fetch_manifest(&reference, &reference.manifest_reference(), "index", None).await?;
+pub async fn load_image(
+    reference: Reference,
+    platform: Option<Platform>,
+) -> Result<ImageModel, ApiError> {
+    let top =
+        api::fetch_manifest(&reference, &reference.manifest_reference(), "index", None).await?;
     let pinned = top.digest.clone();
     let mut model = ImageModel {
         reference: reference.clone(),
@@ -121,53 +129,66 @@ pub async fn load_image(reference: Reference, platform: Option<Platform>) -> Res
         layers: Vec::new(),
         schema1: false,
     };
-    let (manifest_doc, manifest_verification, manifest_digest, media_type, raw) = match top.parsed.document {
-        Document::Schema1 => {
-            model.schema1 = true;
-            return Ok(model);
-        }
-        Document::Manifest(m) => {
-            let mut v = top.verification;
-            v.object = "manifest";
-            let raw = String::from_utf8_lossy(&top.parsed.raw).into_owned();
-            (m, v, top.digest, top.parsed.media_type, raw)
-        }
-        Document::Index(index) => {
-            let entries = index.entries();
-            let chosen = entries.select(platform.as_ref()).cloned().ok_or_else(|| {
-                ApiError::Invalid("the index lists no platform manifests".into())
-            })?;
-            let selected = chosen.platform();
-            model.index = Some(IndexView {
-                digest: top.digest.clone(),
-                media_type: top.parsed.media_type.clone(),
-                entries,
-                selected,
-                verification: top.verification,
-            });
-            let d = &chosen.descriptor;
-            let child = api::fetch_manifest(
-                &reference,
-                &d.digest.to_string(),
-                "manifest",
-                Some((&d.digest, d.size)),
-            )
-            .await?;
-            let raw = String::from_utf8_lossy(&child.parsed.raw).into_owned();
-            match child.parsed.document {
-                Document::Manifest(m) => (m, child.verification, child.digest, child.parsed.media_type, raw),
-                Document::Schema1 => {
-                    model.schema1 = true;
-                    return Ok(model);
-                }
-                Document::Index(_) => {
-                    return Err(ApiError::Invalid("nested indexes are not supported yet".into()));
+    let (manifest_doc, manifest_verification, manifest_digest, media_type, raw) =
+        match top.parsed.document {
+            Document::Schema1 => {
+                model.schema1 = true;
+                return Ok(model);
+            }
+            Document::Manifest(m) => {
+                let mut v = top.verification;
+                v.object = "manifest";
+                let raw = String::from_utf8_lossy(&top.parsed.raw).into_owned();
+                (*m, v, top.digest, top.parsed.media_type, raw)
+            }
+            Document::Index(index) => {
+                let entries = index.entries();
+                let chosen = entries.select(platform.as_ref()).cloned().ok_or_else(|| {
+                    ApiError::Invalid("the index lists no platform manifests".into())
+                })?;
+                let selected = chosen.platform();
+                model.index = Some(IndexView {
+                    digest: top.digest.clone(),
+                    media_type: top.parsed.media_type.clone(),
+                    entries,
+                    selected,
+                    verification: top.verification,
+                });
+                let d = &chosen.descriptor;
+                let child = api::fetch_manifest(
+                    &reference,
+                    &d.digest.to_string(),
+                    "manifest",
+                    Some((&d.digest, d.size)),
+                )
+                .await?;
+                let raw = String::from_utf8_lossy(&child.parsed.raw).into_owned();
+                match child.parsed.document {
+                    Document::Manifest(m) => (
+                        *m,
+                        child.verification,
+                        child.digest,
+                        child.parsed.media_type,
+                        raw,
+                    ),
+                    Document::Schema1 => {
+                        model.schema1 = true;
+                        return Ok(model);
+                    }
+                    Document::Index(_) => {
+                        return Err(ApiError::Invalid(
+                            "nested indexes are not supported yet".into(),
+                        ));
+                    }
                 }
             }
-        }
-    };
-    let (config, config_verification) =
-        api::fetch_config(&reference, &manifest_doc.config.digest, manifest_doc.config.size).await?;
+        };
+    let (config, config_verification) = api::fetch_config(
+        &reference,
+        &manifest_doc.config.digest,
+        manifest_doc.config.size,
+    )
+    .await?;
     let steps = layer_history(&config.history, manifest_doc.layers.len());
     model.layers = manifest_doc
         .layers

@@ -21,9 +21,17 @@ impl LayerRun {
             .as_deref()
             .ok_or("the config lists no diff_id for this layer, so it cannot be verified")?;
         let diff_id = Digest::parse(diff_id).map_err(|e| format!("diff_id: {e}"))?;
-        let spec = LayerSpec { media_type: job.media_type.clone(), digest, size: Some(job.size), diff_id };
+        let spec = LayerSpec {
+            media_type: job.media_type.clone(),
+            digest,
+            size: Some(job.size),
+            diff_id,
+        };
         let pipeline = LayerPipeline::new(&spec, Limits::default()).map_err(|e| e.to_string())?;
-        Ok(LayerRun { id: job.id, pipeline })
+        Ok(LayerRun {
+            id: job.id,
+            pipeline,
+        })
     }
 
     /// Feeds the next chunk of compressed bytes.
@@ -44,7 +52,11 @@ impl LayerRun {
     }
 
     /// Checks everything at the end of the stream: size, digest, diff_id, tar end.
-    pub fn finish(self, millis: f64, cached: bool) -> Result<(LayerSummary, VerifiedLayer), String> {
+    pub fn finish(
+        self,
+        millis: f64,
+        cached: bool,
+    ) -> Result<(LayerSummary, VerifiedLayer), String> {
         let layer = self.pipeline.finish().map_err(|e| e.to_string())?;
         let summary = LayerSummary {
             compressed: layer.compressed_size,

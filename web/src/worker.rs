@@ -6,7 +6,9 @@ use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Cache, DedicatedWorkerGlobalScope, MessageEvent, ReadableStreamDefaultReader, Response};
+use web_sys::{
+    Cache, DedicatedWorkerGlobalScope, MessageEvent, ReadableStreamDefaultReader, Response,
+};
 
 use crate::layer_job::LayerRun;
 use crate::worker_protocol::{LayerJob, Stage, WorkerReport};
@@ -32,10 +34,15 @@ fn now_ms() -> f64 {
 /// Installs the message handler and tells the page this worker is ready.
 pub fn start() {
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
-        let Some(text) = event.data().as_string() else { return };
+        let Some(text) = event.data().as_string() else {
+            return;
+        };
         match serde_json::from_str::<LayerJob>(&text) {
             Ok(job) => wasm_bindgen_futures::spawn_local(run(job)),
-            Err(e) => post(&WorkerReport::Failed { id: usize::MAX, error: format!("bad job: {e}") }),
+            Err(e) => post(&WorkerReport::Failed {
+                id: usize::MAX,
+                error: format!("bad job: {e}"),
+            }),
         }
     });
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
@@ -46,7 +53,11 @@ pub fn start() {
 async fn run(job: LayerJob) {
     let id = job.id;
     let report = match process(&job).await {
-        Ok((summary, layer)) => WorkerReport::Done { id, summary, index: layer.index },
+        Ok((summary, layer)) => WorkerReport::Done {
+            id,
+            summary,
+            index: layer.index,
+        },
         Err(error) => WorkerReport::Failed { id, error },
     };
     post(&report);
@@ -60,13 +71,19 @@ fn js_error(v: JsValue) -> String {
 
 fn cache_key(job: &LayerJob) -> String {
     // The job URL is absolute (the worker's own base is a blob: URL): keep its origin.
-    let origin = job.url.find("/api/").map_or(job.url.as_str(), |at| &job.url[..at]);
+    let origin = job
+        .url
+        .find("/api/")
+        .map_or(job.url.as_str(), |at| &job.url[..at]);
     format!("{origin}/__strata_blob_cache__/{}", job.digest)
 }
 
 async fn open_cache() -> Option<Cache> {
     let caches = scope().caches().ok()?;
-    JsFuture::from(caches.open(CACHE_NAME)).await.ok().map(JsCast::unchecked_into)
+    JsFuture::from(caches.open(CACHE_NAME))
+        .await
+        .ok()
+        .map(JsCast::unchecked_into)
 }
 
 async fn cached_response(cache: &Cache, key: &str) -> Option<Response> {
@@ -74,17 +91,25 @@ async fn cached_response(cache: &Cache, key: &str) -> Option<Response> {
     hit.dyn_into::<Response>().ok()
 }
 
-async fn process(job: &LayerJob) -> Result<(crate::worker_protocol::LayerSummary, strata_shared::layer::VerifiedLayer), String> {
+async fn process(
+    job: &LayerJob,
+) -> Result<
+    (
+        crate::worker_protocol::LayerSummary,
+        strata_shared::layer::VerifiedLayer,
+    ),
+    String,
+> {
     let cache = open_cache().await;
     let key = cache_key(job);
-    if let Some(cache) = &cache {
-        if let Some(response) = cached_response(cache, &key).await {
-            match consume(job, response, true).await {
-                Ok(done) => return Ok(done),
-                // A cached blob that no longer verifies is dropped and fetched again.
-                Err(_) => {
-                    let _ = JsFuture::from(cache.delete_with_str(&key)).await;
-                }
+    if let Some(cache) = &cache
+        && let Some(response) = cached_response(cache, &key).await
+    {
+        match consume(job, response, true).await {
+            Ok(done) => return Ok(done),
+            // A cached blob that no longer verifies is dropped and fetched again.
+            Err(_) => {
+                let _ = JsFuture::from(cache.delete_with_str(&key)).await;
             }
         }
     }
@@ -102,10 +127,11 @@ async fn process(job: &LayerJob) -> Result<(crate::worker_protocol::LayerSummary
     let result = consume(job, response, false).await;
     if let Some(stored) = stored {
         let stored_ok = stored.await.is_ok();
-        if (result.is_err() || !stored_ok) && cache.is_some() {
-            if let Some(cache) = &cache {
-                let _ = JsFuture::from(cache.delete_with_str(&key)).await;
-            }
+        if (result.is_err() || !stored_ok)
+            && cache.is_some()
+            && let Some(cache) = &cache
+        {
+            let _ = JsFuture::from(cache.delete_with_str(&key)).await;
         }
     }
     result
@@ -115,7 +141,13 @@ async fn consume(
     job: &LayerJob,
     response: Response,
     cached: bool,
-) -> Result<(crate::worker_protocol::LayerSummary, strata_shared::layer::VerifiedLayer), String> {
+) -> Result<
+    (
+        crate::worker_protocol::LayerSummary,
+        strata_shared::layer::VerifiedLayer,
+    ),
+    String,
+> {
     let started = now_ms();
     let mut run = LayerRun::new(job)?;
     let body = response.body().ok_or("blob response has no body")?;
@@ -125,7 +157,9 @@ async fn consume(
         let result = JsFuture::from(reader.read())
             .await
             .map_err(|e| format!("download interrupted: {}", js_error(e)))?;
-        let done = js_sys::Reflect::get(&result, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
+        let done = js_sys::Reflect::get(&result, &"done".into())
+            .map(|d| d.is_truthy())
+            .unwrap_or(true);
         if done {
             break;
         }

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::Array;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
 
 use crate::worker_protocol::{LayerJob, WorkerReport};
@@ -35,7 +35,9 @@ pub struct WorkerPool {
 /// How many workers to start: one per core, at least two (so one big layer's stages can
 /// overlap with the next layer's download), at most four.
 pub fn pool_size() -> usize {
-    let cores = web_sys::window().map(|w| w.navigator().hardware_concurrency()).unwrap_or(2.0);
+    let cores = web_sys::window()
+        .map(|w| w.navigator().hardware_concurrency())
+        .unwrap_or(2.0);
     (cores as usize).clamp(2, 4)
 }
 
@@ -57,7 +59,10 @@ fn spawn_worker() -> Result<Worker, JsValue> {
 impl WorkerPool {
     /// Starts `size` workers; `on_report` receives every report.
     pub fn new(size: usize, on_report: impl Fn(WorkerReport) + 'static) -> Result<Self, JsValue> {
-        let state = Rc::new(RefCell::new(PoolState { slots: Vec::new(), queue: VecDeque::new() }));
+        let state = Rc::new(RefCell::new(PoolState {
+            slots: Vec::new(),
+            queue: VecDeque::new(),
+        }));
         let on_report = Rc::new(on_report);
         let mut handlers = Vec::new();
         for slot_index in 0..size {
@@ -65,8 +70,12 @@ impl WorkerPool {
             let state_for_handler = Rc::clone(&state);
             let on_report = Rc::clone(&on_report);
             let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                let Some(text) = event.data().as_string() else { return };
-                let Ok(report) = serde_json::from_str::<WorkerReport>(&text) else { return };
+                let Some(text) = event.data().as_string() else {
+                    return;
+                };
+                let Ok(report) = serde_json::from_str::<WorkerReport>(&text) else {
+                    return;
+                };
                 {
                     let mut st = state_for_handler.borrow_mut();
                     match &report {
@@ -82,9 +91,16 @@ impl WorkerPool {
             });
             worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
             handlers.push(handler);
-            state.borrow_mut().slots.push(Slot { worker, ready: false, busy: false });
+            state.borrow_mut().slots.push(Slot {
+                worker,
+                ready: false,
+                busy: false,
+            });
         }
-        Ok(WorkerPool { state, _handlers: handlers })
+        Ok(WorkerPool {
+            state,
+            _handlers: handlers,
+        })
     }
 
     /// Queues a job; it starts as soon as a worker is free.
@@ -98,11 +114,13 @@ fn dispatch(state: &Rc<RefCell<PoolState>>) {
     let mut st = state.borrow_mut();
     let st = &mut *st;
     for slot in st.slots.iter_mut().filter(|s| s.ready && !s.busy) {
-        let Some(job) = st.queue.pop_front() else { break };
-        if let Ok(text) = serde_json::to_string(&job) {
-            if slot.worker.post_message(&JsValue::from_str(&text)).is_ok() {
-                slot.busy = true;
-            }
+        let Some(job) = st.queue.pop_front() else {
+            break;
+        };
+        if let Ok(text) = serde_json::to_string(&job)
+            && slot.worker.post_message(&JsValue::from_str(&text)).is_ok()
+        {
+            slot.busy = true;
         }
     }
 }

@@ -8,9 +8,9 @@ pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Document {
     /// An OCI index or Docker manifest list.
-    Index(ImageIndex),
+    Index(Box<ImageIndex>),
     /// An OCI or Docker schema2 image manifest.
-    Manifest(ImageManifest),
+    Manifest(Box<ImageManifest>),
     /// Docker schema1: recognized so it can be explained, not supported.
     Schema1,
 }

@@ -5,13 +5,13 @@
 mod config;
 mod descriptor;
 mod document;
+mod image_manifest;
 mod index;
-mod manifest;
 mod platform;
 
 pub use config::{ContainerConfig, HistoryStep, ImageConfig, RootFs, layer_history};
 pub use descriptor::Descriptor;
 pub use document::{Document, MAX_MANIFEST_BYTES, ManifestError, ParsedDocument};
+pub use image_manifest::ImageManifest;
 pub use index::{ATTESTATION_MANIFEST, ImageIndex, IndexEntries, PlatformEntry};
-pub use manifest::ImageManifest;
 pub use platform::Platform;

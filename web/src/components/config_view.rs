@@ -5,9 +5,13 @@ use strata_shared::manifest::ImageConfig;
 #[component]
 pub(crate) fn ConfigView(config: ImageConfig) -> impl IntoView {
     let c = config.config.clone().unwrap_or_default();
-    let join = |v: &Option<Vec<String>>| v.as_ref().map(|v| serde_json::to_string(v).unwrap_or_default());
+    let join = |v: &Option<Vec<String>>| {
+        v.as_ref()
+            .map(|v| serde_json::to_string(v).unwrap_or_default())
+    };
     let keys = |m: &Option<std::collections::BTreeMap<String, serde_json::Value>>| {
-        m.as_ref().map(|m| m.keys().cloned().collect::<Vec<_>>().join(", "))
+        m.as_ref()
+            .map(|m| m.keys().cloned().collect::<Vec<_>>().join(", "))
     };
     let platform = match &config.variant {
         Some(v) => format!("{}/{}/{v}", config.os, config.architecture),

@@ -15,10 +15,19 @@ const LISTING_LIMIT: usize = 2000;
 /// The explorer: layers on the left, the merged tree or one layer's changes in the middle,
 /// the selected path's details and timeline on the right. All state is in the URL.
 #[component]
-pub(crate) fn FilesView(files: FilesData, layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> impl IntoView {
+pub(crate) fn FilesView(
+    files: FilesData,
+    layers: Vec<LayerRow>,
+    history: Vec<HistoryStep>,
+) -> impl IntoView {
     let query = use_query_map();
     let tree = files.tree.clone();
-    let layer = move || query.read().get("layer").and_then(|l| l.parse::<u32>().ok());
+    let layer = move || {
+        query
+            .read()
+            .get("layer")
+            .and_then(|l| l.parse::<u32>().ok())
+    };
     let path = move || normalize(&query.read().get("path").unwrap_or_default());
     let search = move || query.read().get("q").filter(|q| !q.trim().is_empty());
     let sort = move || SortBy::parse(&query.read().get("sort").unwrap_or_default());
@@ -26,7 +35,12 @@ pub(crate) fn FilesView(files: FilesData, layers: Vec<LayerRow>, history: Vec<Hi
 
     let commands: Vec<String> = layers
         .iter()
-        .map(|l| l.history_step.and_then(|s| history.get(s)).and_then(|s| s.created_by.clone()).unwrap_or_default())
+        .map(|l| {
+            l.history_step
+                .and_then(|s| history.get(s))
+                .and_then(|s| s.created_by.clone())
+                .unwrap_or_default()
+        })
         .collect();
     let stats = tree.layers().to_vec();
     let wasted_total = tree.wasted_bytes();
@@ -69,12 +83,21 @@ pub(crate) fn FilesView(files: FilesData, layers: Vec<LayerRow>, history: Vec<Hi
         let (title, rows) = match (search(), layer()) {
             (Some(q), _) => {
                 let pattern = Pattern::parse(&q);
-                (format!("Search {q}"), explore::search(tree, &pattern, sort(), SEARCH_LIMIT))
+                (
+                    format!("Search {q}"),
+                    explore::search(tree, &pattern, sort(), SEARCH_LIMIT),
+                )
             }
-            (None, Some(l)) => (format!("Layer {} changes", l + 1), explore::layer_changes(tree, l, sort())),
+            (None, Some(l)) => (
+                format!("Layer {} changes", l + 1),
+                explore::layer_changes(tree, l, sort()),
+            ),
             (None, None) => {
                 let dir = listing_dir(tree, &path());
-                (format!("/{dir}"), explore::list_dir(tree, &dir, sort(), with_deleted()))
+                (
+                    format!("/{dir}"),
+                    explore::list_dir(tree, &dir, sort(), with_deleted()),
+                )
             }
         };
         let total = rows.len();
@@ -107,7 +130,9 @@ pub(crate) fn FilesView(files: FilesData, layers: Vec<LayerRow>, history: Vec<Hi
     let detail = move || {
         let p = path();
         let node = tree_for_detail.get(&p)?.clone();
-        Some(view! { <PathDetail tree=tree_for_detail.clone() path=p node commands=commands_for_detail.clone()/> })
+        Some(
+            view! { <PathDetail tree=tree_for_detail.clone() path=p node commands=commands_for_detail.clone()/> },
+        )
     };
 
     let search_text = RwSignal::new(query.read_untracked().get("q").unwrap_or_default());
@@ -116,20 +141,35 @@ pub(crate) fn FilesView(files: FilesData, layers: Vec<LayerRow>, history: Vec<Hi
         ev.prevent_default();
         let q = search_text.get_untracked();
         let q = q.trim();
-        navigate(&href_with(&[("q", (!q.is_empty()).then_some(q))]), Default::default());
+        navigate(
+            &href_with(&[("q", (!q.is_empty()).then_some(q))]),
+            Default::default(),
+        );
     };
     let sort_name = move || href_with(&[("sort", None)]);
     let sort_size = move || href_with(&[("sort", Some("size"))]);
-    let toggle_deleted = move || href_with(&[("deleted", if with_deleted() { None } else { Some("1") })]);
+    let toggle_deleted =
+        move || href_with(&[("deleted", if with_deleted() { None } else { Some("1") })]);
     let export_rows = tree.clone();
     let export = move |format: &'static str| {
         let rows = match layer() {
             Some(l) => explore::layer_changes(&export_rows, l, SortBy::Name),
-            None => export_rows.present().filter(|(p, _)| !p.is_empty()).map(|(p, n)| Row {
-                path: p.to_owned(), node: n.clone(), subtree_bytes: 0, subtree_count: 0, change: None,
-            }).collect(),
+            None => export_rows
+                .present()
+                .filter(|(p, _)| !p.is_empty())
+                .map(|(p, n)| Row {
+                    path: p.to_owned(),
+                    node: n.clone(),
+                    subtree_bytes: 0,
+                    subtree_count: 0,
+                    change: None,
+                })
+                .collect(),
         };
-        let name = match layer() { Some(l) => format!("layer-{}", l + 1), None => "merged".into() };
+        let name = match layer() {
+            Some(l) => format!("layer-{}", l + 1),
+            None => "merged".into(),
+        };
         download_listing(&rows, format, &name);
     };
     let export_csv = export.clone();
@@ -182,7 +222,10 @@ fn normalize(path: &str) -> String {
 fn listing_dir(tree: &MergedTree, path: &str) -> String {
     match tree.get(path) {
         Some(node) if node.kind == EntryKind::Dir => path.to_owned(),
-        _ => path.rsplit_once('/').map(|(p, _)| p.to_owned()).unwrap_or_default(),
+        _ => path
+            .rsplit_once('/')
+            .map(|(p, _)| p.to_owned())
+            .unwrap_or_default(),
     }
 }
 
@@ -199,12 +242,24 @@ fn listing_row(row: Row, full_path: bool) -> impl IntoView {
     let node = &row.node;
     let is_dir = node.kind == EntryKind::Dir;
     let abs = format!("/{}", row.path);
-    let shown_name = if full_path { abs.clone() } else { format!("{}{}", row.name(), if is_dir { "/" } else { "" }) };
+    let shown_name = if full_path {
+        abs.clone()
+    } else {
+        format!("{}{}", row.name(), if is_dir { "/" } else { "" })
+    };
     let href = href_with(&[("path", Some(&abs)), ("q", None)]);
     let marker = row.change.map(change_marker);
-    let size = if is_dir { format!("{} · {} items", bytes(row.subtree_bytes), row.subtree_count) } else { bytes(node.size) };
+    let size = if is_dir {
+        format!("{} · {} items", bytes(row.subtree_bytes), row.subtree_count)
+    } else {
+        bytes(node.size)
+    };
     let link = node.link.clone().map(|l| format!(" → {l}"));
-    let deleted = !node.present || matches!(row.change, Some(ChangeKind::Deleted | ChangeKind::HiddenByOpaque));
+    let deleted = !node.present
+        || matches!(
+            row.change,
+            Some(ChangeKind::Deleted | ChangeKind::HiddenByOpaque)
+        );
     let last = node.changes.last().map(|c| c.kind);
     view! {
         <tr data-path=abs.clone() class:deleted=deleted class:dir=is_dir>
@@ -232,12 +287,24 @@ fn change_word(kind: ChangeKind) -> &'static str {
 }
 
 fn modified_detail(kind: ChangeKind) -> String {
-    let ChangeKind::Modified(m) = kind else { return String::new() };
-    let parts: Vec<&str> = [(m.content, "content"), (m.kind, "kind"), (m.mode, "mode"), (m.owner, "owner"), (m.link, "link")]
-        .into_iter()
-        .filter_map(|(on, word)| on.then_some(word))
-        .collect();
-    if parts.is_empty() { " (mtime only)".into() } else { format!(" ({})", parts.join(", ")) }
+    let ChangeKind::Modified(m) = kind else {
+        return String::new();
+    };
+    let parts: Vec<&str> = [
+        (m.content, "content"),
+        (m.kind, "kind"),
+        (m.mode, "mode"),
+        (m.owner, "owner"),
+        (m.link, "link"),
+    ]
+    .into_iter()
+    .filter_map(|(on, word)| on.then_some(word))
+    .collect();
+    if parts.is_empty() {
+        " (mtime only)".into()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
 }
 
 /// UTC date and time of a Unix timestamp.
@@ -248,7 +315,12 @@ fn format_time(secs: i64) -> String {
 }
 
 #[component]
-fn PathDetail(tree: std::sync::Arc<MergedTree>, path: String, node: strata_shared::layer::TreeNode, commands: Vec<String>) -> impl IntoView {
+fn PathDetail(
+    tree: std::sync::Arc<MergedTree>,
+    path: String,
+    node: strata_shared::layer::TreeNode,
+    commands: Vec<String>,
+) -> impl IntoView {
     let abs = format!("/{path}");
     let is_dir = node.kind == EntryKind::Dir;
     let timeline = node
@@ -317,7 +389,9 @@ fn resolve_link(path: &str, target: &str) -> String {
     let mut parts: Vec<&str> = if target.starts_with('/') {
         Vec::new()
     } else {
-        path.rsplit_once('/').map(|(dir, _)| dir.split('/').collect()).unwrap_or_default()
+        path.rsplit_once('/')
+            .map(|(dir, _)| dir.split('/').collect())
+            .unwrap_or_default()
     };
     for part in target.split('/') {
         match part {
@@ -365,7 +439,15 @@ fn download_listing(rows: &[Row], format: &str, name: &str) {
             .collect();
         serde_json::to_string_pretty(&items).unwrap_or_default()
     };
-    crate::download::save(&format!("{name}.{format}"), text.as_bytes(), if format == "csv" { "text/csv" } else { "application/json" });
+    crate::download::save(
+        &format!("{name}.{format}"),
+        text.as_bytes(),
+        if format == "csv" {
+            "text/csv"
+        } else {
+            "application/json"
+        },
+    );
 }
 
 /// Keyboard: `/` search, arrows move between rows, Backspace goes up.
@@ -374,12 +456,14 @@ fn files_keydown(ev: leptos::ev::KeyboardEvent) {
         .target()
         .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
         .is_some();
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
     let focus = |selector: &str| {
-        if let Some(el) = document.query_selector(selector).ok().flatten() {
-            if let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el) {
-                let _ = el.focus();
-            }
+        if let Some(el) = document.query_selector(selector).ok().flatten()
+            && let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el)
+        {
+            let _ = el.focus();
         }
     };
     match ev.key().as_str() {
@@ -389,22 +473,24 @@ fn files_keydown(ev: leptos::ev::KeyboardEvent) {
         }
         "Backspace" if !in_input => {
             ev.prevent_default();
-            if let Some(up) = document.query_selector("[data-up]").ok().flatten() {
-                if let Ok(a) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(up) {
-                    a.click();
-                }
+            if let Some(up) = document.query_selector("[data-up]").ok().flatten()
+                && let Ok(a) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(up)
+            {
+                a.click();
             }
         }
         "ArrowDown" | "ArrowUp" if !in_input => {
             ev.prevent_default();
-            let Ok(links) = document.query_selector_all("[data-listing] td.name a") else { return };
+            let Ok(links) = document.query_selector_all("[data-listing] td.name a") else {
+                return;
+            };
             let active = document.active_element();
             let mut current = None;
             for i in 0..links.length() {
-                if let (Some(node), Some(active)) = (links.item(i), active.as_ref()) {
-                    if node.is_same_node(Some(active)) {
-                        current = Some(i);
-                    }
+                if let (Some(node), Some(active)) = (links.item(i), active.as_ref())
+                    && node.is_same_node(Some(active))
+                {
+                    current = Some(i);
                 }
             }
             let next = match (ev.key().as_str(), current) {
@@ -412,7 +498,10 @@ fn files_keydown(ev: leptos::ev::KeyboardEvent) {
                 ("ArrowUp", Some(i)) => i.saturating_sub(1),
                 _ => 0,
             };
-            if let Some(el) = links.item(next).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(n).ok()) {
+            if let Some(el) = links
+                .item(next)
+                .and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(n).ok())
+            {
                 let _ = el.focus();
             }
         }

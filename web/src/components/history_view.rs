@@ -3,7 +3,10 @@ use strata_shared::manifest::HistoryStep;
 
 /// Build steps, each with the layer it made (empty-layer steps made none).
 #[component]
-pub(crate) fn HistoryView(history: Vec<HistoryStep>, step_layers: Vec<Option<usize>>) -> impl IntoView {
+pub(crate) fn HistoryView(
+    history: Vec<HistoryStep>,
+    step_layers: Vec<Option<usize>>,
+) -> impl IntoView {
     let rows = history
         .into_iter()
         .enumerate()

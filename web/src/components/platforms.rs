@@ -33,7 +33,12 @@ pub(crate) fn Platforms(index: IndexView, base_path: String) -> impl IntoView {
             }
         })
         .collect_view();
-    let orphans = index.entries.orphan_attestations.into_iter().map(attestation_line).collect_view();
+    let orphans = index
+        .entries
+        .orphan_attestations
+        .into_iter()
+        .map(attestation_line)
+        .collect_view();
     view! {
         <section class="panel platforms">
             <h2>"Platforms " <span class="dim">{media_label}</span></h2>

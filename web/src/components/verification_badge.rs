@@ -7,7 +7,10 @@ use crate::format::short_digest;
 #[component]
 pub(crate) fn VerificationBadge(verification: Verification) -> impl IntoView {
     let expected = verification.expected.to_string();
-    let title = format!("{} checked against {} ({})", verification.object, expected, verification.source);
+    let title = format!(
+        "{} checked against {} ({})",
+        verification.object, expected, verification.source
+    );
     match verification.outcome {
         Ok(()) => view! {
             <span class="badge ok" title=title data-verified=verification.object>

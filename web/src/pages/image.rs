@@ -3,8 +3,8 @@ use std::cell::RefCell;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use strata_shared::manifest::{Platform, layer_history};
 use strata_shared::Reference;
+use strata_shared::manifest::{Platform, layer_history};
 
 use crate::api::{self, relay_url};
 use crate::components::{
@@ -12,9 +12,9 @@ use crate::components::{
     VerificationBadge,
 };
 use crate::files_data::{FilesData, merge};
-use crate::url_state::href_with;
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
+use crate::url_state::href_with;
 use crate::worker_pool::{WorkerPool, pool_size};
 use crate::worker_protocol::{LayerJob, Stage, WorkerReport};
 
@@ -27,7 +27,7 @@ thread_local! {
 enum PageState {
     Loading(String),
     Failed(String),
-    Loaded(ImageModel),
+    Loaded(Box<ImageModel>),
 }
 
 /// `/image/{reference}`: resolves, verifies and shows one image.
@@ -41,7 +41,10 @@ pub(crate) fn ImagePage() -> impl IntoView {
 
     Effect::new(move |_| {
         let raw = params.read().get("reference").unwrap_or_default();
-        let platform = query.read().get("platform").and_then(|p| Platform::parse(&p));
+        let platform = query
+            .read()
+            .get("platform")
+            .and_then(|p| Platform::parse(&p));
         let this_load = generation.get_value() + 1;
         generation.set_value(this_load);
         POOL.with(|p| p.borrow_mut().take());
@@ -51,7 +54,7 @@ pub(crate) fn ImagePage() -> impl IntoView {
             let next = match Reference::parse_normalized(&raw) {
                 Err(e) => PageState::Failed(e.to_string()),
                 Ok(reference) => match load_image(reference, platform).await {
-                    Ok(model) => PageState::Loaded(model),
+                    Ok(model) => PageState::Loaded(Box::new(model)),
                     Err(e) => PageState::Failed(e.to_string()),
                 },
             };
@@ -88,7 +91,7 @@ pub(crate) fn ImagePage() -> impl IntoView {
             {move || match state.get() {
                 PageState::Loading(step) => view! { <p class="loading">{step} "…"</p> }.into_any(),
                 PageState::Failed(message) => view! { <ErrorView message/> }.into_any(),
-                PageState::Loaded(model) => view! { <ImageBody model files/> }.into_any(),
+                PageState::Loaded(model) => view! { <ImageBody model=*model files/> }.into_any(),
             }}
         </main>
     }
@@ -105,13 +108,16 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<FilesData>>) {
     let indexes = std::rc::Rc::new(RefCell::new(vec![None; model.layers.len()]));
     let settled = std::rc::Rc::new(std::cell::Cell::new(0usize));
     let on_report = move |report: WorkerReport| {
-        if matches!(report, WorkerReport::Done { .. } | WorkerReport::Failed { .. }) {
+        if matches!(
+            report,
+            WorkerReport::Done { .. } | WorkerReport::Failed { .. }
+        ) {
             settled.set(settled.get() + 1);
         }
-        if let WorkerReport::Done { id, index, .. } = &report {
-            if let Some(slot) = indexes.borrow_mut().get_mut(*id) {
-                *slot = Some(index.clone());
-            }
+        if let WorkerReport::Done { id, index, .. } = &report
+            && let Some(slot) = indexes.borrow_mut().get_mut(*id)
+        {
+            *slot = Some(index.clone());
         }
         record(&lives, report);
         if settled.get() == lives.len() {
@@ -125,7 +131,12 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<FilesData>>) {
 fn record(lives: &[crate::image_load::LayerLive], report: WorkerReport) {
     match report {
         WorkerReport::Ready => {}
-        WorkerReport::Progress { id, stage, compressed, .. } => {
+        WorkerReport::Progress {
+            id,
+            stage,
+            compressed,
+            ..
+        } => {
             if let Some(live) = lives.get(id) {
                 live.stage.set(stage);
                 live.compressed.set(compressed);
@@ -152,7 +163,9 @@ fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
         Ok(pool) => pool,
         Err(e) => {
             for row in &model.layers {
-                row.live.error.set(Some(format!("could not start a worker: {e:?}")));
+                row.live
+                    .error
+                    .set(Some(format!("could not start a worker: {e:?}")));
                 row.live.stage.set(Stage::Failed);
             }
             return;
@@ -161,7 +174,10 @@ fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
     for row in &model.layers {
         pool.submit(LayerJob {
             id: row.index,
-            url: api::absolute(&relay_url(&model.reference, &format!("blobs/{}", row.descriptor.digest))),
+            url: api::absolute(&relay_url(
+                &model.reference,
+                &format!("blobs/{}", row.descriptor.digest),
+            )),
             digest: row.descriptor.digest.to_string(),
             size: row.descriptor.size,
             media_type: row.descriptor.media_type.as_str().to_owned(),
