@@ -149,3 +149,29 @@ pub async fn attributes(
     }
     Ok(out)
 }
+
+/// The app as built by `trunk build` (`$STRATA_DIST`, else `dist/` at the workspace root).
+pub fn app_dist() -> anyhow::Result<PathBuf> {
+    let dir = std::env::var_os("STRATA_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+    anyhow::ensure!(
+        dir.join("index.html").exists(),
+        "the app is not built at {}: run `trunk build --offline` (scripts/test.sh does)",
+        dir.display()
+    );
+    Ok(dir)
+}
+
+/// The companion serving the built app and relaying to `registry` (plain http, anonymous).
+pub async fn start_app(
+    registry: &crate::registry::Registry,
+) -> anyhow::Result<crate::companion::Companion> {
+    crate::companion::start_companion(crate::companion::Config {
+        insecure_registries: vec![registry.host()],
+        dist: Some(app_dist()?),
+        credentials: strata_companion::CredentialsSource::None,
+        ..crate::companion::Config::default()
+    })
+    .await
+}

@@ -2,40 +2,16 @@
 //! app as built by Trunk (`dist/`, served by the companion's `--dist`), the real
 //! Distribution registry on loopback, images built and pushed by the test.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
-use strata_tests::browser::{Browser, attributes, visible_text, wait_for_state};
-use strata_tests::companion::{Companion, Config, start_companion};
+use strata_tests::browser::{Browser, attributes, start_app, visible_text, wait_for_state};
 use strata_tests::fixtures::{three_layer_image, two_platform_images};
 use strata_tests::image::{Format, build_index};
 use strata_tests::push::{PushedImage, Pusher};
 use strata_tests::registry::Registry;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn dist_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::var_os("STRATA_DIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"));
-    anyhow::ensure!(
-        dir.join("index.html").exists(),
-        "the app is not built at {}: run `trunk build --offline` (scripts/test.sh does)",
-        dir.display()
-    );
-    Ok(dir)
-}
-
-async fn app_for(registry: &Registry) -> anyhow::Result<Companion> {
-    start_companion(Config {
-        insecure_registries: vec![registry.host()],
-        dist: Some(dist_dir()?),
-        credentials: strata_companion::CredentialsSource::None,
-        ..Config::default()
-    })
-    .await
-}
 
 /// Checks the image page shows `image` verified: pinned digest, one verified row per layer.
 async fn assert_image_view(
@@ -67,7 +43,7 @@ async fn paste_reference_then_open_pinned_link_in_fresh_browser() -> anyhow::Res
     let image = Pusher::for_registry(&registry)?
         .push_image("team/app", Some("dev"), &built)
         .await?;
-    let app = app_for(&registry).await?;
+    let app = start_app(&registry).await?;
     let mut browser = Browser::start().await?;
 
     let client = browser.session().await?;
@@ -126,7 +102,7 @@ async fn index_shows_platforms_with_attestations_and_switches_by_link() -> anyho
     let pushed = Pusher::for_registry(&registry)?
         .push_index("team/multi", "v1", &index)
         .await?;
-    let app = app_for(&registry).await?;
+    let app = start_app(&registry).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
 
@@ -187,7 +163,7 @@ async fn index_shows_platforms_with_attestations_and_switches_by_link() -> anyho
 async fn bad_reference_is_explained_before_any_request_and_unknown_tag_is_plain()
 -> anyhow::Result<()> {
     let registry = Registry::start().await?;
-    let app = app_for(&registry).await?;
+    let app = start_app(&registry).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
     client.goto(&format!("{}/", app.url())).await?;

@@ -1,0 +1,258 @@
+//! Real-browser tests of the Files tab (issue 4): merged and per-layer views, whiteouts and
+//! opaque directories, provenance timelines, search and glob, wasted bytes, deep links.
+//! Headless Chromium over WebDriver, the Trunk-built app served by the companion, and an
+//! image with known content pushed to the real Distribution registry.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+use strata_tests::browser::{Browser, attributes, start_app, wait_for_state};
+use strata_tests::companion::Companion;
+use strata_tests::fixtures::three_layer_image;
+use strata_tests::image::{Entry, Format, ImageSpec, LayerSpec, Step};
+use strata_tests::push::Pusher;
+use strata_tests::registry::Registry;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+const CONF_V1: &[u8] = b"mode = one\n";
+const CONF_V2: &[u8] = b"mode = two, longer\n";
+const BIG: usize = 100_000;
+const A_TXT: &[u8] = b"kept until layer 3\n";
+const B_TXT: &[u8] = b"hidden by the opaque dir\n";
+
+/// L1 writes everything; L2 modifies /etc/app.conf and rewrites /opt/big.bin;
+/// L3 deletes /etc/app.conf, makes /data opaque and adds /data/new.txt.
+fn explorer_image() -> ImageSpec {
+    let mut spec = three_layer_image();
+    spec.steps = vec![
+        Step::Layer(LayerSpec::new(
+            "ADD base /",
+            vec![
+                Entry::file("/etc/app.conf", CONF_V1, 0o644),
+                Entry::file("/usr/lib/libx.so", vec![1u8; 300], 0o755),
+                Entry::file("/usr/lib/sub/liby.so", vec![2u8; 200], 0o755),
+                Entry::file("/opt/big.bin", vec![3u8; BIG], 0o644),
+                Entry::file("/data/keep/a.txt", A_TXT, 0o644),
+                Entry::file("/data/old/b.txt", B_TXT, 0o644),
+                Entry::symlink("/usr/lib/liblink.so", "sub/liby.so"),
+            ],
+        )),
+        Step::Empty {
+            created_by: "ENV A=1".into(),
+        },
+        Step::Layer(LayerSpec::new(
+            "RUN configure",
+            vec![
+                Entry::file("/etc/app.conf", CONF_V2, 0o600),
+                Entry::file("/opt/big.bin", vec![4u8; BIG], 0o644),
+            ],
+        )),
+        Step::Layer(LayerSpec::new(
+            "RUN cleanup",
+            vec![
+                Entry::whiteout("/etc/app.conf"),
+                Entry::file("/data/new.txt", b"new\n".to_vec(), 0o644),
+                Entry::opaque("/data"),
+            ],
+        )),
+    ];
+    spec
+}
+
+struct Setup {
+    _registry: Registry,
+    app: Companion,
+    base: String,
+}
+
+async fn setup() -> anyhow::Result<Setup> {
+    let registry = Registry::start().await?;
+    let built = explorer_image().build(Format::Docker)?;
+    let image = Pusher::for_registry(&registry)?
+        .push_image("team/explore", Some("v1"), &built)
+        .await?;
+    let app = start_app(&registry).await?;
+    let base = format!(
+        "{}/image/{}/team/explore@{}",
+        app.url(),
+        registry.host(),
+        image.manifest_digest
+    );
+    Ok(Setup {
+        _registry: registry,
+        app,
+        base,
+    })
+}
+
+/// Opens `base` + `query` and waits until the page is ready and the files view is shown.
+async fn open(client: &Client, url: &str) -> anyhow::Result<()> {
+    client.goto(url).await?;
+    wait_for_state(client, "ready", TIMEOUT).await?;
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-listing]"))
+        .await?;
+    Ok(())
+}
+
+async fn paths(client: &Client) -> anyhow::Result<Vec<String>> {
+    attributes(client, "[data-listing] tr[data-path]", "data-path").await
+}
+
+async fn wait_paths(client: &Client, want: &[&str]) -> anyhow::Result<()> {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let got = paths(client).await?;
+        if got == want {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "listing is {got:?}, wanted {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn merged_view_applies_whiteouts_and_opaque_dirs_and_blame_lists_each_step()
+-> anyhow::Result<()> {
+    let s = setup().await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+
+    open(&client, &format!("{}?tab=files", s.base)).await?;
+    wait_paths(&client, &["/data", "/etc", "/opt", "/usr"]).await?;
+
+    // /etc/app.conf was deleted by L3: hidden, unless deleted paths are shown (struck through).
+    open(&client, &format!("{}?tab=files&path=/etc", s.base)).await?;
+    wait_paths(&client, &[]).await?;
+    open(
+        &client,
+        &format!("{}?tab=files&path=/etc&deleted=1", s.base),
+    )
+    .await?;
+    wait_paths(&client, &["/etc/app.conf"]).await?;
+    let class = client
+        .find(Locator::Css("tr[data-path='/etc/app.conf']"))
+        .await?
+        .attr("class")
+        .await?;
+    assert!(class.unwrap_or_default().contains("deleted"));
+
+    // The opaque /data keeps only what L3 added.
+    open(&client, &format!("{}?tab=files&path=/data", s.base)).await?;
+    wait_paths(&client, &["/data/new.txt"]).await?;
+
+    // Blame: added in L1, modified in L2, deleted in L3 — exactly those steps.
+    open(
+        &client,
+        &format!("{}?tab=files&path=/etc/app.conf&deleted=1", s.base),
+    )
+    .await?;
+    let layers = attributes(&client, "[data-timeline] li", "data-change-layer").await?;
+    let kinds = attributes(&client, "[data-timeline] li", "data-change-kind").await?;
+    assert_eq!(layers, vec!["0", "1", "2"]);
+    assert_eq!(kinds, vec!["added", "modified", "deleted"]);
+    let a_kinds = {
+        open(
+            &client,
+            &format!("{}?tab=files&path=/data/keep/a.txt&deleted=1", s.base),
+        )
+        .await?;
+        attributes(&client, "[data-timeline] li", "data-change-kind").await?
+    };
+    assert_eq!(a_kinds, vec!["added", "hidden"]);
+
+    // Wasted bytes: every byte written and later deleted or overwritten, counted once.
+    let wasted = attributes(&client, "[data-wasted-bytes]", "data-wasted-bytes").await?;
+    let expected = CONF_V1.len() + CONF_V2.len() + BIG + A_TXT.len() + B_TXT.len();
+    assert_eq!(wasted, vec![expected.to_string()]);
+    client.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn layer_view_search_glob_and_deep_link_in_fresh_session() -> anyhow::Result<()> {
+    let s = setup().await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+
+    // Layer 2's changes: the two files it rewrote, marked modified.
+    open(&client, &format!("{}?tab=files&layer=1", s.base)).await?;
+    wait_paths(&client, &["/etc/app.conf", "/opt/big.bin"]).await?;
+
+    // Substring search and glob across the merged tree.
+    open(&client, &format!("{}?tab=files&q=libx", s.base)).await?;
+    wait_paths(&client, &["/usr/lib/libx.so"]).await?;
+    open(&client, &format!("{}?tab=files&q=**/*.so", s.base)).await?;
+    wait_paths(
+        &client,
+        &[
+            "/usr/lib/liblink.so",
+            "/usr/lib/libx.so",
+            "/usr/lib/sub/liby.so",
+        ],
+    )
+    .await?;
+
+    // Typing `/` focuses search; typing a query and Enter puts it in the URL.
+    open(&client, &format!("{}?tab=files", s.base)).await?;
+    client
+        .find(Locator::Css(".files"))
+        .await?
+        .send_keys("/")
+        .await?;
+    let search = client.find(Locator::Id("file-search")).await?;
+    search.send_keys("big\u{E007}").await?;
+    wait_paths(&client, &["/opt/big.bin"]).await?;
+    assert!(client.current_url().await?.as_str().contains("q=big"));
+    client.back().await?;
+    wait_paths(&client, &["/data", "/etc", "/opt", "/usr"]).await?;
+
+    // Sorting by size puts the largest first.
+    open(
+        &client,
+        &format!("{}?tab=files&path=/usr/lib&sort=size", s.base),
+    )
+    .await?;
+    // libx.so (300 B) > sub/ (one 200 B file) > the symlink (0 B).
+    wait_paths(
+        &client,
+        &["/usr/lib/libx.so", "/usr/lib/sub", "/usr/lib/liblink.so"],
+    )
+    .await?;
+    client.close().await?;
+
+    // A deep link to a file opens that file in a fresh session; its symlink resolves.
+    let fresh = browser.session().await?;
+    open(
+        &fresh,
+        &format!("{}?tab=files&path=/usr/lib/liblink.so", s.base),
+    )
+    .await?;
+    let detail = attributes(&fresh, "[data-detail-path]", "data-detail-path").await?;
+    assert_eq!(detail, vec!["/usr/lib/liblink.so"]);
+    fresh
+        .find(Locator::Css("[data-follow-link]"))
+        .await?
+        .click()
+        .await?;
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let detail = attributes(&fresh, "[data-detail-path]", "data-detail-path").await?;
+        if detail == vec!["/usr/lib/sub/liby.so"] {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "symlink not followed: {detail:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    fresh.close().await?;
+    drop(s.app);
+    Ok(())
+}
