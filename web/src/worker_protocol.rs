@@ -1,6 +1,93 @@
-//! Messages between the page and the layer workers, as JSON strings (postMessage).
+//! Messages between the page and the layer workers.
+//!
+//! The page posts `{text, port?}` objects: `text` is a [`WorkerRequest`] as JSON, `port`
+//! the `MessagePort` of a split layer. Workers post [`WorkerReport`]s as JSON strings;
+//! the halves of a split layer post `{split: "front" | "back", text}` (a [`FrontResult`]
+//! or a [`WorkerReport`]) that the pool combines into one report; file reads answer
+//! `{read: id, ok, error?, bytes?}` with the bytes as a transferred `ArrayBuffer`.
+//!
+//! On a split layer's port, the front posts decompressed batches (transferred
+//! `ArrayBuffer`s of about [`SPLIT_BATCH_BYTES`]) and the strings [`PORT_RESET`],
+//! [`PORT_END`] or `abort:REASON`; the back answers [`PORT_ACK`] for every batch it
+//! processed, so at most [`SPLIT_MAX_IN_FLIGHT`] batches wait in memory.
 
 use serde::{Deserialize, Serialize};
+
+/// Decompressed bytes per batch the front of a split layer posts to the back.
+pub const SPLIT_BATCH_BYTES: usize = 1 << 20;
+/// Batches the front may post before the back acknowledges one.
+pub const SPLIT_MAX_IN_FLIGHT: u32 = 8;
+/// Port message: the back processed one batch.
+pub const PORT_ACK: &str = "ack";
+/// Port message: forget everything so far (the front refetches after a bad cached blob).
+pub const PORT_RESET: &str = "reset";
+/// Port message: the decompressed stream ended; finish and report.
+pub const PORT_END: &str = "end";
+/// Port message prefix: the front failed; stop and report this reason.
+pub const PORT_ABORT: &str = "abort:";
+
+/// What the page asks a worker to do.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum WorkerRequest {
+    /// Fetch, verify and index one whole layer.
+    Layer(LayerJob),
+    /// Front half of a split layer: fetch, digest and decompress; batches go to the port.
+    SplitFront(LayerJob),
+    /// Back half of a split layer: diff_id and tar walk of the batches from the port.
+    SplitBack(LayerJob),
+    /// Read a file's bytes out of a layer blob.
+    ReadFile {
+        /// The pool's id for the read.
+        id: u64,
+        /// What to read.
+        request: ReadFileRequest,
+    },
+}
+
+/// A file's bytes to read from a layer: the blob is streamed (from Cache Storage, else
+/// the relay), its compressed digest checked over the whole blob before any byte is
+/// returned, and `min(len, max_bytes)` bytes from `data_offset` of the decompressed
+/// stream are returned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadFileRequest {
+    /// Absolute relay URL of the blob.
+    pub url: String,
+    /// The layer's digest from the manifest.
+    pub digest: String,
+    /// The layer's size from the manifest.
+    pub size: u64,
+    /// The layer's media type from the manifest.
+    pub media_type: String,
+    /// Offset of the file's data in the decompressed stream (`Entry::data_offset`).
+    pub data_offset: u64,
+    /// The file's size.
+    pub len: u64,
+    /// Most bytes to return.
+    pub max_bytes: u64,
+}
+
+/// What the front half of a split layer reports when its stream ended.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FrontResult {
+    /// Job id.
+    pub id: usize,
+    /// Compressed size and digest passed (and decompression ended cleanly), or why not.
+    pub result: Result<FrontSummary, String>,
+}
+
+/// The front half's numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FrontSummary {
+    /// Compressed bytes verified.
+    pub compressed: u64,
+    /// Decompressed bytes posted to the back.
+    pub decompressed: u64,
+    /// Milliseconds from first byte to the end of the stream.
+    pub millis: f64,
+    /// Whether the blob came from the browser cache.
+    pub cached: bool,
+}
 
 /// One layer to fetch, verify and index.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -9,8 +9,22 @@ use crate::format::{bytes, short_digest};
 use crate::image_load::LayerRow;
 use crate::url_state::href_with;
 
-const SEARCH_LIMIT: usize = 5000;
-const LISTING_LIMIT: usize = 2000;
+const SEARCH_LIMIT: usize = 100_000;
+/// Fixed row height (px, matches the stylesheet) so the visible window can be computed.
+const ROW_HEIGHT: f64 = 26.0;
+/// Rows rendered around the visible ones.
+const WINDOW_MARGIN: usize = 20;
+/// Rows rendered at once.
+const WINDOW_ROWS: usize = 90;
+
+/// The rows of the view the URL asks for.
+#[derive(Clone, Debug, PartialEq)]
+struct Listing {
+    title: String,
+    rows: Vec<Row>,
+    up: Option<String>,
+    full_paths: bool,
+}
 
 /// The explorer: layers on the left, the merged tree or one layer's changes in the middle,
 /// the selected path's details and timeline on the right. All state is in the URL.
@@ -78,51 +92,71 @@ pub(crate) fn FilesView(
     let merged_href = href_with(&[("layer", None), ("q", None)]);
 
     let tree_for_list = tree.clone();
-    let listing = move || {
+    // The rows of the current view are computed once per URL change; scrolling only
+    // re-renders the window of rows in sight (a 100k-entry layer stays smooth).
+    let listing_rows = Memo::new(move |_| {
         let tree = &tree_for_list;
-        let (title, rows) = match (search(), layer()) {
+        match (search(), layer()) {
             (Some(q), _) => {
                 let pattern = Pattern::parse(&q);
-                (
-                    format!("Search {q}"),
-                    explore::search(tree, &pattern, sort(), SEARCH_LIMIT),
-                )
+                let rows = explore::search(tree, &pattern, sort(), SEARCH_LIMIT);
+                Listing { title: format!("Search {q}"), rows, up: None, full_paths: true }
             }
-            (None, Some(l)) => (
-                format!("Layer {} changes", l + 1),
-                explore::layer_changes(tree, l, sort()),
-            ),
+            (None, Some(l)) => Listing {
+                title: format!("Layer {} changes", l + 1),
+                rows: explore::layer_changes(tree, l, sort()),
+                up: None,
+                full_paths: true,
+            },
             (None, None) => {
                 let dir = listing_dir(tree, &path());
-                (
-                    format!("/{dir}"),
-                    explore::list_dir(tree, &dir, sort(), with_deleted()),
-                )
+                let up = (!dir.is_empty()).then(|| {
+                    let parent = dir.rsplit_once('/').map(|(p, _)| p.to_owned()).unwrap_or_default();
+                    href_with(&[("path", Some(&format!("/{parent}")))])
+                });
+                let rows = explore::list_dir(tree, &dir, sort(), with_deleted());
+                Listing { title: format!("/{dir}"), rows, up, full_paths: false }
             }
-        };
-        let total = rows.len();
-        let shown: Vec<Row> = rows.into_iter().take(LISTING_LIMIT).collect();
-        let up = (search().is_none() && layer().is_none()).then(|| {
-            let dir = listing_dir(tree, &path());
-            let parent = dir.rsplit_once('/').map(|(p, _)| p.to_owned()).unwrap_or_default();
-            (!dir.is_empty()).then(|| {
-                let href = href_with(&[("path", Some(&format!("/{parent}")))]);
-                view! { <tr class="up"><td colspan="6"><a href=href data-up="">".. (up)"</a></td></tr> }
-            })
-        });
-        view! {
-            <div class="listing-head">
-                <span class="mono">{title}</span>
-                <span class="dim">" · " {total} " entries" {(total > LISTING_LIMIT).then(|| format!(", first {LISTING_LIMIT} shown"))}</span>
-            </div>
-            <table class="listing" data-listing="">
-                <thead><tr><th>"Name"</th><th>"Mode"</th><th>"Owner"</th><th class="num">"Size"</th><th>"Layer"</th><th>"Modified"</th></tr></thead>
-                <tbody>
-                    {up}
-                    {shown.into_iter().map(|row| listing_row(row, search().is_some() || layer().is_some())).collect_view()}
-                </tbody>
-            </table>
         }
+    });
+    let scroll_top = RwSignal::new(0.0f64);
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        listing_rows.track();
+        scroll_top.set(0.0);
+        if let Some(el) = scroller.get_untracked() {
+            el.set_scroll_top(0);
+        }
+    });
+    let listing = move || {
+        listing_rows.with(|listing| {
+            let total = listing.rows.len();
+            let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(WINDOW_MARGIN).min(total);
+            let last = (first + WINDOW_ROWS).min(total);
+            let above = first as f64 * ROW_HEIGHT;
+            let below = (total - last) as f64 * ROW_HEIGHT;
+            let rows = listing.rows[first..last]
+                .iter()
+                .cloned()
+                .map(|row| listing_row(row, listing.full_paths))
+                .collect_view();
+            let capped = (search().is_some() && total >= SEARCH_LIMIT).then(|| format!(", first {SEARCH_LIMIT} matches"));
+            view! {
+                <div class="listing-head">
+                    <span class="mono">{listing.title.clone()}</span>
+                    <span class="dim">" · " {total} " entries" {capped}</span>
+                    {listing.up.clone().map(|href| view! { " · " <a href=href data-up="">".. up"</a> })}
+                </div>
+                <table class="listing" data-listing="" data-total=total.to_string()>
+                    <thead><tr><th>"Name"</th><th>"Mode"</th><th>"Owner"</th><th class="num">"Size"</th><th>"Layer"</th><th>"Modified"</th></tr></thead>
+                    <tbody>
+                        <tr class="spacer" style=format!("height:{above}px")></tr>
+                        {rows}
+                        <tr class="spacer" style=format!("height:{below}px")></tr>
+                    </tbody>
+                </table>
+            }
+        })
     };
 
     let tree_for_detail = tree.clone();
@@ -206,7 +240,11 @@ pub(crate) fn FilesView(
                     <button class="link" on:click=move |_| export("json")>"JSON"</button>
                     <button class="link" on:click=move |_| export_csv("csv")>"CSV"</button>
                 </div>
-                {listing}
+                <div class="listing-scroll" node_ref=scroller on:scroll=move |ev| {
+                    if let Some(el) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()) {
+                        scroll_top.set(el.scroll_top() as f64);
+                    }
+                }>{listing}</div>
             </section>
             <aside class="detail-pane">{detail}</aside>
         </div>
