@@ -4,7 +4,7 @@
 use std::fmt;
 
 use js_sys::Uint8Array;
-use strata_shared::manifest::{ImageConfig, ParsedDocument};
+use strata_shared::manifest::{ImageConfig, ImageIndex, ParsedDocument};
 use strata_shared::{Digest, DigestVerifier, Reference};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -101,6 +101,8 @@ impl fmt::Display for ApiError {
 struct Fetched {
     content_type: Option<String>,
     docker_digest: Option<String>,
+    /// `Strata-Referrers-Fallback`: set when the companion read the `sha256-<hex>` tag.
+    referrers_fallback: Option<String>,
     bytes: Vec<u8>,
 }
 
@@ -156,6 +158,7 @@ async fn get(url: &str, accept: Option<&str>, what: &str) -> Result<Fetched, Api
         return Ok(Fetched {
             content_type: header("Content-Type"),
             docker_digest: header("Docker-Content-Digest"),
+            referrers_fallback: header("Strata-Referrers-Fallback"),
             bytes,
         });
     }
@@ -327,4 +330,39 @@ pub async fn fetch_config(
     let config = ImageConfig::parse(&fetched.bytes)
         .map_err(|e| ApiError::Invalid(format!("config: {e}")))?;
     Ok((config, verification))
+}
+
+/// Fetches a blob and checks its size and digest before returning the bytes.
+pub async fn fetch_blob_verified(
+    reference: &Reference,
+    digest: &Digest,
+    size: u64,
+) -> Result<Vec<u8>, ApiError> {
+    let url = relay_url(reference, &format!("blobs/{digest}"));
+    let fetched = get(&url, None, &format!("blob {digest}")).await?;
+    let mut verifier = DigestVerifier::new(digest.clone(), Some(size));
+    verifier
+        .update(&fetched.bytes)
+        .and_then(|()| verifier.finish().map(|_| ()))
+        .map_err(|e| ApiError::Verification(format!("blob {e}")))?;
+    Ok(fetched.bytes)
+}
+
+/// The referrers of a manifest (OCI 1.1), and whether the companion fell back to the
+/// `sha256-<hex>` tag because the registry has no referrers API. The list itself is not
+/// content-addressed; each manifest it names is verified when fetched.
+pub async fn fetch_referrers(
+    reference: &Reference,
+    subject: &Digest,
+) -> Result<(ImageIndex, bool), ApiError> {
+    let url = relay_url(reference, &format!("referrers/{subject}"));
+    let fetched = get(
+        &url,
+        Some("application/vnd.oci.image.index.v1+json"),
+        &format!("referrers of {subject}"),
+    )
+    .await?;
+    let index: ImageIndex = serde_json::from_slice(&fetched.bytes)
+        .map_err(|e| ApiError::Invalid(format!("referrers index of {subject}: {e}")))?;
+    Ok((index, fetched.referrers_fallback.as_deref() == Some("tag")))
 }

@@ -12,10 +12,13 @@ pub mod format;
 pub mod image_load;
 pub mod layer_job;
 mod pages;
+pub mod provenance_load;
 mod url_state;
 pub mod worker;
 pub mod worker_pool;
 pub mod worker_protocol;
+pub mod worker_read;
+pub mod worker_split;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};

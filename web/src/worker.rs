@@ -55,9 +55,7 @@ pub fn start() {
             (Ok(WorkerRequest::SplitFront(job)), Some(port)) => {
                 wasm_bindgen_futures::spawn_local(crate::worker_split::front(job, port))
             }
-            (Ok(WorkerRequest::SplitBack(job)), Some(port)) => {
-                crate::worker_split::back(job, port)
-            }
+            (Ok(WorkerRequest::SplitBack(job)), Some(port)) => crate::worker_split::back(job, port),
             (Ok(WorkerRequest::ReadFile { id, request }), _) => {
                 wasm_bindgen_futures::spawn_local(crate::worker_read::run(id, request))
             }

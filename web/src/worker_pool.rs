@@ -1,19 +1,57 @@
 //! The page side of the layer workers: a small pool of Web Workers that take layer jobs
 //! in order and report progress, so no layer work runs on the main thread.
+//!
+//! A big layer (at least [`SPLIT_THRESHOLD`] bytes, or any layer when fewer layers than
+//! workers wait) is split across two workers — one fetches, hashes and inflates, the other
+//! hashes the tar and walks it (see `worker_split`) — so both cores work on it; its report
+//! is `Done` only when both halves passed. `?strata_split=off` in the page URL turns the
+//! split off, `?strata_split=always` splits every layer (tests, benchmarks).
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use js_sys::Array;
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
+use web_sys::{Blob, BlobPropertyBag, MessageChannel, MessageEvent, MessagePort, Url, Worker};
 
-use crate::worker_protocol::{LayerJob, WorkerReport};
+use crate::worker_protocol::{FrontResult, LayerJob, ReadFileRequest, WorkerReport, WorkerRequest};
 
 /// Name of the worker binary as Trunk emits it (`<name>.js`, `<name>_bg.wasm`).
 const WORKER_NAME: &str = "strata-worker";
+
+/// Layers from this size up are split across two workers.
+pub const SPLIT_THRESHOLD: u64 = 8 << 20;
+
+/// Whether and when layers are split across two workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SplitMode {
+    /// Never: every layer runs whole in one worker.
+    Off,
+    /// Big layers, or any layer when workers would otherwise idle (the default).
+    Auto,
+    /// Every layer.
+    Always,
+}
+
+impl SplitMode {
+    /// From the page URL's `strata_split` query parameter (`off`, `always`), else `Auto`.
+    pub fn from_location() -> Self {
+        let search = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default();
+        let value = search
+            .trim_start_matches('?')
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("strata_split="));
+        match value {
+            Some("off") => SplitMode::Off,
+            Some("always") => SplitMode::Always,
+            _ => SplitMode::Auto,
+        }
+    }
+}
 
 struct Slot {
     worker: Worker,
@@ -21,9 +59,25 @@ struct Slot {
     busy: bool,
 }
 
+/// The two halves' results of one split layer, until both are in.
+#[derive(Default)]
+struct SplitParts {
+    front: Option<FrontResult>,
+    back: Option<WorkerReport>,
+}
+
+type ReadResult = Result<Vec<u8>, String>;
+type ReadDone = Box<dyn FnOnce(ReadResult)>;
+
 struct PoolState {
     slots: Vec<Slot>,
     queue: VecDeque<LayerJob>,
+    mode: SplitMode,
+    splits: HashMap<usize, SplitParts>,
+    reads: HashMap<u64, ReadDone>,
+    waiting_reads: VecDeque<(u64, ReadFileRequest)>,
+    next_read: u64,
+    next_read_slot: usize,
 }
 
 /// A pool of layer workers. Dropping it terminates them.
@@ -56,12 +110,79 @@ fn spawn_worker() -> Result<Worker, JsValue> {
     Worker::new(&url)
 }
 
+/// What a worker posted, decoded.
+enum FromWorker {
+    Report(WorkerReport),
+    Front(FrontResult),
+    Back(WorkerReport),
+    Read(u64, Result<Vec<u8>, String>),
+}
+
+fn decode(data: &JsValue) -> Option<FromWorker> {
+    if let Some(text) = data.as_string() {
+        return serde_json::from_str(&text).ok().map(FromWorker::Report);
+    }
+    let get = |key: &str| js_sys::Reflect::get(data, &key.into()).ok();
+    if let Some(id) = get("read").and_then(|v| v.as_f64()) {
+        let ok = get("ok").is_some_and(|v| v.is_truthy());
+        let result = if ok {
+            Ok(get("bytes")
+                .map(|b| Uint8Array::new(&b).to_vec())
+                .unwrap_or_default())
+        } else {
+            Err(get("error")
+                .and_then(|e| e.as_string())
+                .unwrap_or_else(|| "file read failed".into()))
+        };
+        return Some(FromWorker::Read(id as u64, result));
+    }
+    let text = get("text")?.as_string()?;
+    match get("split")?.as_string()?.as_str() {
+        "front" => serde_json::from_str(&text).ok().map(FromWorker::Front),
+        "back" => serde_json::from_str(&text).ok().map(FromWorker::Back),
+        _ => None,
+    }
+}
+
+/// The single report of a split layer once both halves are in: the front's failure
+/// first (a wrong blob digest is the root cause of anything the back saw).
+fn combine(front: FrontResult, back: WorkerReport) -> WorkerReport {
+    let id = front.id;
+    match (front.result, back) {
+        (Err(error), _) => WorkerReport::Failed { id, error },
+        (Ok(_), WorkerReport::Failed { error, .. }) => WorkerReport::Failed { id, error },
+        (
+            Ok(f),
+            WorkerReport::Done {
+                mut summary, index, ..
+            },
+        ) => {
+            summary.compressed = f.compressed;
+            summary.cached = f.cached;
+            summary.millis = summary.millis.max(f.millis);
+            WorkerReport::Done { id, summary, index }
+        }
+        (Ok(_), _) => WorkerReport::Failed {
+            id,
+            error: "the split layer's back half sent no result".into(),
+        },
+    }
+}
+
 impl WorkerPool {
-    /// Starts `size` workers; `on_report` receives every report.
+    /// Starts `size` workers (at least two, so one big layer can be split across two
+    /// cores); `on_report` receives every report.
     pub fn new(size: usize, on_report: impl Fn(WorkerReport) + 'static) -> Result<Self, JsValue> {
+        let size = size.max(2);
         let state = Rc::new(RefCell::new(PoolState {
             slots: Vec::new(),
             queue: VecDeque::new(),
+            mode: SplitMode::from_location(),
+            splits: HashMap::new(),
+            reads: HashMap::new(),
+            waiting_reads: VecDeque::new(),
+            next_read: 0,
+            next_read_slot: 0,
         }));
         let on_report = Rc::new(on_report);
         let mut handlers = Vec::new();
@@ -70,24 +191,55 @@ impl WorkerPool {
             let state_for_handler = Rc::clone(&state);
             let on_report = Rc::clone(&on_report);
             let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                let Some(text) = event.data().as_string() else {
+                let Some(message) = decode(&event.data()) else {
                     return;
                 };
-                let Ok(report) = serde_json::from_str::<WorkerReport>(&text) else {
-                    return;
-                };
+                let mut report = None;
+                let mut read_done = None;
                 {
                     let mut st = state_for_handler.borrow_mut();
-                    match &report {
-                        WorkerReport::Ready => st.slots[slot_index].ready = true,
-                        WorkerReport::Done { .. } | WorkerReport::Failed { .. } => {
-                            st.slots[slot_index].busy = false
+                    let st = &mut *st;
+                    match message {
+                        FromWorker::Report(r) => {
+                            match &r {
+                                WorkerReport::Ready => st.slots[slot_index].ready = true,
+                                WorkerReport::Done { .. } | WorkerReport::Failed { .. } => {
+                                    st.slots[slot_index].busy = false
+                                }
+                                WorkerReport::Progress { .. } => {}
+                            }
+                            report = Some(r);
                         }
-                        WorkerReport::Progress { .. } => {}
+                        FromWorker::Front(front) => {
+                            st.slots[slot_index].busy = false;
+                            let id = front.id;
+                            let parts = st.splits.entry(id).or_default();
+                            parts.front = Some(front);
+                            report = take_combined(&mut st.splits, id);
+                        }
+                        FromWorker::Back(back) => {
+                            st.slots[slot_index].busy = false;
+                            let id = match &back {
+                                WorkerReport::Done { id, .. }
+                                | WorkerReport::Failed { id, .. }
+                                | WorkerReport::Progress { id, .. } => *id,
+                                WorkerReport::Ready => usize::MAX,
+                            };
+                            st.splits.entry(id).or_default().back = Some(back);
+                            report = take_combined(&mut st.splits, id);
+                        }
+                        FromWorker::Read(id, result) => {
+                            read_done = st.reads.remove(&id).map(|done| (done, result));
+                        }
                     }
                 }
                 dispatch(&state_for_handler);
-                on_report(report);
+                if let Some((done, result)) = read_done {
+                    done(result);
+                }
+                if let Some(report) = report {
+                    on_report(report);
+                }
             });
             worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
             handlers.push(handler);
@@ -103,23 +255,169 @@ impl WorkerPool {
         })
     }
 
-    /// Queues a job; it starts as soon as a worker is free.
+    /// Queues a job; it starts as soon as a worker (two for a split layer) is free.
     pub fn submit(&self, job: LayerJob) {
         self.state.borrow_mut().queue.push_back(job);
         dispatch(&self.state);
+    }
+
+    /// Reads `min(len, max_bytes)` bytes of a file from a layer blob in a worker; the
+    /// blob's digest is checked over all of it before `on_done` gets the bytes.
+    pub fn read_file(
+        &self,
+        request: ReadFileRequest,
+        on_done: impl FnOnce(Result<Vec<u8>, String>) + 'static,
+    ) {
+        {
+            let mut st = self.state.borrow_mut();
+            let id = st.next_read;
+            st.next_read += 1;
+            st.reads.insert(id, Box::new(on_done));
+            st.waiting_reads.push_back((id, request));
+        }
+        dispatch(&self.state);
+    }
+
+    /// Same as [`WorkerPool::read_file`], as a future.
+    pub async fn read_file_bytes(&self, request: ReadFileRequest) -> Result<Vec<u8>, String> {
+        let slot: Rc<RefCell<Option<ReadResult>>> = Rc::default();
+        let resolve_slot = Rc::clone(&slot);
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            let slot = Rc::clone(&resolve_slot);
+            self.read_file(request.clone(), move |result| {
+                *slot.borrow_mut() = Some(result);
+                let _ = resolve.call0(&JsValue::NULL);
+            });
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        slot.borrow_mut()
+            .take()
+            .unwrap_or_else(|| Err("file read dropped".into()))
+    }
+}
+
+fn take_combined(splits: &mut HashMap<usize, SplitParts>, id: usize) -> Option<WorkerReport> {
+    let parts = splits.get(&id)?;
+    if parts.front.is_none() || parts.back.is_none() {
+        return None;
+    }
+    let parts = splits.remove(&id)?;
+    Some(combine(parts.front?, parts.back?))
+}
+
+fn post_request(worker: &Worker, request: &WorkerRequest, port: Option<&MessagePort>) -> bool {
+    let Ok(text) = serde_json::to_string(request) else {
+        return false;
+    };
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &"text".into(), &text.into());
+    match port {
+        Some(port) => {
+            let _ = js_sys::Reflect::set(&msg, &"port".into(), port);
+            worker
+                .post_message_with_transfer(&msg, &Array::of1(port))
+                .is_ok()
+        }
+        None => worker.post_message(&msg).is_ok(),
+    }
+}
+
+fn wants_split(mode: SplitMode, job: &LayerJob, slots: usize, queued: usize) -> bool {
+    match mode {
+        _ if slots < 2 => false,
+        SplitMode::Off => false,
+        SplitMode::Always => true,
+        // Fewer layers than workers: a spare worker would idle, so put it to work.
+        SplitMode::Auto => job.size >= SPLIT_THRESHOLD || (queued < slots && job.size >= 1 << 20),
     }
 }
 
 fn dispatch(state: &Rc<RefCell<PoolState>>) {
     let mut st = state.borrow_mut();
     let st = &mut *st;
-    for slot in st.slots.iter_mut().filter(|s| s.ready && !s.busy) {
-        let Some(job) = st.queue.pop_front() else {
+    // File reads run beside layer jobs (a worker interleaves them); spread them round robin.
+    while let Some((id, request)) = st.waiting_reads.pop_front() {
+        let ready: Vec<usize> = (0..st.slots.len()).filter(|&i| st.slots[i].ready).collect();
+        if ready.is_empty() {
+            st.waiting_reads.push_front((id, request));
             break;
-        };
-        if let Ok(text) = serde_json::to_string(&job)
-            && slot.worker.post_message(&JsValue::from_str(&text)).is_ok()
+        }
+        let idle = ready.iter().copied().find(|&i| !st.slots[i].busy);
+        let i = idle.unwrap_or(ready[st.next_read_slot % ready.len()]);
+        st.next_read_slot += 1;
+        if !post_request(
+            &st.slots[i].worker,
+            &WorkerRequest::ReadFile { id, request },
+            None,
+        ) && let Some(done) = st.reads.remove(&id)
         {
+            // Answer after this borrow ends.
+            wasm_bindgen_futures::spawn_local(async move {
+                done(Err("could not post the read to a worker".into()))
+            });
+        }
+    }
+    loop {
+        let idle: Vec<usize> = (0..st.slots.len())
+            .filter(|&i| st.slots[i].ready && !st.slots[i].busy)
+            .collect();
+        if idle.is_empty() || st.queue.is_empty() {
+            return;
+        }
+        let slots = st.slots.len();
+        let queued = st.queue.len();
+        let split_head = st
+            .queue
+            .front()
+            .is_some_and(|j| wants_split(st.mode, j, slots, queued));
+        if split_head && idle.len() >= 2 {
+            let Some(job) = st.queue.pop_front() else {
+                return;
+            };
+            let Ok(channel) = MessageChannel::new() else {
+                st.queue.push_front(job);
+                st.mode = SplitMode::Off;
+                continue;
+            };
+            let (front, back) = (idle[0], idle[1]);
+            let id = job.id;
+            let back_ok = post_request(
+                &st.slots[back].worker,
+                &WorkerRequest::SplitBack(job.clone()),
+                Some(&channel.port2()),
+            );
+            let front_ok = back_ok
+                && post_request(
+                    &st.slots[front].worker,
+                    &WorkerRequest::SplitFront(job.clone()),
+                    Some(&channel.port1()),
+                );
+            if front_ok {
+                st.slots[front].busy = true;
+                st.slots[back].busy = true;
+                st.splits.insert(id, SplitParts::default());
+            } else {
+                // Posting failed (no transferable ports?): run layers whole from now on.
+                st.queue.push_front(job);
+                st.mode = SplitMode::Off;
+            }
+            continue;
+        }
+        // The head waits for two idle workers; a whole job behind it may take this one.
+        let position = if split_head {
+            match (1..st.queue.len()).find(|&p| !wants_split(st.mode, &st.queue[p], slots, queued))
+            {
+                Some(p) => p,
+                None => return,
+            }
+        } else {
+            0
+        };
+        let Some(job) = st.queue.remove(position) else {
+            return;
+        };
+        let slot = &mut st.slots[idle[0]];
+        if post_request(&slot.worker, &WorkerRequest::Layer(job), None) {
             slot.busy = true;
         }
     }

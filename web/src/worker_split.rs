@@ -15,11 +15,11 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Uint8Array};
+use strata_shared::Digest;
 use strata_shared::digest::DigestVerifier;
 use strata_shared::layer::{
     Compression, Decompressor, DiffIdVerifier, LayerError, Limits, TarWalker,
 };
-use strata_shared::Digest;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -27,8 +27,8 @@ use web_sys::{MessageEvent, MessagePort, Response};
 
 use crate::worker::{ChunkReader, now_ms, post, scope, with_blob};
 use crate::worker_protocol::{
-    FrontResult, FrontSummary, LayerJob, LayerSummary, PORT_ABORT, PORT_ACK, PORT_END,
-    PORT_RESET, SPLIT_BATCH_BYTES, SPLIT_MAX_IN_FLIGHT, Stage, WorkerReport,
+    FrontResult, FrontSummary, LayerJob, LayerSummary, PORT_ABORT, PORT_ACK, PORT_END, PORT_RESET,
+    SPLIT_BATCH_BYTES, SPLIT_MAX_IN_FLIGHT, Stage, WorkerReport,
 };
 
 /// Compressed bytes handed to the decompressor at once: bounds one push's output (a
@@ -95,7 +95,8 @@ pub(crate) async fn front(job: LayerJob, port: MessagePort) {
             }
         }
     });
-    link.port.set_onmessage(Some(on_ack.as_ref().unchecked_ref()));
+    link.port
+        .set_onmessage(Some(on_ack.as_ref().unchecked_ref()));
     let result = with_blob(&job.url, &job.digest, true, |response, cached, retry| {
         front_consume(job.clone(), Rc::clone(&link), response, cached, retry)
     })
@@ -158,7 +159,12 @@ async fn front_consume(
         let t = now_ms();
         if t - last_report > 100.0 {
             last_report = t;
-            post(&progress(&job, verifier.bytes_seen(), decompressed, Stage::Downloading));
+            post(&progress(
+                &job,
+                verifier.bytes_seen(),
+                decompressed,
+                Stage::Downloading,
+            ));
         }
     }
     let compressed = verifier.bytes_seen();

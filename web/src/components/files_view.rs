@@ -12,10 +12,12 @@ use crate::url_state::href_with;
 const SEARCH_LIMIT: usize = 100_000;
 /// Fixed row height (px, matches the stylesheet) so the visible window can be computed.
 const ROW_HEIGHT: f64 = 26.0;
-/// Rows rendered around the visible ones.
-const WINDOW_MARGIN: usize = 20;
-/// Rows rendered at once.
-const WINDOW_ROWS: usize = 90;
+/// Rows rendered above the visible ones.
+const WINDOW_MARGIN: usize = 40;
+/// The window moves by this many rows.
+const WINDOW_BLOCK: usize = 40;
+/// Rows rendered at once (visible ones, the margin above and a block below).
+const WINDOW_ROWS: usize = 160;
 
 /// The rows of the view the URL asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -100,7 +102,12 @@ pub(crate) fn FilesView(
             (Some(q), _) => {
                 let pattern = Pattern::parse(&q);
                 let rows = explore::search(tree, &pattern, sort(), SEARCH_LIMIT);
-                Listing { title: format!("Search {q}"), rows, up: None, full_paths: true }
+                Listing {
+                    title: format!("Search {q}"),
+                    rows,
+                    up: None,
+                    full_paths: true,
+                }
             }
             (None, Some(l)) => Listing {
                 title: format!("Layer {} changes", l + 1),
@@ -111,11 +118,19 @@ pub(crate) fn FilesView(
             (None, None) => {
                 let dir = listing_dir(tree, &path());
                 let up = (!dir.is_empty()).then(|| {
-                    let parent = dir.rsplit_once('/').map(|(p, _)| p.to_owned()).unwrap_or_default();
+                    let parent = dir
+                        .rsplit_once('/')
+                        .map(|(p, _)| p.to_owned())
+                        .unwrap_or_default();
                     href_with(&[("path", Some(&format!("/{parent}")))])
                 });
                 let rows = explore::list_dir(tree, &dir, sort(), with_deleted());
-                Listing { title: format!("/{dir}"), rows, up, full_paths: false }
+                Listing {
+                    title: format!("/{dir}"),
+                    rows,
+                    up,
+                    full_paths: false,
+                }
             }
         }
     });
@@ -128,35 +143,53 @@ pub(crate) fn FilesView(
             el.set_scroll_top(0);
         }
     });
-    let listing = move || {
+    // The window moves in blocks, so scrolling re-renders once per block, not per event.
+    let window_start = Memo::new(move |_| {
+        let row = (scroll_top.get() / ROW_HEIGHT) as usize;
+        (row / WINDOW_BLOCK * WINDOW_BLOCK).saturating_sub(WINDOW_MARGIN)
+    });
+    let total = move || listing_rows.with(|l| l.rows.len());
+    let first_row = move || window_start.get().min(total());
+    let last_row = move || (first_row() + WINDOW_ROWS).min(total());
+    // Rows keyed by (listing title, path): moving the window creates only the rows that
+    // came into it.
+    let visible = move || {
+        let (first, last) = (first_row(), last_row());
+        listing_rows.with(|l| {
+            l.rows[first..last]
+                .iter()
+                .map(|row| (l.title.clone(), row.clone(), l.full_paths))
+                .collect::<Vec<_>>()
+        })
+    };
+    let head = move || {
         listing_rows.with(|listing| {
             let total = listing.rows.len();
-            let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(WINDOW_MARGIN).min(total);
-            let last = (first + WINDOW_ROWS).min(total);
-            let above = first as f64 * ROW_HEIGHT;
-            let below = (total - last) as f64 * ROW_HEIGHT;
-            let rows = listing.rows[first..last]
-                .iter()
-                .cloned()
-                .map(|row| listing_row(row, listing.full_paths))
-                .collect_view();
-            let capped = (search().is_some() && total >= SEARCH_LIMIT).then(|| format!(", first {SEARCH_LIMIT} matches"));
+            let capped = (search().is_some() && total >= SEARCH_LIMIT)
+                .then(|| format!(", first {SEARCH_LIMIT} matches"));
             view! {
-                <div class="listing-head">
-                    <span class="mono">{listing.title.clone()}</span>
-                    <span class="dim">" · " {total} " entries" {capped}</span>
-                    {listing.up.clone().map(|href| view! { " · " <a href=href data-up="">".. up"</a> })}
-                </div>
-                <table class="listing" data-listing="" data-total=total.to_string()>
-                    <thead><tr><th>"Name"</th><th>"Mode"</th><th>"Owner"</th><th class="num">"Size"</th><th>"Layer"</th><th>"Modified"</th></tr></thead>
-                    <tbody>
-                        <tr class="spacer" style=format!("height:{above}px")></tr>
-                        {rows}
-                        <tr class="spacer" style=format!("height:{below}px")></tr>
-                    </tbody>
-                </table>
+                <span class="mono">{listing.title.clone()}</span>
+                <span class="dim">" · " {total} " entries" {capped}</span>
+                {listing.up.clone().map(|href| view! { " · " <a href=href data-up="">".. up"</a> })}
             }
         })
+    };
+    let listing = move || {
+        view! {
+            <div class="listing-head">{head}</div>
+            <table class="listing" data-listing="" data-total=move || total().to_string()>
+                <thead><tr><th>"Name"</th><th>"Mode"</th><th>"Owner"</th><th class="num">"Size"</th><th>"Layer"</th><th>"Modified"</th></tr></thead>
+                <tbody>
+                    <tr class="spacer" style=move || format!("height:{}px", first_row() as f64 * ROW_HEIGHT)></tr>
+                    <For
+                        each=visible
+                        key=|(title, row, _)| (title.clone(), row.path.clone())
+                        children=|(_, row, full_paths)| listing_row(row, full_paths)
+                    />
+                    <tr class="spacer" style=move || format!("height:{}px", (total() - last_row()) as f64 * ROW_HEIGHT)></tr>
+                </tbody>
+            </table>
+        }
     };
 
     let tree_for_detail = tree.clone();
@@ -209,7 +242,7 @@ pub(crate) fn FilesView(
     let export_csv = export.clone();
 
     view! {
-        <div class="files" tabindex="-1" on:keydown=files_keydown>
+        <div class="files" tabindex="-1" on:keydown=files_keydown data-merge-ms=format!("{:.0}", files.merge_ms)>
             <aside class="layer-list">
                 <ul>
                     <li class:current=move || layer().is_none()>

@@ -210,6 +210,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<FilesData>>) -> impl Into
     let manifest = model.manifest.clone();
     let config = model.config.clone();
     let layers = model.layers.clone();
+    let provenance_model = model.clone();
     view! {
         <section class="image-header">
             <div class="pinned">
@@ -240,7 +241,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<FilesData>>) -> impl Into
             </section>
         })}
         <nav class="tabs" role="tablist">
-            {["overview", "files", "history"].into_iter().map(|t| {
+            {["overview", "files", "history", "provenance"].into_iter().map(|t| {
                 let href = move || href_with(&[("tab", (t != "overview").then_some(t))]);
                 view! { <a href=href role="tab" class:current=move || tab() == t data-tab=t>{tab_label(t)}</a> }
             }).collect_view()}
@@ -259,6 +260,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<FilesData>>) -> impl Into
                 let steps = layer_history(&history, layers.len());
                 view! { <HistoryView history step_layers=steps/> }.into_any()
             }
+            "provenance" => view! { <crate::components::ProvenanceView model=provenance_model.clone() files/> }.into_any(),
             _ => view! {
                 {index_view.clone().map(|index| view! { <Platforms index base_path=base_path.clone()/> })}
                 {manifest.clone().map(manifest_panel)}
@@ -280,6 +282,7 @@ fn tab_label(tab: &str) -> &'static str {
     match tab {
         "files" => "Files",
         "history" => "History",
+        "provenance" => "Provenance",
         _ => "Overview",
     }
 }

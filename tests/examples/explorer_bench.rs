@@ -1,0 +1,96 @@
+//! Measures the Files tab on a layer of 100k entries (prints numbers, never pass/fail):
+//! time from navigation to `ready` (every layer verified and indexed, tree merged), time
+//! until the layer view lists its rows, and the longest main-thread task while scrolling
+//! the listing (PerformanceObserver `longtask`, tasks over 50 ms).
+//!
+//! `cargo run --release -p strata-tests --example explorer_bench -- [ENTRIES]`
+//! (needs the app built: `trunk build --offline [--release]`).
+
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use strata_tests::browser::{Browser, start_app, wait_for_state};
+use strata_tests::fixtures::three_layer_image;
+use strata_tests::image::{Entry, Format, LayerSpec, Step};
+use strata_tests::push::Pusher;
+use strata_tests::registry::Registry;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let entries: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000);
+    let registry = Registry::start().await?;
+    let mut spec = three_layer_image();
+    let files = (0..entries)
+        .map(|i| {
+            Entry::file(
+                &format!("/many/d{:03}/file-{i:06}.txt", i % 500),
+                format!("{i}\n").into_bytes(),
+                0o644,
+            )
+        })
+        .collect();
+    spec.steps = vec![Step::Layer(LayerSpec::new("RUN make-many-files", files))];
+    let built = spec.build(Format::Oci)?;
+    let image = Pusher::for_registry(&registry)?
+        .push_image("bench/many", Some("v1"), &built)
+        .await?;
+    let app = start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    let base = format!(
+        "{}/image/{}/bench/many@{}",
+        app.url(),
+        registry.host(),
+        image.manifest_digest
+    );
+
+    let started = Instant::now();
+    client.goto(&format!("{base}?tab=files&layer=0")).await?;
+    wait_for_state(&client, "ready", Duration::from_secs(300)).await?;
+    let ready = started.elapsed();
+    client
+        .wait()
+        .at_most(Duration::from_secs(300))
+        .for_element(Locator::Css("[data-listing] tr[data-path]"))
+        .await?;
+    let first_rows = started.elapsed();
+    let merge_ms = client
+        .find(Locator::Css("[data-merge-ms]"))
+        .await?
+        .attr("data-merge-ms")
+        .await?
+        .unwrap_or_default();
+
+    let longest: serde_json::Value = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            let longest = 0, count = 0;
+            const obs = new PerformanceObserver(list => {
+              for (const e of list.getEntries()) { longest = Math.max(longest, e.duration); count++; }
+            });
+            obs.observe({ entryTypes: ['longtask'] });
+            const el = document.querySelector('.listing-scroll');
+            let step = 0;
+            const tick = () => {
+              el.scrollTop += 260; step++;
+              if (step < 300) requestAnimationFrame(tick);
+              else setTimeout(() => { obs.disconnect(); done({ longest, count, top: el.scrollTop, rows: document.querySelectorAll('[data-listing] tr[data-path]').length }); }, 200);
+            };
+            requestAnimationFrame(tick);"#,
+            vec![],
+        )
+        .await?;
+    println!("entries in the layer: {entries}");
+    println!("navigation to ready (verified, indexed, merged): {ready:?}");
+    println!("navigation to first rows of the layer view: {first_rows:?}");
+    println!("merge of the layer indexes on the page: {merge_ms} ms");
+    println!(
+        "scrolling 300 frames of 260 px (10 rows a frame): longest main-thread task {} ms, long tasks {}, rows in DOM {}, scrollTop {}",
+        longest["longest"], longest["count"], longest["rows"], longest["top"]
+    );
+    client.close().await?;
+    Ok(())
+}
