@@ -6,6 +6,7 @@
 //!   over the distribution API; [`fixtures`] holds ready-made image specs.
 //! - [`tools`] finds external tools (skopeo) and cross-checks with them.
 //! - [`companion`] starts the Strata companion in-process.
+//! - [`pull_through`] runs the same registry as a pull-through cache (`proxy.remoteurl`).
 //! - [`fake_registry`] is a small lying-by-design upstream for what Distribution 2.8
 //!   cannot show: blob redirects to another host name, paginated tags.
 //!
@@ -16,6 +17,7 @@ pub mod companion;
 pub mod fake_registry;
 pub mod fixtures;
 pub mod image;
+pub mod pull_through;
 pub mod push;
 pub mod registry;
 pub mod token_server;

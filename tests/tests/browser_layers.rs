@@ -1,0 +1,328 @@
+//! Real-browser tests of the layer workers (issue 3): a layer whose diff_id does not match
+//! fails alone, with both digests named; reopening an image serves its layers from Cache
+//! Storage (re-verified); both with layers run whole and split across two workers.
+//!
+//! The `#[ignore]`d `bench_debian_sized_image` is the end-to-end half of
+//! `scripts/bench.sh`: it prints numbers, it never fails on a timing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::Client;
+use strata_tests::browser::{Browser, attributes, start_app, visible_text, wait_for_state};
+use strata_tests::fixtures::three_layer_image;
+use strata_tests::image::{BuiltImage, Entry, Format, Layer, LayerSpec, sha256_digest};
+use strata_tests::push::{PushedImage, Pusher};
+use strata_tests::registry::Registry;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Waits until no layer row is pending, downloading or indexing.
+async fn wait_settled(client: &Client) -> anyhow::Result<Vec<String>> {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let states = attributes(client, "tr[data-layer-digest]", "data-layer-state").await?;
+        if !states.is_empty() && states.iter().all(|s| s == "verified" || s == "failed") {
+            return Ok(states);
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "layers never settled: {states:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `image` with the config's `rootfs.diff_ids[layer]` replaced by the digest of other bytes.
+fn with_wrong_diff_id(image: &BuiltImage, layer: usize) -> anyhow::Result<(BuiltImage, String)> {
+    let mut config: serde_json::Value = serde_json::from_slice(&image.config_bytes)?;
+    let wrong = sha256_digest(b"not the layer's tar");
+    config["rootfs"]["diff_ids"][layer] = serde_json::Value::String(wrong.clone());
+    let corrupt = BuiltImage::assemble(
+        image.format,
+        &image.config_media_type,
+        serde_json::to_vec(&config)?,
+        image.layers.clone(),
+        &BTreeMap::new(),
+    )?;
+    Ok((corrupt, wrong))
+}
+
+fn image_url(app: &str, registry: &Registry, image: &PushedImage, query: &str) -> String {
+    format!(
+        "{app}/image/{}/{}@{}{query}",
+        registry.host(),
+        image.name,
+        image.manifest_digest
+    )
+}
+
+#[tokio::test]
+async fn wrong_diff_id_fails_that_layer_alone_naming_both_digests() -> anyhow::Result<()> {
+    let registry = Registry::start().await?;
+    let built = three_layer_image().build(Format::Oci)?;
+    let (corrupt, wrong) = with_wrong_diff_id(&built, 1)?;
+    let image = Pusher::for_registry(&registry)?
+        .push_image("team/corrupt", None, &corrupt)
+        .await?;
+    let app = start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    // Whole layers (the default for small ones), then every layer split across workers.
+    for query in ["", "?strata_split=always"] {
+        let client = browser.session().await?;
+        client
+            .goto(&image_url(&app.url(), &registry, &image, query))
+            .await?;
+        let states = wait_settled(&client).await?;
+        assert_eq!(states, ["verified", "failed", "verified"], "{query}");
+        wait_for_state(&client, "error", TIMEOUT).await?;
+        let message = visible_text(&client, "[data-layer-error]").await?;
+        assert!(
+            message.contains("diff_id mismatch")
+                && message.contains(&wrong)
+                && message.contains(&built.layers[1].diff_id),
+            "{query}: the message names expected and actual: {message}"
+        );
+        client.close().await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn reopening_an_image_serves_its_layers_from_cache_storage() -> anyhow::Result<()> {
+    let registry = Registry::start().await?;
+    let built = three_layer_image().build(Format::Oci)?;
+    let image = Pusher::for_registry(&registry)?
+        .push_image("team/cached", None, &built)
+        .await?;
+    let app = start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    for (first, again) in [("", "?strata_split=always"), ("?strata_split=always", "")] {
+        let client = browser.session().await?;
+        client
+            .goto(&image_url(&app.url(), &registry, &image, first))
+            .await?;
+        wait_for_state(&client, "ready", TIMEOUT).await?;
+        let cached = attributes(&client, "tr[data-layer-digest]", "data-layer-cached").await?;
+        assert_eq!(cached, ["false"; 3], "a fresh profile downloads ({first})");
+        client
+            .goto(&image_url(&app.url(), &registry, &image, again))
+            .await?;
+        wait_for_state(&client, "ready", TIMEOUT).await?;
+        let cached = attributes(&client, "tr[data-layer-digest]", "data-layer-cached").await?;
+        assert_eq!(
+            cached, ["true"; 3],
+            "the same session reads Cache Storage ({again})"
+        );
+        let states = attributes(&client, "tr[data-layer-digest]", "data-layer-state").await?;
+        assert_eq!(states, ["verified"; 3]);
+        client.close().await?;
+    }
+    Ok(())
+}
+
+/// Files under `dir` (sorted, depth first) until `budget` bytes of file data.
+fn collect(dir: &Path, budget: u64, total: &mut u64, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    out.push(dir.to_path_buf());
+    for p in entries {
+        if *total >= budget {
+            return;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if meta.is_dir() {
+            collect(&p, budget, total, out);
+        } else if meta.is_file() || meta.file_type().is_symlink() {
+            *total += meta.len();
+            out.push(p);
+        }
+    }
+}
+
+/// A gzip layer of real files under `roots` (GNU tar, gzip -6), about `budget` bytes of files.
+fn real_layer(roots: &[&str], budget: u64, work: &Path) -> anyhow::Result<Layer> {
+    let mut list = Vec::new();
+    let mut total = 0;
+    for root in roots {
+        let left = budget.saturating_sub(total);
+        if left > 0 {
+            collect(Path::new(root), total + left, &mut total, &mut list);
+        }
+    }
+    let mut names = Vec::new();
+    for p in &list {
+        names.extend_from_slice(p.as_os_str().as_encoded_bytes());
+        names.push(0);
+    }
+    let list_path = work.join("files");
+    std::fs::write(&list_path, names)?;
+    let tar_path = work.join("layer.tar");
+    let status = Command::new("tar")
+        .args([
+            "--format=gnu",
+            "--no-recursion",
+            "--null",
+            "--ignore-failed-read",
+            "-cf",
+        ])
+        .arg(&tar_path)
+        .arg("-T")
+        .arg(&list_path)
+        .stderr(Stdio::null())
+        .status()?;
+    anyhow::ensure!(status.code().is_some_and(|c| c <= 1), "tar: {status}");
+    let tar = std::fs::read(&tar_path)?;
+    // pigz writes one ordinary gzip member, like gzip -6, on both cores.
+    let gz = Command::new("pigz")
+        .args(["-6", "-c"])
+        .arg(&tar_path)
+        .output()?;
+    anyhow::ensure!(gz.status.success(), "pigz failed");
+    Ok(Layer {
+        digest: sha256_digest(&gz.stdout),
+        diff_id: sha256_digest(&tar),
+        blob: gz.stdout,
+        uncompressed: tar,
+        media_type: Format::Oci.layer_type().to_owned(),
+        annotations: BTreeMap::new(),
+    })
+}
+
+/// The native CLI pipeline on one blob file: `sha256sum`, `gzip -dc | sha256sum`,
+/// `gzip -dc | tar -t`, one after the other.
+fn cli_pipeline(blob: &Path) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    for cmd in [
+        "sha256sum \"$BLOB\" > /dev/null",
+        "gzip -dc \"$BLOB\" | sha256sum > /dev/null",
+        "gzip -dc \"$BLOB\" | tar -t > /dev/null",
+    ] {
+        let status = Command::new("sh")
+            .args(["-c", cmd])
+            .env("BLOB", blob)
+            .status()?;
+        anyhow::ensure!(status.success(), "{cmd} failed");
+    }
+    Ok(started.elapsed())
+}
+
+async fn time_to_ready(client: &Client, url: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    client.goto(url).await?;
+    wait_for_state(client, "ready", Duration::from_secs(600)).await?;
+    Ok(started.elapsed())
+}
+
+/// End to end in the real app (build it with `trunk build --release` and point
+/// `STRATA_DIST` at it): a Debian-sized image — one ~100 MB gzip layer of real files
+/// under /usr plus two small layers — pushed to a Distribution registry on loopback,
+/// timed from navigation to `data-strata-state=ready`, next to the CLI pipeline.
+#[tokio::test]
+#[ignore = "benchmark: run by scripts/bench.sh"]
+async fn bench_debian_sized_image() -> anyhow::Result<()> {
+    let budget_mb: u64 = std::env::var("STRATA_BENCH_E2E_MB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(280);
+    let work = tempfile::tempdir()?;
+    let big = real_layer(&["/usr/lib", "/usr/share"], budget_mb << 20, work.path())?;
+    let small = [
+        Layer::build(
+            &LayerSpec::new(
+                "RUN configure",
+                vec![Entry::file(
+                    "/etc/app.conf",
+                    b"mode=bench\n".to_vec(),
+                    0o644,
+                )],
+            ),
+            Format::Oci,
+        )?,
+        Layer::build(
+            &LayerSpec::new(
+                "COPY app /usr/local/bin/app",
+                vec![Entry::file("/usr/local/bin/app", vec![7u8; 2 << 20], 0o755)],
+            ),
+            Format::Oci,
+        )?,
+    ];
+    let layers: Vec<Layer> = std::iter::once(big).chain(small).collect();
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.clone()).collect::<Vec<_>>()},
+        "history": layers.iter().map(|_| serde_json::json!({"created_by": "bench"})).collect::<Vec<_>>(),
+    });
+    let image = BuiltImage::assemble(
+        Format::Oci,
+        Format::Oci.config_type(),
+        serde_json::to_vec(&config)?,
+        layers,
+        &BTreeMap::new(),
+    )?;
+    let mut blob_paths = Vec::new();
+    for (i, layer) in image.layers.iter().enumerate() {
+        let path = work.path().join(format!("layer{i}.gz"));
+        std::fs::write(&path, &layer.blob)?;
+        blob_paths.push(path);
+    }
+    let compressed: usize = image.layers.iter().map(|l| l.blob.len()).sum();
+    let uncompressed: usize = image.layers.iter().map(|l| l.uncompressed.len()).sum();
+    println!(
+        "E2E image: 3 layers, {:.1} MB compressed ({:.1} MB the big layer), {:.1} MB of tar",
+        compressed as f64 / 1e6,
+        image.layers[0].blob.len() as f64 / 1e6,
+        uncompressed as f64 / 1e6
+    );
+
+    let registry = Registry::start().await?;
+    let pushed = Pusher::for_registry(&registry)?
+        .push_image("bench/debian-sized", None, &image)
+        .await?;
+    drop(image);
+    let app = start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+
+    // Warm the OS page cache and the registry for the CLI and the browser alike.
+    for path in &blob_paths {
+        let _ = std::fs::read(path)?;
+    }
+    let mut cli = Duration::ZERO;
+    for path in &blob_paths {
+        cli += cli_pipeline(path)?;
+    }
+
+    let mut results = Vec::new();
+    for (label, query) in [
+        ("split on (default)", ""),
+        ("split off", "?strata_split=off"),
+    ] {
+        let client = browser.session().await?;
+        let url = image_url(&app.url(), &registry, &pushed, query);
+        let cold = time_to_ready(&client, &url).await?;
+        let cached = time_to_ready(&client, &url).await?;
+        client.close().await?;
+        results.push((label, cold, cached));
+    }
+    println!(
+        "E2E native CLI pipeline (sha256sum + gzip -dc|sha256sum + gzip -dc|tar -t, all blobs): {:.2} s",
+        cli.as_secs_f64()
+    );
+    for (label, cold, cached) in results {
+        println!(
+            "E2E browser {label}: fresh profile, navigation to ready {:.2} s (x{:.2} of CLI); reopened from Cache Storage {:.2} s",
+            cold.as_secs_f64(),
+            cold.as_secs_f64() / cli.as_secs_f64(),
+            cached.as_secs_f64()
+        );
+    }
+    Ok(())
+}
