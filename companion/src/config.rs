@@ -34,6 +34,12 @@ pub struct Config {
     pub allow_origins: Vec<String>,
     /// Pull-through caches tried before a registry: (`docker.io`, `http://127.0.0.1:5000`).
     pub mirrors: Vec<(String, String)>,
+    /// API origins used *instead of* a registry's own, with no fallback: (`docker.io`,
+    /// `http://127.0.0.1:5000`) sends Docker Hub's requests (names still get `library/`,
+    /// credentials are still Docker Hub's) to that origin. Not a flag: for tests that
+    /// emulate a public registry on loopback, and for embedders. Like a mirror, the
+    /// operator named it, so plain http and private addresses are allowed for it.
+    pub endpoint_overrides: Vec<(String, String)>,
     /// Directory of the built app to serve, with `index.html` as the app-route fallback.
     pub dist: Option<PathBuf>,
     /// Extra names this server answers to in the `Host` header (IP literals, `localhost`
@@ -52,6 +58,7 @@ impl Default for Config {
             insecure_registries: Vec::new(),
             allow_origins: Vec::new(),
             mirrors: Vec::new(),
+            endpoint_overrides: Vec::new(),
             dist: None,
             allowed_hosts: Vec::new(),
             credentials: CredentialsSource::default(),
@@ -66,6 +73,9 @@ pub enum ConfigError {
     /// `--mirror` not of the form `REGISTRY=URL` or with a bad URL.
     #[error("invalid --mirror {0:?}: expected REGISTRY=http(s)://HOST[:PORT]")]
     Mirror(String),
+    /// An endpoint override with a bad registry name or URL.
+    #[error("invalid endpoint override {0:?}: expected REGISTRY=http(s)://HOST[:PORT]")]
+    EndpointOverride(String),
     /// `--insecure-registry` that is not `HOST[:PORT]`.
     #[error("invalid --insecure-registry {0:?}: expected HOST:PORT")]
     InsecureRegistry(String),
@@ -141,6 +151,7 @@ impl Flags {
             insecure_registries: self.insecure_registries,
             allow_origins: self.allow_origins,
             mirrors,
+            endpoint_overrides: Vec::new(),
             dist: self.dist,
             allowed_hosts: self.allowed_hosts,
             credentials: if self.anonymous {

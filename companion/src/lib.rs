@@ -49,7 +49,8 @@ impl AppState {
     /// Validates `config` and builds the upstream client.
     pub fn new(config: Config) -> Result<AppState, ConfigError> {
         let registries = registry::Registries::new(&config)?;
-        let egress = upstream::Egress::new(&config.insecure_registries, registries.mirror_hosts());
+        let egress =
+            upstream::Egress::new(&config.insecure_registries, registries.operator_hosts());
         let upstream = upstream::Upstream::new(egress, config.limits.clone())?;
         let credentials = auth::credentials::CredentialStore::load(&config.credentials)?;
         let auth = auth::Authenticator::new(credentials);

@@ -59,6 +59,8 @@ impl Registry {
 pub(crate) struct Registries {
     insecure: crate::upstream::Egress,
     mirrors: HashMap<String, Vec<Endpoint>>,
+    /// `Config::endpoint_overrides`: registry name → API origin used instead of its own.
+    overrides: HashMap<String, Url>,
 }
 
 impl Registries {
@@ -86,42 +88,41 @@ impl Registries {
         }
         let mut mirrors: HashMap<String, Vec<Endpoint>> = HashMap::new();
         for (registry, url) in &config.mirrors {
-            let spec = format!("{registry}={url}");
-            let registry =
-                normalize_name(registry).map_err(|_| ConfigError::Mirror(spec.clone()))?;
-            let parsed = Url::parse(url).map_err(|_| ConfigError::Mirror(spec.clone()))?;
-            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-                return Err(ConfigError::Mirror(spec));
-            }
-            let mut origin = parsed.clone();
-            origin.set_path("/");
-            origin.set_query(None);
+            let (registry, origin) = parse_origin(registry, url).map_err(ConfigError::Mirror)?;
             let host = crate::upstream::authority(&origin);
             mirrors.entry(registry).or_default().push(Endpoint {
                 registry: host,
                 origin,
             });
         }
+        let mut overrides = HashMap::new();
+        for (registry, url) in &config.endpoint_overrides {
+            let (registry, origin) =
+                parse_origin(registry, url).map_err(ConfigError::EndpointOverride)?;
+            overrides.insert(registry, origin);
+        }
         Ok(Registries {
             insecure: crate::upstream::Egress::new(&config.insecure_registries, Vec::new()),
             mirrors,
+            overrides,
         })
     }
 
-    /// Mirror hosts and ports: the operator named them, so plain http and private
-    /// addresses are allowed for them like for insecure registries.
-    pub(crate) fn mirror_hosts(&self) -> Vec<(String, u16)> {
+    /// Mirror and endpoint-override hosts and ports: the operator named them, so plain
+    /// http and private addresses are allowed for them like for insecure registries.
+    pub(crate) fn operator_hosts(&self) -> Vec<(String, u16)> {
         self.mirrors
             .values()
             .flatten()
-            .filter_map(|e| {
-                let host = e
-                    .origin
+            .map(|e| &e.origin)
+            .chain(self.overrides.values())
+            .filter_map(|origin| {
+                let host = origin
                     .host_str()?
                     .trim_start_matches('[')
                     .trim_end_matches(']')
                     .to_ascii_lowercase();
-                Some((host, e.origin.port_or_known_default()?))
+                Some((host, origin.port_or_known_default()?))
             })
             .collect()
     }
@@ -129,6 +130,15 @@ impl Registries {
     /// Resolves the `{host}` segment.
     pub(crate) fn resolve(&self, host: &str) -> Result<Registry, Error> {
         let name = normalize_name(host)?;
+        if let Some(origin) = self.overrides.get(&name) {
+            return Ok(Registry {
+                endpoint: Endpoint {
+                    registry: name.clone(),
+                    origin: origin.clone(),
+                },
+                name,
+            });
+        }
         let api = if name == DOCKER_HUB {
             DOCKER_HUB_API.to_owned()
         } else {
@@ -155,6 +165,26 @@ impl Registries {
     pub(crate) fn mirrors_for(&self, registry: &str) -> &[Endpoint] {
         self.mirrors.get(registry).map_or(&[], Vec::as_slice)
     }
+}
+
+/// `REGISTRY` and `http(s)://HOST[:PORT]` of a mirror or override: the normalized name
+/// and the origin; the error is the `REGISTRY=URL` spec.
+fn parse_origin(registry: &str, url: &str) -> Result<(String, Url), String> {
+    let spec = format!("{registry}={url}");
+    let registry = normalize_name(registry).map_err(|_| spec.clone())?;
+    let parsed = Url::parse(url).map_err(|_| spec.clone())?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host_str().is_none()
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+    {
+        return Err(spec);
+    }
+    let mut origin = parsed;
+    origin.set_path("/");
+    origin.set_query(None);
+    origin.set_fragment(None);
+    Ok((registry, origin))
 }
 
 fn split(api: &str) -> (&str, Option<u16>) {
@@ -292,6 +322,35 @@ mod tests {
             r.resolve("[::1]:5000").unwrap().endpoint.origin.as_str(),
             "https://[::1]:5000/"
         );
+    }
+
+    #[test]
+    fn endpoint_override_replaces_the_api_host() {
+        let config = Config {
+            endpoint_overrides: vec![("index.docker.io".into(), "http://127.0.0.1:9/x?y".into())],
+            ..Config::default()
+        };
+        let r = Registries::new(&config).unwrap();
+        let hub = r.resolve("docker.io").unwrap();
+        assert_eq!(hub.name, "docker.io");
+        assert_eq!(
+            hub.endpoint.registry, "docker.io",
+            "Docker Hub's credentials"
+        );
+        assert_eq!(hub.endpoint.origin.as_str(), "http://127.0.0.1:9/");
+        assert_eq!(hub.repository("nginx"), "library/nginx");
+        assert_eq!(r.operator_hosts(), vec![("127.0.0.1".to_owned(), 9)]);
+        assert_eq!(
+            r.resolve("ghcr.io").unwrap().endpoint.origin.as_str(),
+            "https://ghcr.io/"
+        );
+        for bad in ["ftp://x", "http://u:p@x", "nope"] {
+            let config = Config {
+                endpoint_overrides: vec![("docker.io".into(), bad.into())],
+                ..Config::default()
+            };
+            assert!(Registries::new(&config).is_err(), "{bad}");
+        }
     }
 
     #[test]

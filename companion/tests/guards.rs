@@ -341,3 +341,42 @@ async fn per_client_rate_is_bounded() {
         "health is not rate limited"
     );
 }
+
+/// Case (10) of issue 5: a DNS name resolving to 127.0.0.1 is refused by the resolver
+/// (resolve once, connect to the checked address) — even when 127.0.0.1 on that very port
+/// is an insecure registry: the allowance is for what the operator named, not for any
+/// name that happens to resolve there.
+#[tokio::test]
+async fn a_name_resolving_to_loopback_is_refused_without_insecure_registry() {
+    let (registry, log) = start(
+        Router::new()
+            .route("/v2/", get(|| async { "{}" }))
+            .fallback(|| async { "{}" }),
+    )
+    .await;
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    let ok = relay
+        .get(&format!(
+            "/api/registry/{registry}/v2/team/app/manifests/latest"
+        ))
+        .await;
+    assert_eq!(ok.status(), 200, "the address itself was named");
+    let seen = log.count();
+    let r = relay
+        .get(&format!(
+            "/api/registry/localhost:{}/v2/team/app/manifests/latest",
+            registry.port()
+        ))
+        .await;
+    assert_eq!(r.status(), 403);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "FORBIDDEN_HOST");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("resolves to non-public addresses"),
+        "refused by the resolver: {body}"
+    );
+    assert_eq!(log.count(), seen, "nothing reached the server");
+}

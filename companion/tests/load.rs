@@ -4,6 +4,8 @@
 //! Default scale keeps CI short (8 blobs × 16 MiB). The scale, 50 concurrent
 //! 100 MB blobs:
 //! `STRATA_LOAD_BLOBS=50 STRATA_LOAD_MB=100 cargo test -p strata-companion --release --test load -- --nocapture`
+//! (against a fake upstream); `scripts/bench-relay.sh` measures against the real
+//! Distribution registry with a release build.
 
 mod support;
 

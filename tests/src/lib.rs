@@ -17,6 +17,7 @@ pub mod companion;
 pub mod fake_registry;
 pub mod fixtures;
 pub mod image;
+pub mod provenance_fixtures;
 pub mod pull_through;
 pub mod push;
 pub mod registry;

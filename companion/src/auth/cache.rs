@@ -58,6 +58,15 @@ impl TokenCache {
         entries.insert(key, Entry { secret, expires_at });
     }
 
+    /// How long the token for `key` will still be used.
+    #[cfg(test)]
+    fn lifetime(&self, key: &TokenKey) -> Option<Duration> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .map(|e| e.expires_at.saturating_duration_since(Instant::now()))
+    }
+
     /// Forgets the token for `key` (after the registry rejected it).
     pub(crate) fn remove(&self, key: &TokenKey) {
         self.entries
@@ -101,5 +110,20 @@ mod tests {
         assert!(cache.get(&key("repository:c:pull")).is_none());
         cache.remove(&key("repository:a:pull"));
         assert!(cache.get(&key("repository:a:pull")).is_none());
+    }
+
+    #[test]
+    fn token_without_expiry_lives_60_s() {
+        // GHCR's answer carries no `expires_in`.
+        let token = crate::auth::token::parse_answer(br#"{"token":"djE6b3duZXIv"}"#).unwrap();
+        assert_eq!(token.ttl, Duration::from_secs(60));
+        let cache = TokenCache::default();
+        cache.insert(key("repository:owner/image:pull"), token.secret, token.ttl);
+        let left = cache.lifetime(&key("repository:owner/image:pull")).unwrap();
+        // Used for 60 s less a safety margin (6 s), not refetched per request.
+        assert!(
+            left > Duration::from_secs(50) && left <= Duration::from_secs(54),
+            "{left:?}"
+        );
     }
 }

@@ -56,6 +56,13 @@ impl Log {
 
 /// Serves `router` on 127.0.0.1 port 0, recording every request into the returned log.
 pub async fn start(router: Router) -> (SocketAddr, Log) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_logged(listener, router)
+}
+
+/// Serves `router` on `listener` (bound first when the server must know its own origin),
+/// recording every request into the returned log.
+pub fn serve_logged(listener: tokio::net::TcpListener, router: Router) -> (SocketAddr, Log) {
     let log = Log::default();
     let recorder = log.clone();
     let router = router.layer(middleware::from_fn(move |request: Request, next: Next| {
@@ -71,7 +78,6 @@ pub async fn start(router: Router) -> (SocketAddr, Log) {
             response
         }
     }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
