@@ -6,6 +6,7 @@
 //! runs natively and in `wasm32-unknown-unknown` Web Workers.
 #![deny(missing_docs)]
 
+pub mod attestation;
 pub mod digest;
 pub mod explore;
 pub mod layer;

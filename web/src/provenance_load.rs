@@ -61,6 +61,17 @@ impl Source {
     }
 }
 
+/// What happened to one blob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlobState {
+    /// Digest and size checked, and the content read.
+    Verified,
+    /// Not fetched (a media type Strata does not read, or over the size limit).
+    Skipped(String),
+    /// Fetch, verification or parsing failed.
+    Failed(String),
+}
+
 /// One blob of an attachment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BlobItem {
@@ -69,7 +80,7 @@ pub struct BlobItem {
     /// The in-toto predicate type, when annotated or read.
     pub predicate_type: Option<String>,
     /// Verification and parse outcome.
-    pub outcome: Result<(), String>,
+    pub state: BlobState,
 }
 
 /// A signature Strata can verify with a pasted key.
@@ -129,7 +140,11 @@ pub struct Attachment {
 impl Attachment {
     /// Whether the manifest and every blob read verified.
     pub fn all_verified(&self) -> bool {
-        self.verified.is_ok() && self.blobs.iter().all(|b| b.outcome.is_ok())
+        self.verified.is_ok()
+            && !self
+                .blobs
+                .iter()
+                .any(|b| matches!(b.state, BlobState::Failed(_)))
     }
 }
 
@@ -419,27 +434,32 @@ async fn read_layers(ctx: &mut Ctx<'_>, manifest: &ImageManifest, a: &mut Attach
             predicate_type: layer
                 .annotation(artifact::PREDICATE_TYPE_ANNOTATION)
                 .map(str::to_owned),
-            outcome: Ok(()),
+            state: BlobState::Verified,
         };
         if !readable {
-            item.outcome = Err("not read (unknown media type)".into());
+            item.state =
+                BlobState::Skipped("not read (a media type Strata does not interpret)".into());
             a.blobs.push(item);
             continue;
         }
         if layer.size > MAX_BLOB_BYTES {
-            item.outcome = Err(format!("not read: {} bytes is over the limit", layer.size));
+            item.state =
+                BlobState::Skipped(format!("not read: {} bytes is over the limit", layer.size));
             a.blobs.push(item);
             continue;
         }
         let bytes = match api::fetch_blob_verified(ctx.reference, &layer.digest, layer.size).await {
             Ok(b) => b,
             Err(e) => {
-                item.outcome = Err(e.to_string());
+                item.state = BlobState::Failed(e.to_string());
                 a.blobs.push(item);
                 continue;
             }
         };
-        item.outcome = read_blob(ctx, layer, &bytes, a, &mut item.predicate_type);
+        item.state = match read_blob(ctx, layer, &bytes, a, &mut item.predicate_type) {
+            Ok(()) => BlobState::Verified,
+            Err(e) => BlobState::Failed(format!("verified, but unreadable: {e}")),
+        };
         a.blobs.push(item);
     }
 }

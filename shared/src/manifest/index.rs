@@ -36,7 +36,8 @@ pub struct ImageIndex {
 pub struct PlatformEntry {
     /// The platform manifest's descriptor.
     pub descriptor: Descriptor,
-    /// Attestation manifests whose `vnd.docker.reference.digest` names this manifest.
+    /// Reference entries (attestation manifests, mostly) whose `vnd.docker.reference.digest`
+    /// names this manifest; [`ImageIndex::is_attestation`] tells attestations apart.
     pub attestations: Vec<Descriptor>,
 }
 
@@ -69,16 +70,23 @@ impl ImageIndex {
         d.annotation(REFERENCE_TYPE) == Some(ATTESTATION_MANIFEST)
     }
 
-    /// Platforms with their attestations attached; attestations are never platforms.
+    /// Whether a descriptor is a BuildKit reference entry (an attestation manifest, or
+    /// another `vnd.docker.reference.type` such as `builder`) rather than a platform.
+    pub fn is_reference(d: &Descriptor) -> bool {
+        d.annotation(REFERENCE_TYPE).is_some()
+    }
+
+    /// Platforms with their attestations attached; attestations (and other BuildKit
+    /// reference entries) are never platforms.
     pub fn entries(&self) -> IndexEntries {
         let mut out = IndexEntries::default();
-        for d in self.manifests.iter().filter(|d| !Self::is_attestation(d)) {
+        for d in self.manifests.iter().filter(|d| !Self::is_reference(d)) {
             out.platforms.push(PlatformEntry {
                 descriptor: d.clone(),
                 attestations: Vec::new(),
             });
         }
-        for att in self.manifests.iter().filter(|d| Self::is_attestation(d)) {
+        for att in self.manifests.iter().filter(|d| Self::is_reference(d)) {
             let target = att
                 .annotation(REFERENCE_DIGEST)
                 .and_then(|s| Digest::parse(s).ok());

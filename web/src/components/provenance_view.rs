@@ -10,7 +10,7 @@ use crate::files_data::FilesData;
 use crate::format::{bytes, short_digest};
 use crate::image_load::ImageModel;
 use crate::provenance_load::{
-    Attachment, LoadedProvenance, SignatureItem, cached, load_provenance,
+    Attachment, BlobState, LoadedProvenance, SignatureItem, cached, load_provenance,
 };
 use crate::url_state::href_with;
 
@@ -163,9 +163,10 @@ fn attachment_detail(a: Attachment) -> impl IntoView {
         .into_iter()
         .map(|b| {
             let digest = b.descriptor.digest.to_string();
-            let (state, text) = match &b.outcome {
-                Ok(()) => ("verified", "✓ digest and size verified".to_owned()),
-                Err(e) => ("failed", format!("✗ {e}")),
+            let (state, text) = match &b.state {
+                BlobState::Verified => ("verified", "✓ digest and size verified".to_owned()),
+                BlobState::Skipped(why) => ("skipped", why.clone()),
+                BlobState::Failed(e) => ("failed", format!("✗ {e}")),
             };
             view! {
                 <tr data-blob-digest=digest.clone() data-blob-state=state>
