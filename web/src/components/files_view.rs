@@ -35,6 +35,8 @@ pub(crate) fn FilesView(
     files: FilesData,
     layers: Vec<LayerRow>,
     history: Vec<HistoryStep>,
+    /// The platform manifest, to look up SBOM packages that claim a file.
+    manifest: Option<strata_shared::Digest>,
 ) -> impl IntoView {
     let query = use_query_map();
     let tree = files.tree.clone();
@@ -198,7 +200,7 @@ pub(crate) fn FilesView(
         let p = path();
         let node = tree_for_detail.get(&p)?.clone();
         Some(
-            view! { <PathDetail tree=tree_for_detail.clone() path=p node commands=commands_for_detail.clone()/> },
+            view! { <PathDetail tree=tree_for_detail.clone() path=p node commands=commands_for_detail.clone() manifest=manifest.clone()/> },
         )
     };
 
@@ -391,8 +393,26 @@ fn PathDetail(
     path: String,
     node: strata_shared::layer::TreeNode,
     commands: Vec<String>,
+    manifest: Option<strata_shared::Digest>,
 ) -> impl IntoView {
     let abs = format!("/{path}");
+    let packages = manifest
+        .map(|m| crate::provenance_load::packages_of_file(&m, &abs))
+        .unwrap_or_default();
+    let packages = (!packages.is_empty()).then(|| {
+        let items = packages
+            .into_iter()
+            .map(|(name, version)| {
+                let href = href_with(&[("tab", Some("provenance")), ("package", Some(&name))]);
+                let label = match version {
+                    Some(v) => format!("{name} {v}"),
+                    None => name,
+                };
+                view! { <a href=href data-file-package="">{label}</a> " " }
+            })
+            .collect_view();
+        view! { <dt>"Package"</dt><dd>{items}</dd> }
+    });
     let is_dir = node.kind == EntryKind::Dir;
     let timeline = node
         .changes
@@ -447,6 +467,7 @@ fn PathDetail(
                 <dt>"Modified"</dt><dd class="mono">{format_time(node.mtime)} " UTC"</dd>
                 <dt>"From"</dt><dd>"layer L" {node.layer + 1}</dd>
                 {link}
+                {packages}
             </dl>
             <h3>"Timeline"</h3>
             <ol class="timeline" data-timeline="">{timeline}</ol>

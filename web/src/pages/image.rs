@@ -249,9 +249,10 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<FilesData>>) -> impl Into
         {move || match tab().as_str() {
             "files" => {
                 let layers = layers.clone();
+                let manifest_digest = manifest.as_ref().map(|m| m.digest.clone());
                 let history = config.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
                 match files.get() {
-                    Some(data) => view! { <FilesView files=data layers history/> }.into_any(),
+                    Some(data) => view! { <FilesView files=data layers history manifest=manifest_digest.clone()/> }.into_any(),
                     None => view! { <p class="loading">"Indexing layers… the file tree appears when every layer is verified."</p> }.into_any(),
                 }
             }
