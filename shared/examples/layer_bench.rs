@@ -7,6 +7,9 @@
 //! the engine's whole pipeline on one thread, each stage alone, the two-worker split a
 //! page uses (hash + inflate | diff_id + tar walk), and `sha256sum`, `gzip -dc |
 //! sha256sum`, `gzip -dc | tar -t`. Prints numbers, no pass/fail.
+//!
+//! With `STRATA_BENCH_KEEP=DIR`, the blob and its digests are kept in DIR
+//! (`layer.tar.gz`, `digest`, `diff_id`) for the wasm run of scripts/bench.sh.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -104,6 +107,12 @@ fn main() {
     let diff_id =
         Digest::parse(&format!("sha256:{}", String::from_utf8_lossy(&out[..64]))).unwrap();
     let (t_list, _) = sh("gzip -dc \"$GZ\" | tar -t > /dev/null");
+    if let Some(keep) = std::env::var_os("STRATA_BENCH_KEEP").map(PathBuf::from) {
+        std::fs::create_dir_all(&keep).unwrap();
+        std::fs::copy(&gz_path, keep.join("layer.tar.gz")).unwrap();
+        std::fs::write(keep.join("digest"), digest.to_string()).unwrap();
+        std::fs::write(keep.join("diff_id"), diff_id.to_string()).unwrap();
+    }
     let cli = t_sum + t_dsum + t_list;
 
     // Engine, one thread, all stages.

@@ -352,6 +352,17 @@ impl Pusher {
     }
 }
 
+/// Pushes [`fixtures::three_layer_image`](crate::fixtures::three_layer_image), as OCI,
+/// to `registry` as `name:tag`.
+pub async fn push_three_layer_image(
+    registry: &Registry,
+    name: &str,
+    tag: &str,
+) -> anyhow::Result<PushedImage> {
+    let spec = crate::fixtures::three_layer_image();
+    push_image(registry, name, tag, &spec, Format::Oci).await
+}
+
 /// Builds `spec` in `format` and pushes it to `registry` as `name:tag`.
 pub async fn push_image(
     registry: &Registry,

@@ -37,9 +37,7 @@ pub struct TokenAuth {
 /// A running registry; killed on drop.
 #[derive(Debug)]
 pub struct Registry {
-    child: Child,
-    port: u16,
-    dir: TempDir,
+    process: Process,
     token_auth: Option<TokenAuth>,
 }
 
@@ -66,90 +64,33 @@ impl Registry {
     }
 
     async fn start_inner(token_auth: Option<TokenAuth>) -> anyhow::Result<Registry> {
-        let binary = tools::require(REGISTRY_BINARY)?;
-        // The free port is found by binding and releasing it; another process may take it
-        // before the registry binds, so try a few times.
-        let mut last_err = None;
-        for _ in 0..3 {
-            match Self::launch(&binary, token_auth.clone()).await {
-                Ok(registry) => return Ok(registry),
-                Err(err) => last_err = Some(err),
-            }
-        }
-        Err(last_err.expect("at least one attempt"))
-    }
-
-    async fn launch(binary: &Path, token_auth: Option<TokenAuth>) -> anyhow::Result<Registry> {
-        let dir = tempfile::Builder::new()
-            .prefix("strata-registry-")
-            .tempdir()?;
-        let port = free_port()?;
-        let storage = dir.path().join("storage");
-        std::fs::create_dir(&storage)?;
-        let config = dir.path().join("config.yml");
-        std::fs::write(&config, config_yaml(port, &storage, token_auth.as_ref()))?;
-        let log = std::fs::File::create(dir.path().join("registry.log"))?;
-        let child = Command::new(binary)
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("could not start {}", binary.display()))?;
-        let mut registry = Registry {
-            child,
-            port,
-            dir,
+        // Any HTTP answer (200, or 401 with token auth) means it serves.
+        let process = Process::start(
+            "docker-registry",
+            "strata-registry-",
+            &[200, 401],
+            |port, storage| config_yaml(port, storage, token_auth.as_ref()),
+        )
+        .await?;
+        Ok(Registry {
+            process,
             token_auth,
-        };
-        registry.wait_ready().await?;
-        Ok(registry)
-    }
-
-    async fn wait_ready(&mut self) -> anyhow::Result<()> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .build()?;
-        let url = format!("{}/v2/", self.url());
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!(
-                    "docker-registry exited ({status}) while starting:\n{}",
-                    self.log()
-                );
-            }
-            // Any HTTP answer (200, or 401 with token auth) means it serves.
-            if let Ok(resp) = client.get(&url).send().await {
-                let status = resp.status().as_u16();
-                if status == 200 || status == 401 {
-                    return Ok(());
-                }
-            }
-            if started.elapsed() > STARTUP_TIMEOUT {
-                bail!(
-                    "docker-registry did not answer {url} in {STARTUP_TIMEOUT:?}:\n{}",
-                    self.log()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
     }
 
     /// `127.0.0.1:PORT`, the registry as a user writes it.
     pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.process.host()
     }
 
     /// The port it listens on.
     pub fn port(&self) -> u16 {
-        self.port
+        self.process.port
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.host())
+        self.process.url()
     }
 
     /// The token auth it was started with, if any.
@@ -159,16 +100,122 @@ impl Registry {
 
     /// Where its blobs and manifests are stored.
     pub fn storage_dir(&self) -> PathBuf {
-        self.dir.path().join("storage")
+        self.process.storage_dir()
     }
 
     /// What the registry logged so far (for failure messages).
     pub fn log(&self) -> String {
+        self.process.log()
+    }
+}
+
+/// A `docker-registry serve` process with its own temp directory (config, storage, log)
+/// and a free loopback port; killed on drop. [`Registry`] and
+/// [`PullThroughCache`](crate::pull_through::PullThroughCache) each run one.
+#[derive(Debug)]
+pub(crate) struct Process {
+    child: Child,
+    port: u16,
+    dir: TempDir,
+}
+
+impl Process {
+    /// Starts `docker-registry` in a fresh temp directory named `prefix…` with the config
+    /// `config(port, storage)` writes, and waits until `GET /v2/` answers one of
+    /// `ready_statuses`. `what` names it in errors.
+    pub(crate) async fn start(
+        what: &str,
+        prefix: &str,
+        ready_statuses: &[u16],
+        config: impl Fn(u16, &Path) -> String,
+    ) -> anyhow::Result<Process> {
+        let binary = tools::require(REGISTRY_BINARY)?;
+        // The free port is found by binding and releasing it; another process may take it
+        // before the registry binds, so try a few times.
+        let mut last_err = None;
+        for _ in 0..3 {
+            match Self::launch(&binary, prefix, &config).await {
+                Ok(mut process) => match process.wait_ready(what, ready_statuses).await {
+                    Ok(()) => return Ok(process),
+                    Err(err) => last_err = Some(err),
+                },
+                Err(err) => last_err = Some(err),
+            }
+        }
+        Err(last_err.expect("at least one attempt"))
+    }
+
+    async fn launch(
+        binary: &Path,
+        prefix: &str,
+        config: &impl Fn(u16, &Path) -> String,
+    ) -> anyhow::Result<Process> {
+        let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
+        let port = free_port()?;
+        let storage = dir.path().join("storage");
+        std::fs::create_dir(&storage)?;
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config(port, &storage))?;
+        let log = std::fs::File::create(dir.path().join("registry.log"))?;
+        let child = Command::new(binary)
+            .arg("serve")
+            .arg(&config_path)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("could not start {}", binary.display()))?;
+        Ok(Process { child, port, dir })
+    }
+
+    async fn wait_ready(&mut self, what: &str, ready_statuses: &[u16]) -> anyhow::Result<()> {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(2))
+            .build()?;
+        let url = format!("{}/v2/", self.url());
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("{what} exited ({status}) while starting:\n{}", self.log());
+            }
+            if let Ok(resp) = client.get(&url).send().await
+                && ready_statuses.contains(&resp.status().as_u16())
+            {
+                return Ok(());
+            }
+            if started.elapsed() > STARTUP_TIMEOUT {
+                bail!(
+                    "{what} did not answer {url} in {STARTUP_TIMEOUT:?}:\n{}",
+                    self.log()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub(crate) fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) fn url(&self) -> String {
+        format!("http://{}", self.host())
+    }
+
+    /// Where its blobs and manifests are stored.
+    pub(crate) fn storage_dir(&self) -> PathBuf {
+        self.dir.path().join("storage")
+    }
+
+    /// What it logged so far.
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }
 }
 
-impl Drop for Registry {
+impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -180,16 +227,27 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-fn config_yaml(port: u16, storage: &Path, token_auth: Option<&TokenAuth>) -> String {
-    // JSON strings are valid YAML scalars: quote every path and URL that way.
-    let q = |s: &str| serde_json::to_string(s).expect("string serializes");
-    let mut yaml = format!(
+/// `s` as a YAML scalar: JSON strings are valid YAML, so every path and URL is quoted
+/// that way.
+pub(crate) fn yaml_str(s: &str) -> String {
+    serde_json::to_string(s).expect("string serializes")
+}
+
+/// The config every test registry shares: its storage under `storage`, deletes enabled,
+/// listening on `127.0.0.1:port`; the access log only when `access_log`.
+pub(crate) fn base_config_yaml(port: u16, storage: &Path, access_log: bool) -> String {
+    let access_log = if access_log {
+        ""
+    } else {
+        "  accesslog:
+    disabled: true
+"
+    };
+    format!(
         "version: 0.1
 log:
   level: info
-  accesslog:
-    disabled: true
-storage:
+{access_log}storage:
   filesystem:
     rootdirectory: {storage}
   delete:
@@ -201,9 +259,14 @@ http:
   addr: {addr}
   secret: strata-test-secret
 ",
-        storage = q(&storage.to_string_lossy()),
-        addr = q(&format!("127.0.0.1:{port}")),
-    );
+        storage = yaml_str(&storage.to_string_lossy()),
+        addr = yaml_str(&format!("127.0.0.1:{port}")),
+    )
+}
+
+fn config_yaml(port: u16, storage: &Path, token_auth: Option<&TokenAuth>) -> String {
+    let q = yaml_str;
+    let mut yaml = base_config_yaml(port, storage, false);
     if let Some(auth) = token_auth {
         let _ = write!(
             yaml,

@@ -7,8 +7,7 @@
 
 use strata_companion::CredentialsSource;
 use strata_tests::companion::{Companion, Config, start_companion};
-use strata_tests::fixtures;
-use strata_tests::image::{ACCEPT_ALL_MANIFESTS, Format, OCI_INDEX, OCI_MANIFEST, sha256_digest};
+use strata_tests::image::{ACCEPT_ALL_MANIFESTS, OCI_INDEX, OCI_MANIFEST, sha256_digest};
 use strata_tests::pull_through::PullThroughCache;
 use strata_tests::push::{self, PushedImage, Pusher};
 use strata_tests::registry::Registry;
@@ -53,15 +52,9 @@ async fn pull(companion: &Companion, pushed: &PushedImage) {
 async fn second_pull_is_served_by_the_pull_through_cache() {
     // The upstream plays Docker Hub: official images under library/.
     let upstream = Registry::start().await.unwrap();
-    let pushed = push::push_image(
-        &upstream,
-        "library/hello",
-        "v1",
-        &fixtures::three_layer_image(),
-        Format::Oci,
-    )
-    .await
-    .unwrap();
+    let pushed = push::push_three_layer_image(&upstream, "library/hello", "v1")
+        .await
+        .unwrap();
     let cache = PullThroughCache::start(&upstream.url()).await.unwrap();
     let companion = start_companion(Config {
         mirrors: vec![("docker.io".into(), cache.url())],
@@ -95,15 +88,9 @@ async fn second_pull_is_served_by_the_pull_through_cache() {
 #[tokio::test]
 async fn referrers_fall_back_to_the_tag_on_distribution_2_8() {
     let registry = Registry::start().await.unwrap();
-    let pushed = push::push_image(
-        &registry,
-        "team/app",
-        "v1",
-        &fixtures::three_layer_image(),
-        Format::Oci,
-    )
-    .await
-    .unwrap();
+    let pushed = push::push_three_layer_image(&registry, "team/app", "v1")
+        .await
+        .unwrap();
     // An artifact index under the tag schema: `sha256-<hex of the subject>`.
     let index = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,

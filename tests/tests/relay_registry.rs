@@ -219,15 +219,9 @@ async fn relay_serves_index_and_platform_manifests() {
 async fn relay_passes_manifest_unknown_through() {
     let registry = Registry::start().await.unwrap();
     let host = registry.host();
-    push::push_image(
-        &registry,
-        "team/app",
-        "v1",
-        &fixtures::three_layer_image(),
-        Format::Oci,
-    )
-    .await
-    .unwrap();
+    push::push_three_layer_image(&registry, "team/app", "v1")
+        .await
+        .unwrap();
     let companion = start_companion_for(std::slice::from_ref(&host))
         .await
         .unwrap();
@@ -281,15 +275,9 @@ async fn relay_completes_the_anonymous_token_dance() {
         .unwrap();
     let registry = token_server.start_registry().await.unwrap();
     let host = registry.host();
-    let pushed = push::push_image(
-        &registry,
-        "team/app",
-        "v1",
-        &fixtures::three_layer_image(),
-        Format::Oci,
-    )
-    .await
-    .unwrap();
+    let pushed = push::push_three_layer_image(&registry, "team/app", "v1")
+        .await
+        .unwrap();
     let pushes = token_server.requests().len();
 
     // The realm is on `localhost`, the registry on `127.0.0.1`: both are named insecure.
