@@ -29,7 +29,7 @@ use crate::AppState;
 use crate::auth::Target;
 use crate::error::Error;
 use crate::guard::{self, ManifestRef};
-use crate::limits::{content_length, read_capped};
+use crate::limits::{Limits, content_length, read_capped};
 use crate::redirect::{self, Outgoing};
 use crate::registry::{Endpoint, Registry};
 
@@ -241,23 +241,14 @@ async fn manifest(
     method: &Method,
 ) -> Result<Response, Error> {
     let repository = registry.repository(name);
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ACCEPT, HeaderValue::from_static(MANIFEST_ACCEPT));
-    headers.insert(
-        header::ACCEPT_ENCODING,
-        HeaderValue::from_static("identity"),
-    );
+    let headers = upstream_headers(Some(MANIFEST_ACCEPT));
     let _slot = state.inner.limiter.upstream_slot().await?;
     let upstream = fetch(
         state,
         &Fetch {
             registry,
             repository: &repository,
-            method: if method == Method::HEAD {
-                Method::HEAD
-            } else {
-                Method::GET
-            },
+            method: get_or_head(method),
             path: format!("/v2/{repository}/manifests/{}", reference.as_path()),
             headers,
             timeout: Some(state.inner.upstream.limits.request_timeout),
@@ -266,22 +257,14 @@ async fn manifest(
     )
     .await?;
     let status = upstream.status();
-    let mut out = pass_headers(upstream.headers());
-    out.insert(
-        header::CACHE_CONTROL,
+    let out = relayed_headers(
+        &upstream,
         cache_control(status, matches!(reference, ManifestRef::Digest(_))),
     );
     if method == Method::HEAD {
-        copy_content_length(upstream.headers(), &mut out);
-        return Ok((status, out, Body::empty()).into_response());
+        return Ok(head_response(status, out, upstream.headers()));
     }
-    let limits = &state.inner.upstream.limits;
-    let body = if status.is_success() {
-        let limit = limits.manifest_max_bytes;
-        read_capped(upstream, limit, || Error::ManifestTooLarge { limit }).await?
-    } else {
-        error_body(upstream, limits.error_body_max_bytes).await?
-    };
+    let body = manifest_body(upstream, &state.inner.upstream.limits).await?;
     Ok((status, out, body).into_response())
 }
 
@@ -294,11 +277,7 @@ async fn blob(
     client_headers: &HeaderMap,
 ) -> Result<Response, Error> {
     let repository = registry.repository(name);
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::ACCEPT_ENCODING,
-        HeaderValue::from_static("identity"),
-    );
+    let mut headers = upstream_headers(None);
     if let Some(range) = client_headers.get(header::RANGE) {
         headers.insert(header::RANGE, valid_range(range)?);
     }
@@ -308,11 +287,7 @@ async fn blob(
         &Fetch {
             registry,
             repository: &repository,
-            method: if method == Method::HEAD {
-                Method::HEAD
-            } else {
-                Method::GET
-            },
+            method: get_or_head(method),
             path: format!("/v2/{repository}/blobs/{digest}"),
             headers,
             timeout: None,
@@ -321,11 +296,9 @@ async fn blob(
     )
     .await?;
     let status = upstream.status();
-    let mut out = pass_headers(upstream.headers());
-    out.insert(header::CACHE_CONTROL, cache_control(status, true));
+    let mut out = relayed_headers(&upstream, cache_control(status, true));
     if method == Method::HEAD {
-        copy_content_length(upstream.headers(), &mut out);
-        return Ok((status, out, Body::empty()).into_response());
+        return Ok(head_response(status, out, upstream.headers()));
     }
     if !status.is_success() {
         let body = error_body(upstream, state.inner.upstream.limits.error_body_max_bytes).await?;
@@ -458,12 +431,7 @@ async fn tags(
     } else {
         format!("/v2/{repository}/tags/list?{qs}")
     };
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    headers.insert(
-        header::ACCEPT_ENCODING,
-        HeaderValue::from_static("identity"),
-    );
+    let headers = upstream_headers(Some("application/json"));
     let _slot = state.inner.limiter.upstream_slot().await?;
     let upstream = fetch(
         state,
@@ -479,8 +447,7 @@ async fn tags(
     )
     .await?;
     let status = upstream.status();
-    let mut out = pass_headers(upstream.headers());
-    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut out = relayed_headers(&upstream, HeaderValue::from_static("no-store"));
     let base = upstream.url().clone();
     for link in upstream.headers().get_all(header::LINK) {
         if let Some(rewritten) = link
@@ -492,17 +459,7 @@ async fn tags(
             out.append(header::LINK, v);
         }
     }
-    let limits = &state.inner.upstream.limits;
-    let body = if status.is_success() {
-        let limit = limits.list_max_bytes;
-        read_capped(upstream, limit, || Error::BodyTooLarge {
-            what: "tag list",
-            limit,
-        })
-        .await?
-    } else {
-        error_body(upstream, limits.error_body_max_bytes).await?
-    };
+    let body = list_body(upstream, &state.inner.upstream.limits, "tag list").await?;
     Ok((status, out, body).into_response())
 }
 
@@ -572,12 +529,7 @@ async fn referrers(
     artifact_type: Option<&str>,
 ) -> Result<Response, Error> {
     let repository = registry.repository(name);
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ACCEPT, HeaderValue::from_static(OCI_INDEX));
-    headers.insert(
-        header::ACCEPT_ENCODING,
-        HeaderValue::from_static("identity"),
-    );
+    let headers = upstream_headers(Some(OCI_INDEX));
     let mut path = format!("/v2/{repository}/referrers/{digest}");
     if let Some(t) = artifact_type {
         path.push('?');
@@ -602,18 +554,8 @@ async fn referrers(
     let fallback_header = HeaderName::from_static("strata-referrers-fallback");
     if upstream.status() != StatusCode::NOT_FOUND {
         let status = upstream.status();
-        let mut out = pass_headers(upstream.headers());
-        out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        let body = if status.is_success() {
-            let limit = limits.list_max_bytes;
-            read_capped(upstream, limit, || Error::BodyTooLarge {
-                what: "referrers index",
-                limit,
-            })
-            .await?
-        } else {
-            error_body(upstream, limits.error_body_max_bytes).await?
-        };
+        let out = relayed_headers(&upstream, HeaderValue::from_static("no-store"));
+        let body = list_body(upstream, &limits, "referrers index").await?;
         return Ok((status, out, body).into_response());
     }
     // No referrers API: the OCI 1.1 tag schema, `<alg>-<hex>`, holds the index.
@@ -633,13 +575,81 @@ async fn referrers(
         return Ok((StatusCode::OK, out, empty).into_response());
     }
     out.extend(pass_headers(upstream.headers()));
-    let body = if status.is_success() {
-        let limit = limits.manifest_max_bytes;
-        read_capped(upstream, limit, || Error::ManifestTooLarge { limit }).await?
-    } else {
-        error_body(upstream, limits.error_body_max_bytes).await?
-    };
+    let body = manifest_body(upstream, &limits).await?;
     Ok((status, out, body).into_response())
+}
+
+/// Request headers for upstream: `Accept` when given, and always
+/// `Accept-Encoding: identity` (lengths and digests are of the bytes as stored).
+fn upstream_headers(accept: Option<&'static str>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(accept) = accept {
+        headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
+    }
+    headers.insert(
+        header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
+    headers
+}
+
+/// `HEAD` stays `HEAD`; anything else goes upstream as `GET`.
+fn get_or_head(method: &Method) -> Method {
+    if method == Method::HEAD {
+        Method::HEAD
+    } else {
+        Method::GET
+    }
+}
+
+/// [`pass_headers`] of the upstream response, with the relay's `Cache-Control`.
+fn relayed_headers(upstream: &reqwest::Response, cache_control: HeaderValue) -> HeaderMap {
+    let mut out = pass_headers(upstream.headers());
+    out.insert(header::CACHE_CONTROL, cache_control);
+    out
+}
+
+/// The answer to a `HEAD`: the headers, the upstream `Content-Length`, no body.
+fn head_response(status: StatusCode, mut out: HeaderMap, upstream: &HeaderMap) -> Response {
+    copy_content_length(upstream, &mut out);
+    (status, out, Body::empty()).into_response()
+}
+
+/// A manifest body (capped at `manifest_max_bytes`), or the upstream error body.
+async fn manifest_body(upstream: reqwest::Response, limits: &Limits) -> Result<Bytes, Error> {
+    let limit = limits.manifest_max_bytes;
+    capped_body(upstream, limits, limit, || Error::ManifestTooLarge {
+        limit,
+    })
+    .await
+}
+
+/// A list body, `what` (capped at `list_max_bytes`), or the upstream error body.
+async fn list_body(
+    upstream: reqwest::Response,
+    limits: &Limits,
+    what: &'static str,
+) -> Result<Bytes, Error> {
+    let limit = limits.list_max_bytes;
+    capped_body(upstream, limits, limit, || Error::BodyTooLarge {
+        what,
+        limit,
+    })
+    .await
+}
+
+/// A success body capped at `limit` (`too_large` past it), or the upstream error body.
+async fn capped_body(
+    upstream: reqwest::Response,
+    limits: &Limits,
+    limit: u64,
+    too_large: impl Fn() -> Error,
+) -> Result<Bytes, Error> {
+    if upstream.status().is_success() {
+        read_capped(upstream, limit, too_large).await
+    } else {
+        error_body(upstream, limits.error_body_max_bytes).await
+    }
 }
 
 /// The upstream headers the page may see. `WWW-Authenticate` passes only when every
