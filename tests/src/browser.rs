@@ -67,20 +67,35 @@ impl Browser {
 
     /// A new browser session with a fresh, empty profile.
     pub async fn session(&mut self) -> anyhow::Result<Client> {
+        Ok(self.session_with_downloads().await?.0)
+    }
+
+    /// A new session with a fresh profile, and the folder its downloads land in.
+    pub async fn session_with_downloads(&mut self) -> anyhow::Result<(Client, PathBuf)> {
         let profile = tempfile::tempdir()?;
+        let downloads = profile.path().join("downloads");
+        std::fs::create_dir_all(&downloads)?;
         let mut args: Vec<String> = CHROME_ARGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
         self.profiles.push(profile);
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
-            serde_json::json!({ "args": args, "binary": chromium_binary() }),
+            serde_json::json!({
+                "args": args,
+                "binary": chromium_binary(),
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false,
+                },
+            }),
         );
         ClientBuilder::rustls()?
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", self.port))
             .await
             .context("opening a WebDriver session")
+            .map(|client| (client, downloads))
     }
 }
 

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
-use strata_tests::browser::{Browser, attributes, start_app, wait_for_state};
+use strata_tests::browser::{Browser, attributes, start_app, visible_text, wait_for_state};
 use strata_tests::companion::Companion;
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{Entry, Format, ImageSpec, LayerSpec, Step};
@@ -254,5 +254,98 @@ async fn layer_view_search_glob_and_deep_link_in_fresh_session() -> anyhow::Resu
     }
     fresh.close().await?;
     drop(s.app);
+    Ok(())
+}
+
+#[tokio::test]
+async fn file_contents_text_hex_load_all_and_download_come_from_the_verified_layer()
+-> anyhow::Result<()> {
+    let s = setup().await?;
+    let mut browser = Browser::start().await?;
+    let (client, downloads) = browser.session_with_downloads().await?;
+
+    open(&client, &format!("{}?tab=files&path=/data/new.txt", s.base)).await?;
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-contents-kind=text]"))
+        .await?;
+    assert_eq!(
+        visible_text(&client, "[data-contents-kind=text] td.code").await?,
+        "new"
+    );
+    assert_eq!(
+        visible_text(&client, "[data-contents-kind=text] td.ln").await?,
+        "1"
+    );
+
+    open(
+        &client,
+        &format!("{}?tab=files&path=/usr/lib/libx.so", s.base),
+    )
+    .await?;
+    let hex = client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-contents-kind=hex]"))
+        .await?;
+    let dump = hex.text().await?;
+    assert!(dump.starts_with("00000000  01 01 01"), "{dump}");
+    assert_eq!(dump.lines().count(), 300_usize.div_ceil(16));
+
+    // A file over the preview size is shown partially until "load all".
+    open(&client, &format!("{}?tab=files&path=/opt/big.bin", s.base)).await?;
+    let load_all = client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-load-all]"))
+        .await?;
+    let partial = client
+        .find(Locator::Css("[data-contents-kind=hex]"))
+        .await?
+        .text()
+        .await?
+        .lines()
+        .count();
+    assert_eq!(partial, 64 * 1024 / 16);
+    load_all.click().await?;
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let lines = match client.find(Locator::Css("[data-contents-kind=hex]")).await {
+            Ok(el) => el.text().await?.lines().count(),
+            Err(_) => 0,
+        };
+        if lines == BIG.div_ceil(16) {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "load all never showed the whole file ({lines} lines)"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The downloaded file's bytes equal the original.
+    client
+        .find(Locator::Css("[data-download]"))
+        .await?
+        .click()
+        .await?;
+    let target = downloads.join("big.bin");
+    let deadline = Instant::now() + TIMEOUT;
+    while !(target.exists() && std::fs::metadata(&target)?.len() == BIG as u64) {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "download never arrived in {}",
+            downloads.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        std::fs::read(&target)?,
+        vec![4u8; BIG],
+        "L2's version of /opt/big.bin"
+    );
+    client.close().await?;
     Ok(())
 }

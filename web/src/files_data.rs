@@ -11,6 +11,8 @@ pub struct FilesData {
     pub tree: Arc<MergedTree>,
     /// Layers that failed and were left out of the merge (their files are unknown).
     pub missing_layers: Vec<usize>,
+    /// Each layer's index (`None` for failed layers): where a file's bytes are.
+    pub indexes: Arc<Vec<Option<LayerIndex>>>,
     /// Milliseconds the merge took on the page (shown to benchmarks as `data-merge-ms`).
     pub merge_ms: f64,
 }
@@ -23,7 +25,7 @@ fn now_ms() -> f64 {
 
 /// Applies every verified layer in order. A failed layer is skipped and named, so the
 /// rest still shows; provenance below it is then incomplete, and the page says so.
-pub fn merge(indexes: &[Option<LayerIndex>], history_steps: &[Option<usize>]) -> FilesData {
+pub fn merge(indexes: Vec<Option<LayerIndex>>, history_steps: &[Option<usize>]) -> FilesData {
     let started = now_ms();
     let mut builder = TreeBuilder::new();
     let mut missing_layers = Vec::new();
@@ -43,6 +45,7 @@ pub fn merge(indexes: &[Option<LayerIndex>], history_steps: &[Option<usize>]) ->
     FilesData {
         tree,
         missing_layers,
+        indexes: Arc::new(indexes),
         merge_ms: now_ms() - started,
     }
 }

@@ -64,6 +64,8 @@ pub struct LayerRow {
     pub diff_id: Option<Digest>,
     /// The history step that made it.
     pub history_step: Option<usize>,
+    /// Absolute relay URL of the blob (workers fetch it; their base URL is a blob: URL).
+    pub blob_url: String,
     /// Progress.
     pub live: LayerLive,
 }
@@ -199,6 +201,10 @@ pub async fn load_image(
             descriptor: descriptor.clone(),
             diff_id: config.rootfs.diff_ids.get(index).cloned(),
             history_step: steps.get(index).copied().flatten(),
+            blob_url: api::absolute(&api::relay_url(
+                &reference,
+                &format!("blobs/{}", descriptor.digest),
+            )),
             live: LayerLive {
                 stage: RwSignal::new(Stage::Pending),
                 compressed: RwSignal::new(0),

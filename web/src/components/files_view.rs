@@ -4,6 +4,7 @@ use strata_shared::explore::{self, Pattern, Row, SortBy, mode_string};
 use strata_shared::layer::{ChangeKind, EntryKind, MergedTree};
 use strata_shared::manifest::HistoryStep;
 
+use crate::components::FileContents;
 use crate::files_data::FilesData;
 use crate::format::{bytes, short_digest};
 use crate::image_load::LayerRow;
@@ -196,12 +197,19 @@ pub(crate) fn FilesView(
 
     let tree_for_detail = tree.clone();
     let commands_for_detail = commands.clone();
+    let indexes = files.indexes.clone();
+    let layer_rows = layers.clone();
     let detail = move || {
         let p = path();
         let node = tree_for_detail.get(&p)?.clone();
-        Some(
-            view! { <PathDetail tree=tree_for_detail.clone() path=p node commands=commands_for_detail.clone() manifest=manifest.clone()/> },
-        )
+        let source = file_source(&node, &indexes, &layer_rows);
+        Some(view! {
+            <PathDetail tree=tree_for_detail.clone() path=p node commands=commands_for_detail.clone() manifest=manifest.clone()/>
+            {source.map(|request| {
+                let name = request_name(&path());
+                view! { <FileContents request name/> }
+            })}
+        })
     };
 
     let search_text = RwSignal::new(query.read_untracked().get("q").unwrap_or_default());
@@ -284,6 +292,37 @@ pub(crate) fn FilesView(
             <aside class="detail-pane">{detail}</aside>
         </div>
     }
+}
+
+/// Where a present regular file's bytes are: its layer's blob and the data offset in it.
+fn file_source(
+    node: &strata_shared::layer::TreeNode,
+    indexes: &[Option<strata_shared::layer::LayerIndex>],
+    layers: &[LayerRow],
+) -> Option<crate::worker_protocol::ReadFileRequest> {
+    if !node.present || node.kind != EntryKind::File {
+        return None;
+    }
+    let index = indexes.get(node.layer as usize)?.as_ref()?;
+    let entry = index.get(node.entry? as usize)?;
+    let row = layers.get(node.layer as usize)?;
+    Some(crate::worker_protocol::ReadFileRequest {
+        url: row.blob_url.clone(),
+        digest: row.descriptor.digest.to_string(),
+        size: row.descriptor.size,
+        media_type: row.descriptor.media_type.as_str().to_owned(),
+        data_offset: entry.data_offset(),
+        len: entry.size(),
+        max_bytes: entry.size(),
+    })
+}
+
+fn request_name(path: &str) -> String {
+    path.rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty())
+        .unwrap_or("file")
+        .to_owned()
 }
 
 /// URL paths are absolute (`/etc/nginx`); the tree's are not.

@@ -1,6 +1,7 @@
 //! One file a component.
 mod config_view;
 mod error_view;
+mod file_contents;
 mod files_view;
 mod history_view;
 mod layers_table;
@@ -12,6 +13,7 @@ mod verification_badge;
 
 pub(crate) use config_view::ConfigView;
 pub(crate) use error_view::ErrorView;
+pub(crate) use file_contents::FileContents;
 pub(crate) use files_view::FilesView;
 pub(crate) use history_view::HistoryView;
 pub(crate) use layers_table::LayersTable;

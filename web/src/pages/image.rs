@@ -6,7 +6,6 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use strata_shared::Reference;
 use strata_shared::manifest::{Platform, layer_history};
 
-use crate::api::{self, relay_url};
 use crate::components::{
     ConfigView, ErrorView, FilesView, HistoryView, LayersTable, Platforms, ReferenceForm, TopBar,
     VerificationBadge,
@@ -100,7 +99,7 @@ pub(crate) fn ImagePage() -> impl IntoView {
 /// Hands every layer to the worker pool and wires its reports to the rows.
 fn start_layers(model: &ImageModel, files: RwSignal<Option<FilesData>>) {
     if model.layers.is_empty() {
-        files.set(Some(merge(&[], &[])));
+        files.set(Some(merge(Vec::new(), &[])));
         return;
     }
     let lives: Vec<_> = model.layers.iter().map(|l| l.live).collect();
@@ -121,7 +120,10 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<FilesData>>) {
         }
         record(&lives, report);
         if settled.get() == lives.len() {
-            files.set(Some(merge(&indexes.borrow(), &steps)));
+            files.set(Some(merge(
+                std::mem::take(&mut *indexes.borrow_mut()),
+                &steps,
+            )));
         }
     };
     start_pool(model, on_report);
@@ -174,10 +176,7 @@ fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
     for row in &model.layers {
         pool.submit(LayerJob {
             id: row.index,
-            url: api::absolute(&relay_url(
-                &model.reference,
-                &format!("blobs/{}", row.descriptor.digest),
-            )),
+            url: row.blob_url.clone(),
             digest: row.descriptor.digest.to_string(),
             size: row.descriptor.size,
             media_type: row.descriptor.media_type.as_str().to_owned(),
@@ -185,6 +184,17 @@ fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
         });
     }
     POOL.with(|p| *p.borrow_mut() = Some(pool));
+}
+
+/// Reads a file's bytes from its verified layer, in a worker.
+pub(crate) fn read_file(
+    request: crate::worker_protocol::ReadFileRequest,
+    on_done: impl FnOnce(Result<Vec<u8>, String>) + 'static,
+) {
+    POOL.with(|p| match p.borrow().as_ref() {
+        Some(pool) => pool.read_file(request, on_done),
+        None => on_done(Err("the layer workers are not running".into())),
+    });
 }
 
 #[component]

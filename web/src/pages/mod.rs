@@ -4,5 +4,5 @@ mod image;
 mod not_found;
 
 pub(crate) use home::HomePage;
-pub(crate) use image::ImagePage;
+pub(crate) use image::{ImagePage, read_file};
 pub(crate) use not_found::NotFound;

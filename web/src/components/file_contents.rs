@@ -1,0 +1,158 @@
+use leptos::prelude::*;
+
+use crate::pages::read_file;
+use crate::worker_protocol::ReadFileRequest;
+
+/// Bytes shown before "load all".
+const PREVIEW_BYTES: u64 = 64 * 1024;
+/// Most bytes "load all" and the viewer hold.
+const MAX_VIEW_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A file's contents, read from its verified layer in a worker: text with line numbers,
+/// hex for binaries, images inline; large files partially, with a "load all" step.
+#[component]
+pub(crate) fn FileContents(request: ReadFileRequest, name: String) -> impl IntoView {
+    let loaded = RwSignal::new(None::<Result<Vec<u8>, String>>);
+    let wanted = RwSignal::new(request.len.min(PREVIEW_BYTES));
+    let file_len = request.len;
+    let req = request.clone();
+    Effect::new(move |_| {
+        let max = wanted.get();
+        loaded.set(None);
+        let request = ReadFileRequest {
+            max_bytes: max,
+            ..req.clone()
+        };
+        read_file(request, move |result| loaded.set(Some(result)));
+    });
+    let download_request = request.clone();
+    let download_name = name.clone();
+    let download = move |_| {
+        let request = ReadFileRequest {
+            max_bytes: download_request.len,
+            ..download_request.clone()
+        };
+        let name = download_name.clone();
+        read_file(request, move |result| {
+            if let Ok(bytes) = result {
+                crate::download::save(&name, &bytes, "application/octet-stream");
+            }
+        });
+    };
+    let body = move || match loaded.get() {
+        None => view! { <p class="dim">"Reading from the verified layer…"</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="error" data-contents-error="">{e}</p> }.into_any(),
+        Some(Ok(bytes)) => {
+            let partial = (bytes.len() as u64) < file_len;
+            let more = (partial && wanted.get_untracked() < MAX_VIEW_BYTES).then(|| {
+                view! {
+                    <button class="link" data-load-all="" on:click=move |_| wanted.set(file_len.min(MAX_VIEW_BYTES))>
+                        {format!("load all ({})", crate::format::bytes(file_len))}
+                    </button>
+                }
+            });
+            let note = partial.then(|| {
+                format!(
+                    "first {} of {}",
+                    crate::format::bytes(bytes.len() as u64),
+                    crate::format::bytes(file_len)
+                )
+            });
+            view! {
+                <div class="contents-head dim small">{note} " " {more}</div>
+                {render(&bytes)}
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <div class="contents" data-contents="">
+            <h3>"Contents " <button class="link" data-download="" on:click=download>"download"</button></h3>
+            {body}
+        </div>
+    }
+}
+
+fn image_mime(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0x89, b'P', b'N', b'G', ..] => Some("image/png"),
+        [0xff, 0xd8, 0xff, ..] => Some("image/jpeg"),
+        [b'G', b'I', b'F', b'8', ..] => Some("image/gif"),
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => Some("image/webp"),
+        _ => None,
+    }
+}
+
+fn render(bytes: &[u8]) -> AnyView {
+    if let Some(mime) = image_mime(bytes) {
+        let parts = js_sys::Array::new();
+        parts.push(&js_sys::Uint8Array::from(bytes));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(mime);
+        let url = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+            .ok()
+            .and_then(|b| web_sys::Url::create_object_url_with_blob(&b).ok())
+            .unwrap_or_default();
+        return view! { <img class="contents-image" src=url alt="image file" data-contents-kind="image"/> }.into_any();
+    }
+    // A preview may cut a UTF-8 sequence at its end: accept up to 3 trailing bytes.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => Some(t),
+        Err(e) if e.error_len().is_none() && bytes.len() - e.valid_up_to() < 4 => {
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).ok()
+        }
+        Err(_) => None,
+    };
+    // Control characters other than whitespace and ESC mean a binary, even if valid UTF-8.
+    let binary_control = |c: char| c < ' ' && !matches!(c, '\t' | '\n' | '\r' | '\x0c' | '\x1b');
+    match text.filter(|t| !t.contains(binary_control)) {
+        Some(text) => {
+            let lines = text
+                .lines()
+                .enumerate()
+                .map(|(i, line)| view! { <tr><td class="ln">{i + 1}</td><td class="code">{line.to_owned()}</td></tr> })
+                .collect_view();
+            view! { <table class="mono text-view" data-contents-kind="text"><tbody>{lines}</tbody></table> }.into_any()
+        }
+        None => {
+            let mut dump = String::with_capacity(bytes.len() * 4);
+            for (row, chunk) in bytes.chunks(16).enumerate() {
+                dump.push_str(&format!("{:08x}  ", row * 16));
+                for i in 0..16 {
+                    match chunk.get(i) {
+                        Some(b) => dump.push_str(&format!("{b:02x} ")),
+                        None => dump.push_str("   "),
+                    }
+                }
+                dump.push(' ');
+                dump.extend(chunk.iter().map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                }));
+                dump.push('\n');
+            }
+            view! {
+                <p class="dim small">"Binary (not UTF-8): hex dump"</p>
+                <pre class="mono hex-view" data-contents-kind="hex">{dump}</pre>
+            }
+            .into_any()
+        }
+    }
+}
