@@ -145,9 +145,10 @@ async fn manifest_over_4_mib_is_refused() {
     assert_eq!(r.bytes().await.unwrap().len(), LIMIT);
 }
 
-/// A raw HTTP/1.1 upstream: `/v2/` answers 200; anything else answers `Content-Length:
-/// 1000` and sends 500 bytes, then hangs up.
-async fn truncating_upstream() -> std::net::SocketAddr {
+/// A raw HTTP/1.1 upstream: `/v2/` answers 200; anything else answers `200` with
+/// `Content-Length: {declared}` and `Connection: close`, sends `body` (which may be shorter
+/// or longer than declared), then hangs up.
+async fn raw_blob_upstream(declared: usize, body: Vec<u8>) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -155,6 +156,7 @@ async fn truncating_upstream() -> std::net::SocketAddr {
             let Ok((mut socket, _)) = listener.accept().await else {
                 return;
             };
+            let body = body.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 8192];
                 let mut n = 0;
@@ -172,16 +174,22 @@ async fn truncating_upstream() -> std::net::SocketAddr {
                         )
                         .await;
                 } else {
-                    let _ = socket
-                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n")
-                        .await;
-                    let _ = socket.write_all(&[7u8; 500]).await;
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(&body).await;
                 }
                 let _ = socket.shutdown().await;
             });
         }
     });
     addr
+}
+
+/// An upstream that answers `Content-Length: 1000` and sends 500 bytes.
+async fn truncating_upstream() -> std::net::SocketAddr {
+    raw_blob_upstream(1000, vec![7u8; 500]).await
 }
 
 #[tokio::test]
@@ -204,6 +212,40 @@ async fn truncated_blob_is_an_error_not_a_success() {
         "truncated body must not end cleanly: got {:?}",
         body.map(|b| b.len())
     );
+}
+
+/// The mirror of the truncation case: the upstream declares `Content-Length: 10`, writes
+/// 20 bytes and closes. The relay's HTTP client (hyper) frames the upstream body by its
+/// `Content-Length`, so `checked_stream` in `src/relay.rs` sees exactly 10 bytes and the
+/// upstream body ends there; the 10 extra bytes are never read as body and never reach the
+/// page. The relayed response therefore ends cleanly after exactly the declared 10 bytes
+/// (the declared ones, not the extra ones) with `Content-Length: 10`; it is not an error.
+/// (Had more than the declared length ever reached the stream, `checked_stream` would fail
+/// it with "upstream sent more than Content-Length".)
+#[tokio::test]
+async fn overlong_blob_ends_at_its_content_length() {
+    let mut sent = vec![b'a'; 10];
+    sent.extend_from_slice(&[b'b'; 10]);
+    let upstream = raw_blob_upstream(10, sent).await;
+    let relay = Relay::start(insecure(&[upstream.to_string()])).await;
+    let r = relay
+        .get(&format!(
+            "/api/registry/{upstream}/v2/team/app/blobs/{DIGEST_A}"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[header::CONTENT_LENGTH], "10");
+    let body = tokio::time::timeout(Duration::from_secs(10), r.bytes())
+        .await
+        .expect("no hang");
+    match body {
+        Ok(bytes) => assert_eq!(
+            bytes.as_ref(),
+            &[b'a'; 10],
+            "a clean body must be exactly the declared bytes"
+        ),
+        Err(e) => panic!("expected the body to end at Content-Length, got an error: {e}"),
+    }
 }
 
 #[tokio::test]

@@ -224,6 +224,19 @@ async fn layer_view_search_glob_and_deep_link_in_fresh_session() -> anyhow::Resu
         &["/usr/lib/libx.so", "/usr/lib/sub", "/usr/lib/liblink.so"],
     )
     .await?;
+    // The largest files of the merged image, biggest first (L2's big.bin, then libx.so).
+    open(&client, &format!("{}?tab=files&view=largest", s.base)).await?;
+    let largest = paths(&client).await?;
+    assert_eq!(
+        largest.first().map(String::as_str),
+        Some("/opt/big.bin"),
+        "{largest:?}"
+    );
+    assert_eq!(
+        largest.get(1).map(String::as_str),
+        Some("/usr/lib/libx.so"),
+        "{largest:?}"
+    );
     client.close().await?;
 
     // A deep link to a file opens that file in a fresh session; its symlink resolves.

@@ -11,6 +11,8 @@ use crate::image_load::LayerRow;
 use crate::url_state::href_with;
 
 const SEARCH_LIMIT: usize = 100_000;
+/// Rows of the "largest files" view.
+const LARGEST: usize = 500;
 /// Fixed row height (px, matches the stylesheet) so the visible window can be computed.
 const ROW_HEIGHT: f64 = 26.0;
 /// Rows rendered above the visible ones.
@@ -51,6 +53,7 @@ pub(crate) fn FilesView(
     let search = move || query.read().get("q").filter(|q| !q.trim().is_empty());
     let sort = move || SortBy::parse(&query.read().get("sort").unwrap_or_default());
     let with_deleted = move || query.read().get("deleted").as_deref() == Some("1");
+    let largest = move || query.read().get("view").as_deref() == Some("largest");
 
     let commands: Vec<String> = layers
         .iter()
@@ -101,6 +104,14 @@ pub(crate) fn FilesView(
     // re-renders the window of rows in sight (a 100k-entry layer stays smooth).
     let listing_rows = Memo::new(move |_| {
         let tree = &tree_for_list;
+        if largest() {
+            return Listing {
+                title: format!("Largest {LARGEST} files"),
+                rows: explore::largest_files(tree, LARGEST),
+                up: None,
+                full_paths: true,
+            };
+        }
         match (search(), layer()) {
             (Some(q), _) => {
                 let pattern = Pattern::parse(&q);
@@ -278,6 +289,7 @@ pub(crate) fn FilesView(
                     <span class="dim">"sort "</span>
                     <a href=sort_name class:current=move || sort() == SortBy::Name>"name"</a> " "
                     <a href=sort_size class:current=move || sort() == SortBy::Size data-sort-size="">"size"</a>
+                    " · " <a href=move || href_with(&[("view", (!largest()).then_some("largest")), ("q", None), ("layer", None)]) class:current=largest data-largest="">"largest files"</a>
                     " · " <a href=toggle_deleted>{move || if with_deleted() { "hide deleted" } else { "show deleted" }}</a>
                     " · export "
                     <button class="link" on:click=move |_| export("json")>"JSON"</button>
