@@ -36,6 +36,22 @@ async fn assert_image_view(
     Ok(())
 }
 
+/// Opens the home page, types `reference` into the form and submits it.
+async fn paste_reference(client: &Client, app_url: &str, reference: &str) -> anyhow::Result<()> {
+    client.goto(&format!("{app_url}/")).await?;
+    let input = client
+        .wait()
+        .for_element(Locator::Id("reference-input"))
+        .await?;
+    input.send_keys(reference).await?;
+    client
+        .find(Locator::Css("#reference-form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn paste_reference_then_open_pinned_link_in_fresh_browser() -> anyhow::Result<()> {
     let registry = Registry::start().await?;
@@ -47,19 +63,13 @@ async fn paste_reference_then_open_pinned_link_in_fresh_browser() -> anyhow::Res
     let mut browser = Browser::start().await?;
 
     let client = browser.session().await?;
-    client.goto(&format!("{}/", app.url())).await?;
-    let input = client
-        .wait()
-        .for_element(Locator::Id("reference-input"))
-        .await?;
-    let reference = format!("{}/team/app:dev", registry.host());
-    input.send_keys(&reference).await?;
     let started = Instant::now();
-    client
-        .find(Locator::Css("#reference-form button[type=submit]"))
-        .await?
-        .click()
-        .await?;
+    paste_reference(
+        &client,
+        &app.url(),
+        &format!("{}/team/app:dev", registry.host()),
+    )
+    .await?;
     wait_for_state(&client, "ready", READY_TIMEOUT).await?;
     println!(
         "paste to ready for a 3-layer image: {:?}",
@@ -166,17 +176,7 @@ async fn bad_reference_is_explained_before_any_request_and_unknown_tag_is_plain(
     let app = start_app(&registry).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
-    client.goto(&format!("{}/", app.url())).await?;
-    let input = client
-        .wait()
-        .for_element(Locator::Id("reference-input"))
-        .await?;
-    input.send_keys("Nginx:latest").await?;
-    client
-        .find(Locator::Css("#reference-form button[type=submit]"))
-        .await?
-        .click()
-        .await?;
+    paste_reference(&client, &app.url(), "Nginx:latest").await?;
     let message = client
         .wait()
         .for_element(Locator::Css("[data-strata-error=reference]"))
