@@ -23,9 +23,10 @@ cargo build -p strata-shared --target wasm32-unknown-unknown
 step "build the app (trunk, dev profile)"
 trunk build --offline
 
-step "engine tests in headless Chromium (wasm-bindgen-test)"
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver \
-  cargo test -p strata-shared --target wasm32-unknown-unknown --test wasm_engine
+step "engine and app unit tests in headless Chromium (wasm-bindgen-test)"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver
+cargo test -p strata-shared --target wasm32-unknown-unknown --test wasm_engine
+cargo test -p strata-web --target wasm32-unknown-unknown --lib
 
 step "native and browser tests"
 STRATA_DIST="$PWD/dist" cargo test --workspace --exclude strata-web

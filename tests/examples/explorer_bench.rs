@@ -54,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
     client
         .wait()
         .at_most(Duration::from_secs(300))
-        .for_element(Locator::Css("[data-listing] tr[data-path]"))
+        .for_element(Locator::Css("[data-listing] [data-path]"))
         .await?;
     let first_rows = started.elapsed();
     let merge_ms = client
@@ -77,7 +77,7 @@ async fn main() -> anyhow::Result<()> {
             const tick = () => {
               el.scrollTop += 260; step++;
               if (step < 300) requestAnimationFrame(tick);
-              else setTimeout(() => { obs.disconnect(); done({ longest, count, top: el.scrollTop, rows: document.querySelectorAll('[data-listing] tr[data-path]').length }); }, 200);
+              else setTimeout(() => { obs.disconnect(); done({ longest, count, top: el.scrollTop, rows: document.querySelectorAll('[data-listing] [data-path]').length }); }, 200);
             };
             requestAnimationFrame(tick);"#,
             vec![],

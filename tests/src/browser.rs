@@ -77,6 +77,10 @@ impl Browser {
         std::fs::create_dir_all(&downloads)?;
         let mut args: Vec<String> = CHROME_ARGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
+        // For profiling runs, e.g. `--trace-startup=devtools.timeline --trace-startup-file=F`.
+        if let Ok(extra) = std::env::var("STRATA_CHROME_EXTRA_ARGS") {
+            args.extend(extra.split_whitespace().map(str::to_owned));
+        }
         self.profiles.push(profile);
         let mut caps = serde_json::Map::new();
         caps.insert(

@@ -98,7 +98,7 @@ async fn open(client: &Client, url: &str) -> anyhow::Result<()> {
 }
 
 async fn paths(client: &Client) -> anyhow::Result<Vec<String>> {
-    attributes(client, "[data-listing] tr[data-path]", "data-path").await
+    attributes(client, "[data-listing] [data-path]", "data-path").await
 }
 
 async fn wait_paths(client: &Client, want: &[&str]) -> anyhow::Result<()> {
@@ -136,7 +136,7 @@ async fn merged_view_applies_whiteouts_and_opaque_dirs_and_blame_lists_each_step
     .await?;
     wait_paths(&client, &["/etc/app.conf"]).await?;
     let class = client
-        .find(Locator::Css("tr[data-path='/etc/app.conf']"))
+        .find(Locator::Css("[data-path='/etc/app.conf']"))
         .await?
         .attr("class")
         .await?;

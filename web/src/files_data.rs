@@ -1,8 +1,23 @@
 //! The merged tree of the image on screen, built from the verified layers' indexes.
+//!
+//! It is rebuilt each time a layer settles, so the tree appears with the first indexed
+//! layer and grows as the others finish; until then the page names the pending layers.
 
 use std::sync::Arc;
 
 use strata_shared::layer::{LayerIndex, MergedTree, TreeBuilder};
+
+/// Where one layer's index stands.
+#[derive(Clone, Debug, Default)]
+pub enum LayerSlot {
+    /// Still downloading, verifying or indexing.
+    #[default]
+    Pending,
+    /// Verified and indexed.
+    Indexed(Arc<LayerIndex>),
+    /// Failed: its files are unknown.
+    Failed,
+}
 
 /// What the Files tab reads.
 #[derive(Clone, Debug)]
@@ -11,8 +26,10 @@ pub struct FilesData {
     pub tree: Arc<MergedTree>,
     /// Layers that failed and were left out of the merge (their files are unknown).
     pub missing_layers: Vec<usize>,
-    /// Each layer's index (`None` for failed layers): where a file's bytes are.
-    pub indexes: Arc<Vec<Option<LayerIndex>>>,
+    /// Layers not indexed yet, left out of this merge (the tree is partial).
+    pub pending_layers: Vec<usize>,
+    /// Each layer's index (`None` for failed or pending layers): where a file's bytes are.
+    pub indexes: Arc<Vec<Option<Arc<LayerIndex>>>>,
     /// Milliseconds the merge took on the page (shown to benchmarks as `data-merge-ms`).
     pub merge_ms: f64,
 }
@@ -23,28 +40,43 @@ fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-/// Applies every verified layer in order. A failed layer is skipped and named, so the
-/// rest still shows; provenance below it is then incomplete, and the page says so.
-pub fn merge(indexes: Vec<Option<LayerIndex>>, history_steps: &[Option<usize>]) -> FilesData {
+/// Applies every indexed layer in order. A failed or pending layer is applied as empty
+/// and named, so the rest still shows; provenance above it is then incomplete, and the
+/// page says so.
+pub fn merge(slots: &[LayerSlot], history_steps: &[Option<usize>]) -> FilesData {
     let started = now_ms();
     let mut builder = TreeBuilder::new();
     let mut missing_layers = Vec::new();
-    for (i, index) in indexes.iter().enumerate() {
-        match index {
-            Some(index) => {
-                let step = history_steps.get(i).copied().flatten().map(|s| s as u32);
+    let mut pending_layers = Vec::new();
+    let empty = LayerIndex::default();
+    for (i, slot) in slots.iter().enumerate() {
+        let step = history_steps.get(i).copied().flatten().map(|s| s as u32);
+        match slot {
+            LayerSlot::Indexed(index) => {
                 builder.apply(index, step);
             }
-            None => {
+            LayerSlot::Pending => {
+                pending_layers.push(i);
+                builder.apply(&empty, step);
+            }
+            LayerSlot::Failed => {
                 missing_layers.push(i);
-                builder.apply(&LayerIndex::default(), None);
+                builder.apply(&empty, None);
             }
         }
     }
     let tree = Arc::new(builder.finish());
+    let indexes = slots
+        .iter()
+        .map(|slot| match slot {
+            LayerSlot::Indexed(index) => Some(index.clone()),
+            _ => None,
+        })
+        .collect();
     FilesData {
         tree,
         missing_layers,
+        pending_layers,
         indexes: Arc::new(indexes),
         merge_ms: now_ms() - started,
     }

@@ -32,11 +32,39 @@ pub fn rate(bytes: u64, millis: f64) -> String {
     format!("{:.1} MB/s", bytes as f64 / 1e6 / (millis / 1000.0))
 }
 
+/// `YYYY-MM-DD HH:MM` (UTC) of a Unix timestamp, computed here rather than by the browser
+/// so that a long listing makes no calls into JavaScript per row.
+pub fn utc_minutes(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        of_day / 3600,
+        of_day % 3600 / 60
+    )
+}
+
+/// Proleptic Gregorian date of a day count from 1970-01-01 (H. Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn formats() {
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(1536), "1.5 KiB");
@@ -46,5 +74,9 @@ mod tests {
             "sha256:0123456789ab"
         );
         assert_eq!(rate(2_000_000, 1000.0), "2.0 MB/s");
+        assert_eq!(utc_minutes(0), "1970-01-01 00:00");
+        assert_eq!(utc_minutes(951_782_400), "2000-02-29 00:00");
+        assert_eq!(utc_minutes(1_700_000_000), "2023-11-14 22:13");
+        assert_eq!(utc_minutes(-60), "1969-12-31 23:59");
     }
 }

@@ -18,6 +18,10 @@ pub mod worker;
 pub mod worker_pool;
 pub mod worker_protocol;
 pub mod worker_read;
+
+// Unit tests run in headless Chromium (`wasm-bindgen-test-runner`, see scripts/test.sh).
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 pub mod worker_split;
 
 use leptos::prelude::*;

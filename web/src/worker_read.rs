@@ -146,8 +146,9 @@ pub(crate) async fn run(id: u64, request: ReadFileRequest) {
 #[cfg(test)]
 mod tests {
     use super::take_range;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn range_spans_pieces() {
         let stream: Vec<u8> = (0..100u8).collect();
         for piece in [1, 3, 7, 64, 100] {

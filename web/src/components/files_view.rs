@@ -6,9 +6,9 @@ use strata_shared::manifest::HistoryStep;
 
 use crate::components::FileContents;
 use crate::files_data::FilesData;
-use crate::format::{bytes, short_digest};
+use crate::format::{bytes, short_digest, utc_minutes};
 use crate::image_load::LayerRow;
-use crate::url_state::href_with;
+use crate::url_state::{UrlState, href_with};
 
 const SEARCH_LIMIT: usize = 100_000;
 /// Rows of the "largest files" view.
@@ -16,11 +16,12 @@ const LARGEST: usize = 500;
 /// Fixed row height (px, matches the stylesheet) so the visible window can be computed.
 const ROW_HEIGHT: f64 = 26.0;
 /// Rows rendered above the visible ones.
-const WINDOW_MARGIN: usize = 40;
-/// The window moves by this many rows.
-const WINDOW_BLOCK: usize = 40;
-/// Rows rendered at once (visible ones, the margin above and a block below).
-const WINDOW_ROWS: usize = 160;
+const WINDOW_MARGIN: usize = 20;
+/// The window moves by this many rows: small steps spread the work of a fast scroll
+/// evenly over frames instead of one long task per big block.
+const WINDOW_BLOCK: usize = 10;
+/// Rows rendered at once (visible ones, the margin above and blocks below).
+const WINDOW_ROWS: usize = 100;
 
 /// The rows of the view the URL asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,6 +149,12 @@ pub(crate) fn FilesView(
             }
         }
     });
+    // Each new listing gets a new generation: rows are keyed by (generation, position), so
+    // a row once made never moves, and moving the window only makes the rows that came in.
+    let generation = Memo::new(move |previous: Option<&u64>| {
+        listing_rows.track();
+        previous.map_or(0, |g| g + 1)
+    });
     let scroll_top = RwSignal::new(0.0f64);
     let scroller = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
@@ -163,16 +170,24 @@ pub(crate) fn FilesView(
         (row / WINDOW_BLOCK * WINDOW_BLOCK).saturating_sub(WINDOW_MARGIN)
     });
     let total = move || listing_rows.with(|l| l.rows.len());
-    let first_row = move || window_start.get().min(total());
-    let last_row = move || (first_row() + WINDOW_ROWS).min(total());
-    // Rows keyed by (listing title, path): moving the window creates only the rows that
-    // came into it.
     let visible = move || {
-        let (first, last) = (first_row(), last_row());
+        let first = window_start.get();
+        let url = std::sync::Arc::new(UrlState::current());
+        let generation = generation.get();
         listing_rows.with(|l| {
-            l.rows[first..last]
+            let last = (first + WINDOW_ROWS).min(l.rows.len());
+            l.rows
+                .get(first..last)
+                .unwrap_or_default()
                 .iter()
-                .map(|row| (l.title.clone(), row.clone(), l.full_paths))
+                .enumerate()
+                .map(|(i, row)| VisibleRow {
+                    generation,
+                    position: first + i,
+                    row: row.clone(),
+                    full_path: l.full_paths,
+                    url: url.clone(),
+                })
                 .collect::<Vec<_>>()
         })
     };
@@ -188,21 +203,25 @@ pub(crate) fn FilesView(
             }
         })
     };
+    // Rows are absolutely placed in a body as tall as the whole listing: adding or
+    // removing rows never lays out the others (a table re-laid out every block).
     let listing = move || {
         view! {
             <div class="listing-head">{head}</div>
-            <table class="listing" data-listing="" data-total=move || total().to_string()>
-                <thead><tr><th>"Name"</th><th>"Mode"</th><th>"Owner"</th><th class="num">"Size"</th><th>"Layer"</th><th>"Modified"</th></tr></thead>
-                <tbody>
-                    <tr class="spacer" style=move || format!("height:{}px", first_row() as f64 * ROW_HEIGHT)></tr>
+            <div class="listing" role="table" data-listing="" data-total=move || total().to_string()>
+                <div class="row head" role="row">
+                    <span role="columnheader">"Name"</span><span role="columnheader">"Mode"</span>
+                    <span role="columnheader">"Owner"</span><span role="columnheader" class="num">"Size"</span>
+                    <span role="columnheader">"Layer"</span><span role="columnheader">"Modified"</span>
+                </div>
+                <div class="rows" role="rowgroup" style=move || format!("height:{}px", total() as f64 * ROW_HEIGHT)>
                     <For
                         each=visible
-                        key=|(title, row, _)| (title.clone(), row.path.clone())
-                        children=|(_, row, full_paths)| listing_row(row, full_paths)
+                        key=|v| (v.generation, v.position)
+                        children=listing_row
                     />
-                    <tr class="spacer" style=move || format!("height:{}px", (total() - last_row()) as f64 * ROW_HEIGHT)></tr>
-                </tbody>
-            </table>
+                </div>
+            </div>
         }
     };
 
@@ -276,8 +295,13 @@ pub(crate) fn FilesView(
                     " · efficiency " <strong data-efficiency=format!("{efficiency:.4}")>{format!("{:.1}%", efficiency * 100.0)}</strong>
                     <div class="dim small">"Efficiency = 1 − wasted ÷ (wasted + bytes of files in the final image). Wasted bytes: file data a layer ships that a later layer deletes or overwrites, each byte counted once."</div>
                 </div>
+                {(!files.pending_layers.is_empty()).then(|| view! {
+                    <p class="pending small" data-pending-layers=files.pending_layers.len().to_string()>
+                        "Layers " {layer_names(&files.pending_layers)} "are still being indexed: the tree grows as they finish."
+                    </p>
+                })}
                 {(!files.missing_layers.is_empty()).then(|| view! {
-                    <p class="error small">"Layers " {files.missing_layers.iter().map(|l| format!("L{} ", l + 1)).collect::<String>()} "failed: their files are missing from the merged view."</p>
+                    <p class="error small">"Layers " {layer_names(&files.missing_layers)} "failed: their files are missing from the merged view."</p>
                 })}
             </aside>
             <section class="tree-pane">
@@ -306,10 +330,15 @@ pub(crate) fn FilesView(
     }
 }
 
+/// `L1 L3 ` for layer positions 0 and 2.
+fn layer_names(layers: &[usize]) -> String {
+    layers.iter().map(|l| format!("L{} ", l + 1)).collect()
+}
+
 /// Where a present regular file's bytes are: its layer's blob and the data offset in it.
 fn file_source(
     node: &strata_shared::layer::TreeNode,
-    indexes: &[Option<strata_shared::layer::LayerIndex>],
+    indexes: &[Option<std::sync::Arc<strata_shared::layer::LayerIndex>>],
     layers: &[LayerRow],
 ) -> Option<crate::worker_protocol::ReadFileRequest> {
     if !node.present || node.kind != EntryKind::File {
@@ -362,7 +391,25 @@ fn change_marker(kind: ChangeKind) -> (&'static str, &'static str) {
     }
 }
 
-fn listing_row(row: Row, full_path: bool) -> impl IntoView {
+/// One row of the window on screen, with what it needs to render itself.
+#[derive(Clone)]
+struct VisibleRow {
+    generation: u64,
+    position: usize,
+    row: Row,
+    full_path: bool,
+    /// The URL when the window was cut, for the rows' links.
+    url: std::sync::Arc<UrlState>,
+}
+
+fn listing_row(visible: VisibleRow) -> impl IntoView {
+    let VisibleRow {
+        position,
+        row,
+        full_path,
+        url,
+        ..
+    } = visible;
     let node = &row.node;
     let is_dir = node.kind == EntryKind::Dir;
     let abs = format!("/{}", row.path);
@@ -371,7 +418,7 @@ fn listing_row(row: Row, full_path: bool) -> impl IntoView {
     } else {
         format!("{}{}", row.name(), if is_dir { "/" } else { "" })
     };
-    let href = href_with(&[("path", Some(&abs)), ("q", None)]);
+    let href = url.with(&[("path", Some(&abs)), ("q", None)]);
     let marker = row.change.map(change_marker);
     let size = if is_dir {
         format!("{} · {} items", bytes(row.subtree_bytes), row.subtree_count)
@@ -385,19 +432,21 @@ fn listing_row(row: Row, full_path: bool) -> impl IntoView {
             Some(ChangeKind::Deleted | ChangeKind::HiddenByOpaque)
         );
     let last = node.changes.last().map(|c| c.kind);
+    let title = abs.clone();
     view! {
-        <tr data-path=abs.clone() class:deleted=deleted class:dir=is_dir>
-            <td class="mono name">
+        <div role="row" class="row" data-path=abs class:deleted=deleted class:dir=is_dir
+            style=format!("top:{}px", position as f64 * ROW_HEIGHT)>
+            <span role="cell" class="mono name" title=title>
                 {marker.map(|(sym, class)| view! { <span class=format!("marker {class}")>{sym} " "</span> })}
                 <a href=href>{shown_name}</a>
                 <span class="dim">{link}</span>
-            </td>
-            <td class="mono">{mode_string(node.kind, node.mode)}</td>
-            <td class="mono">{format!("{}:{}", node.uid, node.gid)}</td>
-            <td class="num" title=format!("{} bytes", node.size)>{size}</td>
-            <td class="mono">"L" {node.layer + 1} {last.map(|k| format!(" {}", change_word(k)))}</td>
-            <td class="dim mono">{format_time(node.mtime)}</td>
-        </tr>
+            </span>
+            <span role="cell" class="mono">{mode_string(node.kind, node.mode)}</span>
+            <span role="cell" class="mono">{format!("{}:{}", node.uid, node.gid)}</span>
+            <span role="cell" class="num" title=format!("{} bytes", node.size)>{size}</span>
+            <span role="cell" class="mono">"L" {node.layer + 1} {last.map(|k| format!(" {}", change_word(k)))}</span>
+            <span role="cell" class="dim mono">{utc_minutes(node.mtime)}</span>
+        </div>
     }
 }
 
@@ -429,13 +478,6 @@ fn modified_detail(kind: ChangeKind) -> String {
     } else {
         format!(" ({})", parts.join(", "))
     }
-}
-
-/// UTC date and time of a Unix timestamp.
-fn format_time(secs: i64) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0));
-    let iso: String = date.to_iso_string().into();
-    iso.get(..16).map(|s| s.replace('T', " ")).unwrap_or(iso)
 }
 
 #[component]
@@ -515,7 +557,7 @@ fn PathDetail(
                 <dt>"Kind"</dt><dd class="mono">{mode_string(node.kind, node.mode)} {(!node.present).then_some(" (deleted)")}</dd>
                 <dt>"Size"</dt><dd title=format!("{} bytes", node.size)>{bytes(node.size)}</dd>
                 <dt>"Owner"</dt><dd class="mono">{format!("{}:{}", node.uid, node.gid)}</dd>
-                <dt>"Modified"</dt><dd class="mono">{format_time(node.mtime)} " UTC"</dd>
+                <dt>"Modified"</dt><dd class="mono">{utc_minutes(node.mtime)} " UTC"</dd>
                 <dt>"From"</dt><dd>"layer L" {node.layer + 1}</dd>
                 {link}
                 {packages}
@@ -624,7 +666,7 @@ fn files_keydown(ev: leptos::ev::KeyboardEvent) {
         }
         "ArrowDown" | "ArrowUp" if !in_input => {
             ev.prevent_default();
-            let Ok(links) = document.query_selector_all("[data-listing] td.name a") else {
+            let Ok(links) = document.query_selector_all("[data-listing] .name a") else {
                 return;
             };
             let active = document.active_element();

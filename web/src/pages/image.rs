@@ -10,7 +10,7 @@ use crate::components::{
     ConfigView, ErrorView, FilesView, HistoryView, LayersTable, Platforms, ReferenceForm, TopBar,
     VerificationBadge,
 };
-use crate::files_data::{FilesData, merge};
+use crate::files_data::{FilesData, LayerSlot, merge};
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
 use crate::url_state::href_with;
@@ -96,42 +96,47 @@ pub(crate) fn ImagePage() -> impl IntoView {
     }
 }
 
-/// Hands every layer to the worker pool and wires its reports to the rows.
+/// Hands every layer to the worker pool and wires its reports to the rows. The merged
+/// tree is rebuilt as each layer settles, so the Files tab shows the first indexed layer
+/// at once and grows.
 fn start_layers(model: &ImageModel, files: RwSignal<Option<FilesData>>) {
     if model.layers.is_empty() {
-        files.set(Some(merge(Vec::new(), &[])));
+        files.set(Some(merge(&[], &[])));
         return;
     }
     let lives: Vec<_> = model.layers.iter().map(|l| l.live).collect();
     let steps: Vec<Option<usize>> = model.layers.iter().map(|l| l.history_step).collect();
-    let indexes = std::rc::Rc::new(RefCell::new(vec![None; model.layers.len()]));
-    let settled = std::rc::Rc::new(std::cell::Cell::new(0usize));
+    let slots = std::rc::Rc::new(RefCell::new(vec![LayerSlot::Pending; model.layers.len()]));
     let on_report = move |report: WorkerReport| {
-        if matches!(
-            report,
-            WorkerReport::Done { .. } | WorkerReport::Failed { .. }
-        ) {
-            settled.set(settled.get() + 1);
-        }
-        if let WorkerReport::Done { id, index, .. } = &report
-            && let Some(slot) = indexes.borrow_mut().get_mut(*id)
-        {
-            *slot = Some(index.clone());
-        }
-        record(&lives, report);
-        if settled.get() == lives.len() {
-            files.set(Some(merge(
-                std::mem::take(&mut *indexes.borrow_mut()),
-                &steps,
-            )));
+        record(&lives, &report);
+        let settled = match report {
+            WorkerReport::Done { id, index, .. } => {
+                set_slot(&slots, id, LayerSlot::Indexed(std::sync::Arc::new(index)))
+            }
+            WorkerReport::Failed { id, .. } => set_slot(&slots, id, LayerSlot::Failed),
+            _ => false,
+        };
+        if settled {
+            files.set(Some(merge(&slots.borrow(), &steps)));
         }
     };
     start_pool(model, on_report);
 }
 
+/// Settles one layer's slot; whether it was pending (a layer settles once).
+fn set_slot(slots: &RefCell<Vec<LayerSlot>>, id: usize, to: LayerSlot) -> bool {
+    match slots.borrow_mut().get_mut(id) {
+        Some(slot @ LayerSlot::Pending) => {
+            *slot = to;
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Shows a worker's report on its layer row.
-fn record(lives: &[crate::image_load::LayerLive], report: WorkerReport) {
-    match report {
+fn record(lives: &[crate::image_load::LayerLive], report: &WorkerReport) {
+    match *report {
         WorkerReport::Ready => {}
         WorkerReport::Progress {
             id,
@@ -144,16 +149,18 @@ fn record(lives: &[crate::image_load::LayerLive], report: WorkerReport) {
                 live.compressed.set(compressed);
             }
         }
-        WorkerReport::Done { id, summary, .. } => {
+        WorkerReport::Done {
+            id, ref summary, ..
+        } => {
             if let Some(live) = lives.get(id) {
                 live.compressed.set(summary.compressed);
-                live.summary.set(Some(summary));
+                live.summary.set(Some(summary.clone()));
                 live.stage.set(Stage::Verified);
             }
         }
-        WorkerReport::Failed { id, error } => {
+        WorkerReport::Failed { id, ref error } => {
             if let Some(live) = lives.get(id) {
-                live.error.set(Some(error));
+                live.error.set(Some(error.clone()));
                 live.stage.set(Stage::Failed);
             }
         }
@@ -263,7 +270,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<FilesData>>) -> impl Into
                 let history = config.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
                 match files.get() {
                     Some(data) => view! { <FilesView files=data layers history manifest=manifest_digest.clone()/> }.into_any(),
-                    None => view! { <p class="loading">"Indexing layers… the file tree appears when every layer is verified."</p> }.into_any(),
+                    None => view! { <p class="loading">"Indexing layers… the file tree appears as soon as the first layer is verified and indexed."</p> }.into_any(),
                 }
             }
             "history" => {
