@@ -9,6 +9,7 @@
 //! - [`pull_through`] runs the same registry as a pull-through cache (`proxy.remoteurl`).
 //! - [`fake_registry`] is a small lying-by-design upstream for what Distribution 2.8
 //!   cannot show: blob redirects to another host name, paginated tags.
+//! - [`scripted_registry`] serves one image from memory and lies or stalls on cue.
 //!
 //! A missing tool is an error that says to run `scripts/setup.sh`: tests fail, never skip.
 
@@ -21,5 +22,6 @@ pub mod provenance_fixtures;
 pub mod pull_through;
 pub mod push;
 pub mod registry;
+pub mod scripted_registry;
 pub mod token_server;
 pub mod tools;

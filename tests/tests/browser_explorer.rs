@@ -3,15 +3,20 @@
 //! Headless Chromium over WebDriver, the Trunk-built app served by the companion, and an
 //! image with known content pushed to the real Distribution registry.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
-use strata_tests::browser::{Browser, attributes, start_app, visible_text, wait_for_state};
-use strata_tests::companion::Companion;
+use strata_tests::browser::{
+    Browser, attributes, page_state, start_app, visible_text, wait_for_state,
+};
+use strata_tests::companion::{Companion, Config, start_companion};
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{Entry, Format, ImageSpec, LayerSpec, Step};
 use strata_tests::push::Pusher;
 use strata_tests::registry::Registry;
+use strata_tests::scripted_registry::{BlobScript, Script, ScriptedRegistry};
+use tokio::sync::Notify;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const CONF_V1: &[u8] = b"mode = one\n";
@@ -358,6 +363,61 @@ async fn file_contents_text_hex_load_all_and_download_come_from_the_verified_lay
         std::fs::read(&target)?,
         vec![4u8; BIG],
         "L2's version of /opt/big.bin"
+    );
+    client.close().await?;
+    Ok(())
+}
+
+/// The tree shows as soon as one layer is indexed and grows as the others finish. The
+/// first layer's blob is held back by the scripted registry (a real registry cannot be
+/// told to stall one blob) until the test has seen the partial tree.
+#[tokio::test]
+async fn tree_appears_before_the_slowest_layer_and_grows() -> anyhow::Result<()> {
+    let mut script = Script::honest(explorer_image().build(Format::Oci)?);
+    let gate = Arc::new(Notify::new());
+    let first = script.image.layers[0].digest.clone();
+    script
+        .blobs
+        .insert(first.clone(), BlobScript::HeldUntil(Arc::clone(&gate)));
+    let registry = ScriptedRegistry::start(script).await?;
+    let app = start_companion(Config {
+        insecure_registries: vec![registry.host().to_owned()],
+        dist: Some(strata_tests::browser::app_dist()?),
+        credentials: strata_companion::CredentialsSource::None,
+        ..Config::default()
+    })
+    .await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    client
+        .goto(&format!(
+            "{}/image/{}/team/slow:v1?tab=files&deleted=1",
+            app.url(),
+            registry.host()
+        ))
+        .await?;
+
+    // L2 and L3 are merged while L1 is still on its way: only what they wrote shows.
+    wait_paths(&client, &["/data", "/etc", "/opt"]).await?;
+    let pending = attributes(&client, "[data-pending-layers]", "data-pending-layers").await?;
+    assert_eq!(pending, vec!["1"]);
+    assert_eq!(page_state(&client).await?, "loading");
+    let first_state = attributes(
+        &client,
+        &format!(".layer-list [data-layer-digest='{first}']"),
+        "data-layer-state",
+    )
+    .await?;
+    assert_ne!(first_state, vec!["verified"]);
+
+    // Let L1 through: the tree completes, and the notice goes away.
+    gate.notify_one();
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    wait_paths(&client, &["/data", "/etc", "/opt", "/usr"]).await?;
+    assert!(
+        attributes(&client, "[data-pending-layers]", "data-pending-layers")
+            .await?
+            .is_empty()
     );
     client.close().await?;
     Ok(())
