@@ -75,6 +75,17 @@ pub enum Error {
         /// Internal detail, logged only.
         detail: String,
     },
+    /// The upstream's TLS certificate does not verify against the trusted roots (built-in,
+    /// plus `--ca-cert`).
+    #[error(
+        "the TLS certificate of {host} is not trusted ({problem}); if it comes from a private CA, pass that CA with --ca-cert"
+    )]
+    UpstreamCertificate {
+        /// host[:port].
+        host: String,
+        /// rustls' verdict, e.g. `UnknownIssuer`.
+        problem: String,
+    },
     /// The registry did not answer in time.
     #[error("timed out waiting for {host}: {detail}")]
     UpstreamTimeout {
@@ -136,6 +147,7 @@ impl Error {
             Error::TokenRefused { .. } => StatusCode::UNAUTHORIZED,
             Error::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Error::UpstreamUnreachable { .. }
+            | Error::UpstreamCertificate { .. }
             | Error::ManifestTooLarge { .. }
             | Error::BodyTooLarge { .. }
             | Error::TooManyRedirects(_)
@@ -159,6 +171,7 @@ impl Error {
             Error::RateLimited(_) => "RATE_LIMITED",
             Error::UpstreamUnreachable { .. } => "UPSTREAM_UNREACHABLE",
             Error::UpstreamTimeout { .. } => "UPSTREAM_TIMEOUT",
+            Error::UpstreamCertificate { .. } => "UPSTREAM_CERTIFICATE",
             Error::ManifestTooLarge { .. } => "MANIFEST_TOO_LARGE",
             Error::BodyTooLarge { .. } => "UPSTREAM_TOO_LARGE",
             Error::TooManyRedirects(_) => "TOO_MANY_REDIRECTS",

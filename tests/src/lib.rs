@@ -7,6 +7,8 @@
 //! - [`tools`] finds external tools (skopeo) and cross-checks with them.
 //! - [`companion`] starts the Strata companion in-process.
 //! - [`pull_through`] runs the same registry as a pull-through cache (`proxy.remoteurl`).
+//! - [`tls`] makes a private CA and server certificates at test time, and serves small
+//!   routers over https.
 //! - [`fake_registry`] is a small lying-by-design upstream for what Distribution 2.8
 //!   cannot show: blob redirects to another host name, paginated tags.
 //!
@@ -21,5 +23,6 @@ pub mod provenance_fixtures;
 pub mod pull_through;
 pub mod push;
 pub mod registry;
+pub mod tls;
 pub mod token_server;
 pub mod tools;
