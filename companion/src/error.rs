@@ -112,12 +112,17 @@ pub enum Error {
     #[error("more than {0} redirects")]
     TooManyRedirects(usize),
     /// The token realm refused to issue a token.
-    #[error("the token service of {registry} refused a token (status {status})")]
+    #[error(
+        "the token service of {registry} refused a token asked for with {with} (status {status})"
+    )]
     TokenRefused {
         /// Registry.
         registry: String,
         /// Status from the realm.
         status: u16,
+        /// What was offered: "no credentials", "a username and password", "an identity
+        /// token" (never the secret itself).
+        with: &'static str,
     },
     /// The upstream answered something the relay cannot use.
     #[error("bad answer from {host}: {detail}")]
