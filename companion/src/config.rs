@@ -28,8 +28,12 @@ pub struct Config {
     /// Address to listen on (default `127.0.0.1:8787`; port 0 picks a free port).
     pub listen: SocketAddr,
     /// Registries (`HOST:PORT`, or `HOST` for any port) reached over plain http and allowed
-    /// on loopback or private addresses. Every other host is https-only and public.
+    /// on loopback or private addresses. Every other host is https-only and public. An
+    /// entry written `https://HOST:PORT` is allowed on a private address but keeps https.
     pub insecure_registries: Vec<String>,
+    /// PEM files whose certificates are trusted for upstream https besides the built-in
+    /// roots: registries on a LAN often use an internal CA.
+    pub ca_certs: Vec<PathBuf>,
     /// Origins allowed by CORS besides the app's own (e.g. `http://127.0.0.1:8080`).
     pub allow_origins: Vec<String>,
     /// Pull-through caches tried before a registry: (`docker.io`, `http://127.0.0.1:5000`).
@@ -56,6 +60,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8787)),
             insecure_registries: Vec::new(),
+            ca_certs: Vec::new(),
             allow_origins: Vec::new(),
             mirrors: Vec::new(),
             endpoint_overrides: Vec::new(),
@@ -95,14 +100,22 @@ pub enum ConfigError {
         /// What went wrong.
         reason: String,
     },
+    /// A `--ca-cert` file that cannot be read or holds no PEM certificate.
+    #[error("invalid --ca-cert {path:?}: {reason}")]
+    CaCert {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// The HTTP client cannot be built.
     #[error("cannot build the upstream HTTP client: {0}")]
     Client(String),
 }
 
 /// Command-line flags: `strata-companion [--listen 127.0.0.1:8787]
-/// [--insecure-registry HOST:PORT]... [--allow-origin ORIGIN]... [--mirror REGISTRY=URL]...
-/// [--dist DIR]`.
+/// [--insecure-registry HOST:PORT]... [--ca-cert FILE]... [--allow-origin ORIGIN]...
+/// [--mirror REGISTRY=URL]... [--dist DIR]`.
 #[derive(Debug, clap::Parser)]
 #[command(
     name = "strata-companion",
@@ -114,8 +127,13 @@ pub struct Flags {
     #[arg(long, default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
     /// Registry reached over plain http, allowed on loopback/private addresses (repeatable).
+    /// Written https://HOST:PORT, it is allowed there but still reached over https.
     #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
     pub insecure_registries: Vec<String>,
+    /// PEM file of CA certificates trusted for upstream https, e.g. a LAN's internal CA
+    /// (repeatable).
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_certs: Vec<PathBuf>,
     /// Origin allowed by CORS besides the app's own (repeatable).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
@@ -149,6 +167,7 @@ impl Flags {
         Ok(Config {
             listen: self.listen,
             insecure_registries: self.insecure_registries,
+            ca_certs: self.ca_certs,
             allow_origins: self.allow_origins,
             mirrors,
             endpoint_overrides: Vec::new(),

@@ -14,7 +14,7 @@ use crate::error::Error;
 pub(crate) const EXPOSED_HEADERS: &str = "Docker-Content-Digest, Content-Type, Content-Length, \
 Content-Range, Accept-Ranges, ETag, Link, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, \
 RateLimit-Policy, ratelimit-limit, ratelimit-remaining, Docker-RateLimit-Source, Retry-After, \
-WWW-Authenticate, OCI-Filters-Applied, Strata-Referrers-Fallback";
+WWW-Authenticate, OCI-Filters-Applied, Strata-Referrers-Fallback, Strata-Upstream-Http";
 
 /// Request headers a cross-origin page may send.
 const ALLOWED_REQUEST_HEADERS: &str = "Accept, Range, If-None-Match";

@@ -75,6 +75,17 @@ pub enum Error {
         /// Internal detail, logged only.
         detail: String,
     },
+    /// The upstream's TLS certificate does not verify against the trusted roots (built-in,
+    /// plus `--ca-cert`).
+    #[error(
+        "the TLS certificate of {host} is not trusted ({problem}); if it comes from a private CA, pass that CA with --ca-cert"
+    )]
+    UpstreamCertificate {
+        /// host[:port].
+        host: String,
+        /// rustls' verdict, e.g. `UnknownIssuer`.
+        problem: String,
+    },
     /// The registry did not answer in time.
     #[error("timed out waiting for {host}: {detail}")]
     UpstreamTimeout {
@@ -101,12 +112,17 @@ pub enum Error {
     #[error("more than {0} redirects")]
     TooManyRedirects(usize),
     /// The token realm refused to issue a token.
-    #[error("the token service of {registry} refused a token (status {status})")]
+    #[error(
+        "the token service of {registry} refused a token asked for with {with} (status {status})"
+    )]
     TokenRefused {
         /// Registry.
         registry: String,
         /// Status from the realm.
         status: u16,
+        /// What was offered: "no credentials", "a username and password", "an identity
+        /// token" (never the secret itself).
+        with: &'static str,
     },
     /// The upstream answered something the relay cannot use.
     #[error("bad answer from {host}: {detail}")]
@@ -136,6 +152,7 @@ impl Error {
             Error::TokenRefused { .. } => StatusCode::UNAUTHORIZED,
             Error::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Error::UpstreamUnreachable { .. }
+            | Error::UpstreamCertificate { .. }
             | Error::ManifestTooLarge { .. }
             | Error::BodyTooLarge { .. }
             | Error::TooManyRedirects(_)
@@ -159,6 +176,7 @@ impl Error {
             Error::RateLimited(_) => "RATE_LIMITED",
             Error::UpstreamUnreachable { .. } => "UPSTREAM_UNREACHABLE",
             Error::UpstreamTimeout { .. } => "UPSTREAM_TIMEOUT",
+            Error::UpstreamCertificate { .. } => "UPSTREAM_CERTIFICATE",
             Error::ManifestTooLarge { .. } => "MANIFEST_TOO_LARGE",
             Error::BodyTooLarge { .. } => "UPSTREAM_TOO_LARGE",
             Error::TooManyRedirects(_) => "TOO_MANY_REDIRECTS",

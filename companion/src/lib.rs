@@ -51,7 +51,7 @@ impl AppState {
         let registries = registry::Registries::new(&config)?;
         let egress =
             upstream::Egress::new(&config.insecure_registries, registries.operator_hosts());
-        let upstream = upstream::Upstream::new(egress, config.limits.clone())?;
+        let upstream = upstream::Upstream::new(egress, config.limits.clone(), &config.ca_certs)?;
         let credentials = auth::credentials::CredentialStore::load(&config.credentials)?;
         let auth = auth::Authenticator::new(credentials);
         let limiter = limits::Limiter::new(&config.limits);

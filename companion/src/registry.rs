@@ -1,6 +1,7 @@
 //! Registries as users write them, mapped to API endpoints: `docker.io` →
 //! `https://registry-1.docker.io` with `library/` for one-part names; hosts named with
-//! `--insecure-registry` over plain http; everything else https. Mirrors (`--mirror
+//! `--insecure-registry HOST:PORT` over plain http (`https://HOST:PORT` keeps TLS);
+//! everything else https. Mirrors (`--mirror
 //! docker.io=http://127.0.0.1:5000`) are endpoints tried first.
 
 use std::collections::HashMap;
@@ -66,7 +67,11 @@ pub(crate) struct Registries {
 impl Registries {
     pub(crate) fn new(config: &Config) -> Result<Self, ConfigError> {
         for entry in &config.insecure_registries {
-            if validate_host(entry.trim_start_matches("http://").trim_end_matches('/')).is_err() {
+            let host = entry
+                .strip_prefix("https://")
+                .unwrap_or_else(|| entry.trim_start_matches("http://"))
+                .trim_end_matches('/');
+            if validate_host(host).is_err() {
                 return Err(ConfigError::InsecureRegistry(entry.clone()));
             }
         }
@@ -145,9 +150,10 @@ impl Registries {
             name.clone()
         };
         let (hostname, port) = split(&api);
-        // Plain http only when named with --insecure-registry (port 80 when none is written).
-        let insecure = self.insecure.is_insecure(hostname, port.unwrap_or(80));
-        let scheme = if insecure { "http" } else { "https" };
+        // Plain http only when named with --insecure-registry without `https://` (port 80
+        // when none is written).
+        let plain_http = self.insecure.allows_http(hostname, port.unwrap_or(80));
+        let scheme = if plain_http { "http" } else { "https" };
         let origin = Url::parse(&format!("{scheme}://{api}/")).map_err(|_| Error::InvalidHost {
             host: host.to_owned(),
             reason: "not a host name or address",
@@ -282,7 +288,7 @@ mod tests {
 
     #[test]
     fn mapping() {
-        let r = registries(&["127.0.0.1:5000", "myregistry"]);
+        let r = registries(&["127.0.0.1:5000", "myregistry", "https://127.0.0.1:5443"]);
         let hub = r.resolve("docker.io").unwrap();
         assert_eq!(
             hub.endpoint.origin.as_str(),
@@ -317,6 +323,22 @@ mod tests {
                 .origin
                 .as_str(),
             "http://myregistry:8080/"
+        );
+        assert_eq!(
+            r.resolve("127.0.0.1:5443")
+                .unwrap()
+                .endpoint
+                .origin
+                .as_str(),
+            "https://127.0.0.1:5443/",
+            "an https:// insecure entry keeps TLS"
+        );
+        assert!(
+            Registries::new(&Config {
+                insecure_registries: vec!["https://".into()],
+                ..Config::default()
+            })
+            .is_err()
         );
         assert_eq!(
             r.resolve("[::1]:5000").unwrap().endpoint.origin.as_str(),

@@ -602,11 +602,29 @@ fn get_or_head(method: &Method) -> Method {
     }
 }
 
-/// [`pass_headers`] of the upstream response, with the relay's `Cache-Control`.
+/// Names the HTTP version of the upstream answer (`HTTP/2.0`, `HTTP/1.1`): a diagnostic
+/// (and a testable fact) for whether TLS upstreams negotiated HTTP/2. The page does not use
+/// it; the version carries no secret.
+const UPSTREAM_HTTP: HeaderName = HeaderName::from_static("strata-upstream-http");
+
+/// [`pass_headers`] of the upstream response, with the relay's `Cache-Control` and the
+/// upstream's HTTP version in [`UPSTREAM_HTTP`].
 fn relayed_headers(upstream: &reqwest::Response, cache_control: HeaderValue) -> HeaderMap {
     let mut out = pass_headers(upstream.headers());
     out.insert(header::CACHE_CONTROL, cache_control);
+    out.insert(UPSTREAM_HTTP, http_version(upstream.version()));
     out
+}
+
+fn http_version(version: reqwest::Version) -> HeaderValue {
+    HeaderValue::from_static(match version {
+        reqwest::Version::HTTP_09 => "HTTP/0.9",
+        reqwest::Version::HTTP_10 => "HTTP/1.0",
+        reqwest::Version::HTTP_11 => "HTTP/1.1",
+        reqwest::Version::HTTP_2 => "HTTP/2.0",
+        reqwest::Version::HTTP_3 => "HTTP/3.0",
+        _ => "unknown",
+    })
 }
 
 /// The answer to a `HEAD`: the headers, the upstream `Content-Length`, no body.

@@ -3,12 +3,14 @@
 //! Every URL the relay contacts — registry, token realm, each redirect hop — passes
 //! [`Egress::check`]: http(s) only, no userinfo, no https→http downgrade, and plain http or
 //! a loopback/private address only for hosts named with `--insecure-registry` (or a
-//! configured mirror). Host names are resolved once by [`GuardedResolver`], which keeps only
+//! configured mirror). An `--insecure-registry https://HOST:PORT` entry allows the private
+//! address but keeps TLS (a LAN registry with an internal CA, trusted with `--ca-cert`). Host names are resolved once by [`GuardedResolver`], which keeps only
 //! public addresses for other hosts, and the connection goes to exactly those addresses, so
 //! a name cannot be rebound to 127.0.0.1 between the check and the connect.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -21,8 +23,9 @@ use crate::limits::Limits;
 /// Which hosts may be reached over http and on non-public addresses.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Egress {
-    /// `host:port` entries (lowercase, IPv6 without brackets).
-    exact: HashSet<(String, Option<u16>)>,
+    /// `host:port` entries (lowercase, IPv6 without brackets) → whether plain http is
+    /// allowed too (`false` for `https://` entries: private address, TLS still required).
+    exact: HashMap<(String, Option<u16>), bool>,
     /// Host names (no port) of those entries, for the resolver.
     names: HashSet<String>,
 }
@@ -31,26 +34,40 @@ impl Egress {
     /// `insecure` are `--insecure-registry` values; `mirrors` are mirror `(host, port)`s.
     pub(crate) fn new(insecure: &[String], mirrors: Vec<(String, u16)>) -> Self {
         let mut egress = Egress::default();
-        for entry in insecure {
-            if let Some((host, port)) = split_host_port(entry) {
-                egress.names.insert(host.clone());
-                egress.exact.insert((host, port));
-            }
-        }
-        for (host, port) in mirrors {
+        let entries = insecure
+            .iter()
+            .filter_map(|entry| split_host_port(entry))
+            .chain(mirrors.into_iter().map(|(h, p)| (h, Some(p), true)));
+        for (host, port, plain_http) in entries {
             egress.names.insert(host.clone());
-            egress.exact.insert((host, Some(port)));
+            *egress.exact.entry((host, port)).or_insert(false) |= plain_http;
         }
         egress
     }
 
-    /// Whether `host:port` was named as insecure (an entry without port matches any port).
-    pub(crate) fn is_insecure(&self, host: &str, port: u16) -> bool {
+    /// The entry for `host:port` (one without port matches any port): `Some(plain_http)`.
+    fn entry(&self, host: &str, port: u16) -> Option<bool> {
         let host = host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_ascii_lowercase();
-        self.exact.contains(&(host.clone(), Some(port))) || self.exact.contains(&(host, None))
+        let exact = self.exact.get(&(host.clone(), Some(port)));
+        let any_port = self.exact.get(&(host, None));
+        match (exact, any_port) {
+            (None, None) => None,
+            (a, b) => Some(a.copied().unwrap_or(false) || b.copied().unwrap_or(false)),
+        }
+    }
+
+    /// Whether `host:port` was named as insecure: it may sit on a loopback or private
+    /// address.
+    pub(crate) fn is_insecure(&self, host: &str, port: u16) -> bool {
+        self.entry(host, port).is_some()
+    }
+
+    /// Whether `host:port` is reached over plain http (named insecure without `https://`).
+    pub(crate) fn allows_http(&self, host: &str, port: u16) -> bool {
+        self.entry(host, port) == Some(true)
     }
 
     /// Checks one URL about to be contacted; `from` is the URL that led here (a redirect
@@ -82,7 +99,7 @@ impl Egress {
                 if from.is_some_and(|f| f.scheme() == "https") {
                     return refuse("downgrade from https to http");
                 }
-                if !insecure {
+                if !self.allows_http(&host_str, port) {
                     return refuse(
                         "plain http is only used for registries named with --insecure-registry",
                     );
@@ -110,12 +127,14 @@ impl Egress {
     }
 }
 
-/// `host[:port]` of a `--insecure-registry` value, lowercase, IPv6 without brackets.
-fn split_host_port(entry: &str) -> Option<(String, Option<u16>)> {
-    let entry = entry
-        .trim()
-        .trim_start_matches("http://")
-        .trim_start_matches("https://");
+/// `host[:port]` of a `--insecure-registry` value, lowercase, IPv6 without brackets, and
+/// whether plain http is allowed (every form but `https://HOST[:PORT]`).
+fn split_host_port(entry: &str) -> Option<(String, Option<u16>, bool)> {
+    let entry = entry.trim();
+    let (entry, plain_http) = match entry.strip_prefix("https://") {
+        Some(rest) => (rest, false),
+        None => (entry.trim_start_matches("http://"), true),
+    };
     let entry = entry.trim_end_matches('/');
     let hostname = crate::guard::hostname_of(entry)?;
     let rest = &entry[entry.find(hostname)? + hostname.len()..];
@@ -124,7 +143,7 @@ fn split_host_port(entry: &str) -> Option<(String, Option<u16>)> {
         Some(p) => Some(p.parse().ok()?),
         None => None,
     };
-    Some((hostname.to_ascii_lowercase(), port))
+    Some((hostname.to_ascii_lowercase(), port, plain_http))
 }
 
 /// `host:port` of a URL for messages and comparisons.
@@ -240,11 +259,22 @@ pub(crate) struct Upstream {
 }
 
 impl Upstream {
-    pub(crate) fn new(egress: Egress, limits: Limits) -> Result<Self, ConfigError> {
+    /// The client, trusting the built-in roots and every certificate in `ca_certs`.
+    pub(crate) fn new(
+        egress: Egress,
+        limits: Limits,
+        ca_certs: &[PathBuf],
+    ) -> Result<Self, ConfigError> {
         let resolver = GuardedResolver {
             allowed_names: egress.names.clone(),
         };
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for path in ca_certs {
+            for cert in load_ca_certs(path)? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .dns_resolver(Arc::new(resolver))
@@ -262,7 +292,24 @@ impl Upstream {
     }
 }
 
-/// Maps a transport error to the relay's error, recognizing refusals by the resolver.
+/// The certificates of one `--ca-cert` PEM file; a file without any is an error (a
+/// mistyped path must not silently trust nothing).
+fn load_ca_certs(path: &Path) -> Result<Vec<reqwest::Certificate>, ConfigError> {
+    let invalid = |reason: String| ConfigError::CaCert {
+        path: path.to_owned(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| invalid(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| invalid(format!("not a PEM certificate bundle: {e}")))?;
+    if certs.is_empty() {
+        return Err(invalid("no PEM certificate in it".into()));
+    }
+    Ok(certs)
+}
+
+/// Maps a transport error to the relay's error, recognizing refusals by the resolver and
+/// certificates that do not verify.
 pub(crate) fn classify(error: &reqwest::Error, host: &str) -> Error {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
@@ -270,6 +317,12 @@ pub(crate) fn classify(error: &reqwest::Error, host: &str) -> Error {
             return Error::ForbiddenHost {
                 host: host.to_owned(),
                 reason: refused.to_string(),
+            };
+        }
+        if let Some(problem) = certificate_problem(e) {
+            return Error::UpstreamCertificate {
+                host: host.to_owned(),
+                problem: format!("{problem:?}"),
             };
         }
         source = e.source();
@@ -290,6 +343,22 @@ pub(crate) fn classify(error: &reqwest::Error, host: &str) -> Error {
             host: host.to_owned(),
             detail,
         }
+    }
+}
+
+/// rustls' verdict on the peer certificate, when `error` is (or wraps) one. Looks inside
+/// `io::Error`s explicitly, since their `source` skips the error they wrap (and the TLS
+/// connector nests them).
+fn certificate_problem<'a>(
+    mut error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::CertificateError> {
+    loop {
+        if let Some(rustls::Error::InvalidCertificate(problem)) =
+            error.downcast_ref::<rustls::Error>()
+        {
+            return Some(problem);
+        }
+        error = error.downcast_ref::<std::io::Error>()?.get_ref()?;
     }
 }
 
@@ -378,5 +447,26 @@ mod tests {
             e.check(&Url::parse("http://127.0.0.1:5000/x").unwrap(), Some(&from))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn https_entries_allow_the_private_address_but_keep_tls() {
+        let e = Egress::new(
+            &[
+                "https://127.0.0.1:5443".into(),
+                "https://lan-registry".into(),
+            ],
+            vec![],
+        );
+        let ok = |u: &str| e.check(&Url::parse(u).unwrap(), None).is_ok();
+        assert!(ok("https://127.0.0.1:5443/v2/"));
+        assert!(!ok("http://127.0.0.1:5443/v2/"));
+        assert!(ok("https://lan-registry:8443/v2/"));
+        assert!(!ok("http://lan-registry/v2/"));
+        assert!(e.is_insecure("127.0.0.1", 5443));
+        assert!(!e.allows_http("127.0.0.1", 5443));
+        // Named both ways: plain http wins, as with the plain entry alone.
+        let both = Egress::new(&["https://h:1".into(), "h:1".into()], vec![]);
+        assert!(both.allows_http("h", 1));
     }
 }

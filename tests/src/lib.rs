@@ -7,6 +7,9 @@
 //! - [`tools`] finds external tools (skopeo) and cross-checks with them.
 //! - [`companion`] starts the Strata companion in-process.
 //! - [`pull_through`] runs the same registry as a pull-through cache (`proxy.remoteurl`).
+//! - [`tap`] records what clients send to a real server, byte for byte.
+//! - [`tls`] makes a private CA and server certificates at test time, and serves small
+//!   routers over https.
 //! - [`fake_registry`] is a small lying-by-design upstream for what Distribution 2.8
 //!   cannot show: blob redirects to another host name, paginated tags.
 //! - [`scripted_registry`] serves one image from memory and lies or stalls on cue.
@@ -23,5 +26,7 @@ pub mod pull_through;
 pub mod push;
 pub mod registry;
 pub mod scripted_registry;
+pub mod tap;
+pub mod tls;
 pub mod token_server;
 pub mod tools;

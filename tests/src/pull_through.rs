@@ -22,6 +22,7 @@ impl PullThroughCache {
             "docker-registry (proxy mode)",
             "strata-pull-through-",
             &[200],
+            None,
             |port, storage| config_yaml(port, storage, remote_url),
         )
         .await?;

@@ -1,4 +1,4 @@
-//! Pushing built images over the distribution API, plain HTTP.
+//! Pushing built images over the distribution API, plain HTTP (or https trusting a test CA).
 //!
 //! Blobs: `POST /v2/NAME/blobs/uploads/` → `202` with `Location` → `PUT LOCATION?digest=…`
 //! with the bytes → `201`. Manifests: `PUT /v2/NAME/manifests/REF` with their
@@ -92,9 +92,27 @@ impl Pusher {
         })
     }
 
-    /// A pusher for `registry`; with token auth, it logs in as [`PUSH_USER`].
+    /// A pusher for `https://HOST` that trusts the CA in `ca_pem` (a registry started with
+    /// [`Registry::start_with_tls`]).
+    pub fn new_https(host: &str, ca_pem: &str) -> anyhow::Result<Pusher> {
+        Ok(Pusher {
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes())?)
+                .build()?,
+            base: Url::parse(&format!("https://{host}/"))?,
+            credentials: None,
+            tokens: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A pusher for `registry` (over https when it serves TLS); with token auth, it logs
+    /// in as [`PUSH_USER`].
     pub fn for_registry(registry: &Registry) -> anyhow::Result<Pusher> {
-        let pusher = Pusher::new(&registry.host())?;
+        let pusher = match registry.ca_pem() {
+            Some(ca_pem) => Pusher::new_https(&registry.host(), ca_pem)?,
+            None => Pusher::new(&registry.host())?,
+        };
         Ok(if registry.token_auth().is_some() {
             pusher.with_basic_auth(PUSH_USER, PUSH_PASSWORD)
         } else {

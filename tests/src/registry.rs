@@ -1,7 +1,8 @@
 //! The real CNCF Distribution registry (Debian's `docker-registry`, v2.8) on loopback.
 //!
 //! Each [`Registry`] gets its own temp directory (config, storage, log) and a free
-//! `127.0.0.1` port; it is killed when dropped. Port 5000 (where Debian's service may
+//! `127.0.0.1` port; it is killed when dropped. [`Registry::start_with_tls`] serves https
+//! with a certificate from a [`TestCa`] (Go's server then offers HTTP/2 through ALPN). Port 5000 (where Debian's service may
 //! listen) is never used.
 
 use std::fmt::Write as _;
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use tempfile::TempDir;
 
+use crate::tls::{ServerCert, TestCa};
 use crate::tools;
 
 /// Where Debian installs the registry.
@@ -34,6 +36,15 @@ pub struct TokenAuth {
     pub rootcert_path: PathBuf,
 }
 
+/// The `http.tls` section: the server certificate and the PEM of the CA that signed it.
+#[derive(Clone, Debug)]
+pub struct Tls {
+    /// Certificate and key files.
+    pub cert: ServerCert,
+    /// The CA clients must trust.
+    pub ca_pem: String,
+}
+
 /// A running registry; killed on drop.
 #[derive(Debug)]
 pub struct Registry {
@@ -44,7 +55,16 @@ pub struct Registry {
 impl Registry {
     /// Starts an open registry (no auth, deletes enabled).
     pub async fn start() -> anyhow::Result<Registry> {
-        Self::start_inner(None).await
+        Self::start_inner(None, None).await
+    }
+
+    /// Starts an open registry serving https with `cert` (signed by `ca`).
+    pub async fn start_with_tls(cert: &ServerCert, ca: &TestCa) -> anyhow::Result<Registry> {
+        let tls = Tls {
+            cert: cert.clone(),
+            ca_pem: ca.cert_pem(),
+        };
+        Self::start_inner(None, Some(tls)).await
     }
 
     /// Starts a registry that demands Bearer tokens from `realm` (Docker token protocol).
@@ -54,22 +74,26 @@ impl Registry {
         issuer: &str,
         rootcert_path: &Path,
     ) -> anyhow::Result<Registry> {
-        Self::start_inner(Some(TokenAuth {
+        let auth = TokenAuth {
             realm: realm.to_owned(),
             service: service.to_owned(),
             issuer: issuer.to_owned(),
             rootcert_path: rootcert_path.to_owned(),
-        }))
-        .await
+        };
+        Self::start_inner(Some(auth), None).await
     }
 
-    async fn start_inner(token_auth: Option<TokenAuth>) -> anyhow::Result<Registry> {
+    async fn start_inner(
+        token_auth: Option<TokenAuth>,
+        tls: Option<Tls>,
+    ) -> anyhow::Result<Registry> {
         // Any HTTP answer (200, or 401 with token auth) means it serves.
         let process = Process::start(
             "docker-registry",
             "strata-registry-",
             &[200, 401],
-            |port, storage| config_yaml(port, storage, token_auth.as_ref()),
+            tls.as_ref().map(|t| t.ca_pem.as_str()),
+            |port, storage| config_yaml(port, storage, token_auth.as_ref(), tls.as_ref()),
         )
         .await?;
         Ok(Registry {
@@ -88,9 +112,14 @@ impl Registry {
         self.process.port
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` when started with TLS.
     pub fn url(&self) -> String {
         self.process.url()
+    }
+
+    /// The PEM of the CA its https certificate chains to, when started with TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.process.ca_pem.as_deref()
     }
 
     /// The token auth it was started with, if any.
@@ -117,16 +146,19 @@ pub(crate) struct Process {
     child: Child,
     port: u16,
     dir: TempDir,
+    /// Set when it serves https with a certificate from this CA.
+    ca_pem: Option<String>,
 }
 
 impl Process {
     /// Starts `docker-registry` in a fresh temp directory named `prefix…` with the config
     /// `config(port, storage)` writes, and waits until `GET /v2/` answers one of
-    /// `ready_statuses`. `what` names it in errors.
+    /// `ready_statuses` (over https trusting `ca_pem` when given). `what` names it in errors.
     pub(crate) async fn start(
         what: &str,
         prefix: &str,
         ready_statuses: &[u16],
+        ca_pem: Option<&str>,
         config: impl Fn(u16, &Path) -> String,
     ) -> anyhow::Result<Process> {
         let binary = tools::require(REGISTRY_BINARY)?;
@@ -134,7 +166,7 @@ impl Process {
         // before the registry binds, so try a few times.
         let mut last_err = None;
         for _ in 0..3 {
-            match Self::launch(&binary, prefix, &config).await {
+            match Self::launch(&binary, prefix, ca_pem, &config).await {
                 Ok(mut process) => match process.wait_ready(what, ready_statuses).await {
                     Ok(()) => return Ok(process),
                     Err(err) => last_err = Some(err),
@@ -148,6 +180,7 @@ impl Process {
     async fn launch(
         binary: &Path,
         prefix: &str,
+        ca_pem: Option<&str>,
         config: &impl Fn(u16, &Path) -> String,
     ) -> anyhow::Result<Process> {
         let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
@@ -165,14 +198,22 @@ impl Process {
             .stderr(log)
             .spawn()
             .with_context(|| format!("could not start {}", binary.display()))?;
-        Ok(Process { child, port, dir })
+        Ok(Process {
+            child,
+            port,
+            dir,
+            ca_pem: ca_pem.map(str::to_owned),
+        })
     }
 
     async fn wait_ready(&mut self, what: &str, ready_statuses: &[u16]) -> anyhow::Result<()> {
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder()
             .no_proxy()
-            .timeout(Duration::from_secs(2))
-            .build()?;
+            .timeout(Duration::from_secs(2));
+        if let Some(pem) = &self.ca_pem {
+            client = client.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?);
+        }
+        let client = client.build()?;
         let url = format!("{}/v2/", self.url());
         let started = Instant::now();
         loop {
@@ -199,9 +240,14 @@ impl Process {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` when it serves TLS.
     pub(crate) fn url(&self) -> String {
-        format!("http://{}", self.host())
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.host())
     }
 
     /// Where its blobs and manifests are stored.
@@ -264,9 +310,26 @@ http:
     )
 }
 
-fn config_yaml(port: u16, storage: &Path, token_auth: Option<&TokenAuth>) -> String {
+fn config_yaml(
+    port: u16,
+    storage: &Path,
+    token_auth: Option<&TokenAuth>,
+    tls: Option<&Tls>,
+) -> String {
     let q = yaml_str;
     let mut yaml = base_config_yaml(port, storage, false);
+    if let Some(tls) = tls {
+        // Continues the `http:` section the base config ends with.
+        let _ = write!(
+            yaml,
+            "  tls:
+    certificate: {cert}
+    key: {key}
+",
+            cert = q(&tls.cert.cert_path.to_string_lossy()),
+            key = q(&tls.cert.key_path.to_string_lossy()),
+        );
+    }
     if let Some(auth) = token_auth {
         let _ = write!(
             yaml,
@@ -292,7 +355,7 @@ mod tests {
 
     #[test]
     fn config_quotes_paths_and_adds_token_auth() {
-        let plain = config_yaml(4321, Path::new("/tmp/a b"), None);
+        let plain = config_yaml(4321, Path::new("/tmp/a b"), None, None);
         assert!(plain.contains("rootdirectory: \"/tmp/a b\""), "{plain}");
         assert!(plain.contains("addr: \"127.0.0.1:4321\""), "{plain}");
         assert!(!plain.contains("auth:"), "{plain}");
@@ -302,7 +365,7 @@ mod tests {
             issuer: "iss".into(),
             rootcert_path: "/tmp/c.pem".into(),
         };
-        let with_auth = config_yaml(1, Path::new("/s"), Some(&auth));
+        let with_auth = config_yaml(1, Path::new("/s"), Some(&auth), None);
         assert!(
             with_auth.contains("realm: \"http://localhost:9/token\""),
             "{with_auth}"

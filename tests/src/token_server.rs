@@ -4,8 +4,14 @@
 //! `GET /token?service=S&scope=repository:NAME:ACTIONS[&scope=…]` answers
 //! `{"token", "access_token", "expires_in", "issued_at"}`. Tokens are ES256 JWTs whose
 //! `x5c` header carries a self-signed certificate; the registry trusts that certificate
-//! through its `rootcertbundle`. Anonymous requests get `pull` only; the configured users
-//! (HTTP Basic) also get `push` and `delete`.
+//! through its `rootcertbundle`. Anonymous requests get `pull` only (unless
+//! [`TokenServerConfig::anonymous`] is off); the configured users (HTTP Basic) also get
+//! `push` and `delete`.
+//!
+//! `POST /token` is Docker's OAuth2 form for identity tokens:
+//! `grant_type=refresh_token&refresh_token=…&service=…&scope=…(repeated)&client_id=…`,
+//! accepted only with a configured identity token (`pull` only), answered with
+//! `{"access_token", "expires_in", "scope"}`. Other grants get 400, a wrong token 401.
 //!
 //! The realm is `http://localhost:PORT/token` while the registry is addressed as
 //! `127.0.0.1:PORT`: clients must follow the realm to another host name.
@@ -48,6 +54,10 @@ pub struct TokenServerConfig {
     pub users: Vec<(String, String)>,
     /// Token lifetime (`expires_in`).
     pub ttl: Duration,
+    /// Whether a `GET` without credentials gets a pull token.
+    pub anonymous: bool,
+    /// Identity tokens (refresh tokens) the `POST` grant accepts, each with its user.
+    pub identity_tokens: Vec<(String, String)>,
 }
 
 impl Default for TokenServerConfig {
@@ -57,6 +67,8 @@ impl Default for TokenServerConfig {
             issuer: "strata-test-token-server".into(),
             users: vec![(PUSH_USER.into(), PUSH_PASSWORD.into())],
             ttl: Duration::from_secs(300),
+            anonymous: true,
+            identity_tokens: Vec::new(),
         }
     }
 }
@@ -64,13 +76,19 @@ impl Default for TokenServerConfig {
 /// One request the token server answered, for tests to assert on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenRequest {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The `grant_type` of a `POST`.
+    pub grant_type: Option<String>,
+    /// The `client_id` of a `POST`.
+    pub client_id: Option<String>,
     /// The `service` query parameter.
     pub service: Option<String>,
     /// Every `scope` query parameter, in order.
     pub scopes: Vec<String>,
     /// Whether an `Authorization` header was sent.
     pub had_authorization: bool,
-    /// The user, when Basic credentials were valid.
+    /// The user, when Basic credentials or the identity token were valid.
     pub user: Option<String>,
     /// The status answered.
     pub status: u16,
@@ -111,7 +129,7 @@ impl TokenServer {
             requests: Mutex::new(Vec::new()),
         });
         let app = Router::new()
-            .route("/token", get(token))
+            .route("/token", get(token).post(oauth_token))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -238,6 +256,9 @@ async fn token(
         .and_then(|v| v.to_str().ok());
     let user = authorization.and_then(|a| basic_user(&state.config, a));
     let mut record = TokenRequest {
+        method: "GET".into(),
+        grant_type: None,
+        client_id: None,
         service: service.clone(),
         scopes: scopes.clone(),
         had_authorization: authorization.is_some(),
@@ -249,6 +270,13 @@ async fn token(
         (
             StatusCode::UNAUTHORIZED,
             axum::Json(json!({"details": "incorrect username or password"})),
+        )
+            .into_response()
+    } else if user.is_none() && !state.config.anonymous {
+        record.status = 401;
+        (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"details": "authentication required"})),
         )
             .into_response()
     } else if service
@@ -283,6 +311,74 @@ async fn token(
             }
         }
     };
+    state.requests.lock().expect("requests lock").push(record);
+    response
+}
+
+/// `POST /token`: the OAuth2 refresh-token grant, for identity tokens.
+async fn oauth_token(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let mut record = TokenRequest {
+        method: "POST".into(),
+        grant_type: None,
+        client_id: None,
+        service: None,
+        scopes: Vec::new(),
+        had_authorization: headers.contains_key(header::AUTHORIZATION),
+        user: None,
+        status: 200,
+    };
+    let mut refresh_token = None;
+    for (key, value) in url::form_urlencoded::parse(body.as_bytes()) {
+        match key.as_ref() {
+            "grant_type" => record.grant_type = Some(value.into_owned()),
+            "client_id" => record.client_id = Some(value.into_owned()),
+            "service" => record.service = Some(value.into_owned()),
+            "scope" => record.scopes.push(value.into_owned()),
+            "refresh_token" => refresh_token = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    let user = refresh_token.as_deref().and_then(|t| {
+        state
+            .config
+            .identity_tokens
+            .iter()
+            .find(|(token, _)| token == t)
+            .map(|(_, user)| user.clone())
+    });
+    let oauth_error = |status: StatusCode, error: &str| {
+        (status, axum::Json(json!({"error": error}))).into_response()
+    };
+    let response = if record.grant_type.as_deref() != Some("refresh_token") {
+        oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type")
+    } else if record.client_id.as_deref().is_none_or(str::is_empty)
+        || record.service.as_deref() != Some(state.config.service.as_str())
+    {
+        oauth_error(StatusCode::BAD_REQUEST, "invalid_request")
+    } else if let Some(user) = user {
+        let access = record
+            .scopes
+            .iter()
+            .filter_map(|s| grant(s, &["pull"]))
+            .collect();
+        record.user = Some(user.clone());
+        match state.signer.sign(&claims(&state.config, &user, access)) {
+            Ok(token) => axum::Json(json!({
+                "access_token": token,
+                "expires_in": state.config.ttl.as_secs(),
+                "scope": record.scopes.join(" "),
+            }))
+            .into_response(),
+            Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),
+        }
+    } else {
+        oauth_error(StatusCode::UNAUTHORIZED, "invalid_grant")
+    };
+    record.status = response.status().as_u16();
     state.requests.lock().expect("requests lock").push(record);
     response
 }

@@ -2,6 +2,12 @@
 //! `credHelpers` / `credsStore` through `docker-credential-NAME get`. Credentials are
 //! looked up by registry host and only ever sent to that registry and the token realm it
 //! names; `Debug` shows `<redacted>`.
+//!
+//! Identity tokens (an OAuth2 refresh token, from `docker login` to registries such as
+//! Azure's or Harbor's OIDC mode) follow Docker's convention: an `auths` entry's
+//! `identitytoken`, or a helper answering username `<token>`, becomes a [`Credential`]
+//! whose username is [`IDENTITY_TOKEN_USER`]. It is only ever posted to the realm as a
+//! refresh-token grant (see `token`), never sent to a registry as Basic.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,12 +20,15 @@ use reqwest::header::HeaderValue;
 use super::Secret;
 use crate::config::{ConfigError, CredentialsSource};
 
+/// The username Docker uses to mark a secret as an identity token.
+pub const IDENTITY_TOKEN_USER: &str = "<token>";
+
 /// A username and its secret.
 #[derive(Clone)]
 pub struct Credential {
-    /// Username.
+    /// Username, or [`IDENTITY_TOKEN_USER`] when `secret` is an identity token.
     pub username: String,
-    /// Password or token.
+    /// Password, token, or identity token.
     pub secret: Secret,
 }
 
@@ -33,9 +42,26 @@ impl std::fmt::Debug for Credential {
 }
 
 impl Credential {
-    /// `Authorization: Basic …`, marked sensitive.
-    pub fn basic_header(&self) -> HeaderValue {
-        super::token::basic(&self.username, self.secret.expose())
+    /// An identity token (OAuth2 refresh token) for the registry's realm.
+    pub fn identity_token(token: impl Into<String>) -> Self {
+        Credential {
+            username: IDENTITY_TOKEN_USER.to_owned(),
+            secret: Secret::new(token),
+        }
+    }
+
+    /// Whether `secret` is an identity token rather than a password.
+    pub fn is_identity_token(&self) -> bool {
+        self.username == IDENTITY_TOKEN_USER
+    }
+
+    /// `Authorization: Basic …`, marked sensitive; `None` for an identity token, which
+    /// only the realm may see, and only in a refresh-token grant.
+    pub fn basic_header(&self) -> Option<HeaderValue> {
+        if self.is_identity_token() {
+            return None;
+        }
+        Some(super::token::basic(&self.username, self.secret.expose()))
     }
 }
 
@@ -57,6 +83,8 @@ struct AuthEntry {
     username: Option<String>,
     #[serde(default)]
     password: Option<String>,
+    #[serde(default)]
+    identitytoken: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -129,7 +157,10 @@ impl CredentialStore {
             let Some(host) = normalize_key(&key) else {
                 continue;
             };
-            let credential = if let Some(auth) = entry.auth.filter(|a| !a.is_empty()) {
+            // Docker prefers the identity token when an entry has both.
+            let credential = if let Some(token) = entry.identitytoken.filter(|t| !t.is_empty()) {
+                Credential::identity_token(token)
+            } else if let Some(auth) = entry.auth.filter(|a| !a.is_empty()) {
                 let decoded = base64::engine::general_purpose::STANDARD
                     .decode(auth.trim())
                     .map_err(|_| format!("auths entry for {host}: auth is not base64"))?;
@@ -148,7 +179,7 @@ impl CredentialStore {
                     secret: Secret::new(p),
                 }
             } else {
-                continue; // e.g. only an identitytoken, or an entry for the credsStore
+                continue; // e.g. an empty entry left for the credsStore
             };
             static_entries.insert(host, credential);
         }
@@ -281,14 +312,7 @@ async fn run_helper(helper: &str, host: &str, dir: Option<&Path>) -> Option<Cred
         return None;
     }
     let answer: HelperAnswer = serde_json::from_slice(&output.stdout).ok()?;
-    if answer.username == "<token>" {
-        tracing::info!(
-            helper,
-            registry = host,
-            "identity tokens from credential helpers are not supported"
-        );
-        return None;
-    }
+    // A username of `<token>` marks the secret as an identity token: kept as it is.
     Some(Credential {
         username: answer.username,
         secret: Secret::new(answer.secret),
@@ -311,12 +335,59 @@ mod tests {
             (hub.username.as_str(), hub.secret.expose()),
             ("user", "pass")
         );
+        assert!(!hub.is_identity_token());
         assert_eq!(store.lookup("quay.io").await.unwrap().username, "q");
-        assert!(store.lookup("ghcr.io").await.is_none());
         assert!(store.lookup("example.org").await.is_none());
         let printed = format!("{hub:?} {store:?}");
         assert!(!printed.contains("pass"), "{printed}");
         assert!(printed.contains("<redacted>"));
+    }
+
+    #[tokio::test]
+    async fn auths_identity_tokens() {
+        // `docker login` to an OAuth registry leaves `auth` with the user and an empty
+        // password next to the identity token; the identity token wins, as in Docker.
+        let json = br#"{"auths":{
+            "ghcr.io":{"identitytoken":"refresh-1"},
+            "myregistry.azurecr.io":{"auth":"MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==","identitytoken":"refresh-2"},
+            "quay.io":{"auth":"dXNlcjpwYXNz","identitytoken":""}}}"#;
+        let store = CredentialStore::from_json(json, None).unwrap();
+        let ghcr = store.lookup("ghcr.io").await.unwrap();
+        assert!(ghcr.is_identity_token());
+        assert_eq!(ghcr.secret.expose(), "refresh-1");
+        assert!(ghcr.basic_header().is_none(), "never sent as Basic");
+        let acr = store.lookup("myregistry.azurecr.io").await.unwrap();
+        assert!(acr.is_identity_token());
+        assert_eq!(acr.secret.expose(), "refresh-2");
+        let quay = store.lookup("quay.io").await.unwrap();
+        assert!(
+            !quay.is_identity_token(),
+            "an empty identitytoken is absent"
+        );
+        assert!(quay.basic_header().is_some());
+        let printed = format!("{ghcr:?} {acr:?}");
+        assert!(!printed.contains("refresh-"), "{printed}");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn helper_token_user_is_an_identity_token() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let helper = dir.path().join("docker-credential-strata-oauth");
+        std::fs::write(
+            &helper,
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 1\ncat > /dev/null\n\
+             echo '{\"ServerURL\":\"x\",\"Username\":\"<token>\",\"Secret\":\"refresh-3\"}'\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let json = br#"{"credHelpers":{"registry.example.org":"strata-oauth"}}"#;
+        let store = CredentialStore::from_json(json, Some(dir.path())).unwrap();
+        let found = store.lookup("registry.example.org").await.unwrap();
+        assert!(found.is_identity_token());
+        assert_eq!(found.secret.expose(), "refresh-3");
+        assert!(found.basic_header().is_none());
     }
 
     #[test]

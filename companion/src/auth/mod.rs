@@ -5,8 +5,10 @@
 //! 2. `200` → anonymous. `401` → read `WWW-Authenticate`: a Bearer challenge gives the
 //!    `realm`, `service` (and maybe `scope`); Basic means send the user's credentials.
 //! 3. Bearer: `GET realm?service=…&scope=repository:NAME:pull` (Basic credentials to the
-//!    realm if the user has some for this registry) → `token` or `access_token`, cached
-//!    by (registry, realm, service, scope) until `expires_in` (60 s when absent).
+//!    realm if the user has some for this registry) — or, when the user has an identity
+//!    token for it, `POST realm` with the OAuth2 refresh-token grant — → `token` or
+//!    `access_token`, cached by (registry, realm, service, scope) until `expires_in`
+//!    (60 s when absent). An identity token never goes to the registry itself.
 //! 4. Send the request with `Authorization: Bearer …` — to the registry's own origin only.
 //! 5. If the registry still answers `401`, refresh exactly once: drop the cached token,
 //!    take the challenge of that 401 (its scope listed first), fetch a new token, retry.
@@ -107,7 +109,7 @@ impl Authenticator {
                 .credentials
                 .lookup(target.registry)
                 .await
-                .map(|c| c.basic_header())),
+                .and_then(|c| c.basic_header())),
             Scheme::Bearer(challenge) => {
                 let key = key_for(target, &challenge);
                 if let Some(secret) = self.tokens.get(&key) {
@@ -171,7 +173,7 @@ impl Authenticator {
                 .credentials
                 .lookup(target.registry)
                 .await
-                .map(|c| c.basic_header());
+                .and_then(|c| c.basic_header());
             if basic.is_some() && basic.as_ref() != sent {
                 return Ok(basic);
             }

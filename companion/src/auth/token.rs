@@ -1,12 +1,14 @@
 //! The token request of the Docker token protocol:
 //! `GET {realm}?service={service}&scope={scope}...`, with Basic credentials when the user
-//! has them. The answer carries `token` or `access_token` (either may be present) and
-//! `expires_in` (seconds; 60 when absent).
+//! has them. With an identity token instead, Docker's OAuth2 form:
+//! `POST {realm}` with `grant_type=refresh_token&refresh_token=…&service=…&scope=…&client_id=strata`
+//! (each scope its own field). Either answer carries `token` or `access_token` (either may
+//! be present) and `expires_in` (seconds; 60 when absent).
 
 use std::time::Duration;
 
 use base64::Engine as _;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use url::Url;
 
 use super::Secret;
@@ -14,6 +16,9 @@ use super::challenge::BearerChallenge;
 use super::credentials::Credential;
 use crate::error::Error;
 use crate::upstream::{Upstream, authority, classify};
+
+/// The OAuth2 `client_id` the realm sees (Docker sends `docker`).
+const CLIENT_ID: &str = "strata";
 
 /// Lifetime assumed when the realm does not say (GHCR never does).
 pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(60);
@@ -66,9 +71,25 @@ pub(crate) fn service_of(challenge: &BearerChallenge) -> String {
     })
 }
 
+/// The body of the OAuth2 refresh-token grant (form-encoded; secret inside).
+fn refresh_grant_form(identity_token: &Secret, service: &str, scopes: &[String]) -> String {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "refresh_token")
+        .append_pair("refresh_token", identity_token.expose());
+    if !service.is_empty() {
+        form.append_pair("service", service);
+    }
+    for scope in scopes {
+        form.append_pair("scope", scope);
+    }
+    form.append_pair("client_id", CLIENT_ID);
+    form.finish()
+}
+
 /// Asks the realm for a token for `scopes`. The realm passes the egress policy like any
 /// upstream (and may not downgrade from an https registry); credentials, when given, are
-/// the registry's own and go to the realm that registry named.
+/// the registry's own and go to the realm that registry named: a password as Basic on the
+/// `GET`, an identity token in the body of the OAuth2 `POST`.
 pub(crate) async fn fetch(
     upstream: &Upstream,
     registry: &Url,
@@ -81,36 +102,56 @@ pub(crate) async fn fetch(
         detail: format!("bad realm {:?}: {e}", challenge.realm),
     })?;
     upstream.egress.check(&realm, Some(registry))?;
-    {
-        let mut query = realm.query_pairs_mut();
-        let service = service_of(challenge);
-        if !service.is_empty() {
-            query.append_pair("service", &service);
-        }
-        for scope in scopes {
-            query.append_pair("scope", scope);
-        }
-    }
+    let service = service_of(challenge);
     let mut headers = HeaderMap::new();
     headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-    if let Some(c) = credential {
-        headers.insert(AUTHORIZATION, c.basic_header());
-    }
     let host = authority(&realm);
-    let response = upstream
-        .client
-        .get(realm)
-        .headers(headers)
+    let (request, with) = match credential {
+        Some(c) if c.is_identity_token() => {
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+            let form = refresh_grant_form(&c.secret, &service, scopes);
+            (
+                upstream.client.post(realm).headers(headers).body(form),
+                "an identity token",
+            )
+        }
+        _ => {
+            {
+                let mut query = realm.query_pairs_mut();
+                if !service.is_empty() {
+                    query.append_pair("service", &service);
+                }
+                for scope in scopes {
+                    query.append_pair("scope", scope);
+                }
+            }
+            let basic = credential.and_then(|c| c.basic_header());
+            let with = if basic.is_some() {
+                "a username and password"
+            } else {
+                "no credentials"
+            };
+            if let Some(basic) = basic {
+                headers.insert(AUTHORIZATION, basic);
+            }
+            (upstream.client.get(realm).headers(headers), with)
+        }
+    };
+    let response = request
         .timeout(upstream.limits.request_timeout)
         .send()
         .await
         .map_err(|e| classify(&e, &host))?;
     let status = response.status();
     if !status.is_success() {
-        tracing::info!(realm = %host, %status, "token service refused");
+        tracing::info!(realm = %host, %status, with, "token service refused");
         return Err(Error::TokenRefused {
             registry: authority(registry),
             status: status.as_u16(),
+            with,
         });
     }
     let limit = upstream.limits.token_max_bytes;
@@ -146,6 +187,33 @@ mod tests {
         assert!(parse_answer(br#"{"expires_in":10}"#).is_err());
         assert!(parse_answer(b"<html>").is_err());
         assert!(parse_answer(br#"{"token":"a\nb"}"#).is_err());
+    }
+
+    #[test]
+    fn refresh_grant_form_has_every_scope() {
+        let form = refresh_grant_form(
+            &Secret::new("r&t=1"),
+            "registry.example.org",
+            &["repository:a:pull".into(), "repository:b/c:pull".into()],
+        );
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
+            .into_owned()
+            .collect();
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "r&t=1"),
+                ("service", "registry.example.org"),
+                ("scope", "repository:a:pull"),
+                ("scope", "repository:b/c:pull"),
+                ("client_id", "strata"),
+            ]
+        );
     }
 
     #[test]
