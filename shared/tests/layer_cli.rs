@@ -111,6 +111,14 @@ fn check_against_tar(tar: &[u8], what: &str) -> LayerIndex {
     }
     let index = last.unwrap();
 
+    // The binary form the worker hands to the page keeps every field.
+    let decoded = LayerIndex::decode(&index.encode()).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(
+        serde_json::to_string(&decoded).unwrap(),
+        serde_json::to_string(&index).unwrap(),
+        "{what}: binary index round trip"
+    );
+
     // The merged tree of this one layer is the listing, deduplicated (last entry wins).
     let mut tree = TreeBuilder::new();
     tree.apply(&index, Some(0));

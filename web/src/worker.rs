@@ -26,9 +26,8 @@ pub(crate) fn scope() -> DedicatedWorkerGlobalScope {
 }
 
 pub(crate) fn post(report: &WorkerReport) {
-    if let Ok(text) = serde_json::to_string(report) {
-        let _ = scope().post_message(&JsValue::from_str(&text));
-    }
+    let (msg, transfer) = crate::worker_protocol::report_message(report, None);
+    let _ = scope().post_message_with_transfer(&msg, &transfer);
 }
 
 pub(crate) fn now_ms() -> f64 {

@@ -16,7 +16,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Blob, BlobPropertyBag, MessageChannel, MessageEvent, MessagePort, Url, Worker};
 
-use crate::worker_protocol::{FrontResult, LayerJob, ReadFileRequest, WorkerReport, WorkerRequest};
+use crate::worker_protocol::{
+    FrontResult, LayerJob, ReadFileRequest, WorkerReport, WorkerRequest, report_with_index,
+};
 
 /// Name of the worker binary as Trunk emits it (`<name>.js`, `<name>_bg.wasm`).
 const WORKER_NAME: &str = "strata-worker";
@@ -119,9 +121,6 @@ enum FromWorker {
 }
 
 fn decode(data: &JsValue) -> Option<FromWorker> {
-    if let Some(text) = data.as_string() {
-        return serde_json::from_str(&text).ok().map(FromWorker::Report);
-    }
     let get = |key: &str| js_sys::Reflect::get(data, &key.into()).ok();
     if let Some(id) = get("read").and_then(|v| v.as_f64()) {
         let ok = get("ok").is_some_and(|v| v.is_truthy());
@@ -137,10 +136,16 @@ fn decode(data: &JsValue) -> Option<FromWorker> {
         return Some(FromWorker::Read(id as u64, result));
     }
     let text = get("text")?.as_string()?;
-    match get("split")?.as_string()?.as_str() {
-        "front" => serde_json::from_str(&text).ok().map(FromWorker::Front),
-        "back" => serde_json::from_str(&text).ok().map(FromWorker::Back),
-        _ => None,
+    let report = |text: &str| {
+        serde_json::from_str(text)
+            .ok()
+            .map(|report| report_with_index(report, data))
+    };
+    match get("split").and_then(|s| s.as_string()).as_deref() {
+        None => report(&text).map(FromWorker::Report),
+        Some("front") => serde_json::from_str(&text).ok().map(FromWorker::Front),
+        Some("back") => report(&text).map(FromWorker::Back),
+        Some(_) => None,
     }
 }
 

@@ -1,9 +1,12 @@
 //! Messages between the page and the layer workers.
 //!
 //! The page posts `{text, port?}` objects: `text` is a [`WorkerRequest`] as JSON, `port`
-//! the `MessagePort` of a split layer. Workers post [`WorkerReport`]s as JSON strings;
-//! the halves of a split layer post `{split: "front" | "back", text}` (a [`FrontResult`]
-//! or a [`WorkerReport`]) that the pool combines into one report; file reads answer
+//! the `MessagePort` of a split layer. Workers post [`WorkerReport`]s as `{text, index?}`
+//! ([`report_message`]): the JSON, and a finished layer's index in the binary form of
+//! [`LayerIndex::encode`] as a transferred `ArrayBuffer` (JSON of a 100k-entry index took
+//! seconds to parse on the page's main thread). The halves of a split layer add
+//! `split: "front" | "back"` (the front's text is a [`FrontResult`]) and the pool combines
+//! them into one report; file reads answer
 //! `{read: id, ok, error?, bytes?}` with the bytes as a transferred `ArrayBuffer`.
 //!
 //! On a split layer's port, the front posts decompressed batches (transferred
@@ -11,7 +14,10 @@
 //! [`PORT_END`] or `abort:REASON`; the back answers [`PORT_ACK`] for every batch it
 //! processed, so at most [`SPLIT_MAX_IN_FLIGHT`] batches wait in memory.
 
+use js_sys::{Array, Object, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
+use strata_shared::layer::LayerIndex;
+use wasm_bindgen::JsValue;
 
 /// Decompressed bytes per batch the front of a split layer posts to the back.
 pub const SPLIT_BATCH_BYTES: usize = 1 << 20;
@@ -159,8 +165,9 @@ pub enum WorkerReport {
         id: usize,
         /// Summary numbers.
         summary: LayerSummary,
-        /// The layer's entries, for the file views.
-        index: strata_shared::layer::LayerIndex,
+        /// The layer's entries, for the file views (travels as binary, not in the JSON).
+        #[serde(skip)]
+        index: LayerIndex,
     },
     /// The job failed.
     Failed {
@@ -186,4 +193,46 @@ pub struct LayerSummary {
     pub millis: f64,
     /// Whether the blob came from the browser cache.
     pub cached: bool,
+}
+
+/// A report as the message a worker posts, and the buffers to transfer with it.
+pub fn report_message(report: &WorkerReport, split: Option<&str>) -> (JsValue, Array) {
+    let msg = Object::new();
+    let transfer = Array::new();
+    let text = serde_json::to_string(report).unwrap_or_default();
+    let _ = Reflect::set(&msg, &"text".into(), &text.into());
+    if let Some(split) = split {
+        let _ = Reflect::set(&msg, &"split".into(), &split.into());
+    }
+    if let WorkerReport::Done { index, .. } = report {
+        let bytes = Uint8Array::from(index.encode().as_slice());
+        let buffer = bytes.buffer();
+        let _ = Reflect::set(&msg, &"index".into(), &buffer);
+        transfer.push(&buffer);
+    }
+    (msg.into(), transfer)
+}
+
+/// The report in a message made by [`report_message`] (its JSON text already read): a
+/// `Done` report gets its index back from the binary buffer; an index that does not
+/// decode fails the layer, naming why.
+pub fn report_with_index(report: WorkerReport, data: &JsValue) -> WorkerReport {
+    let WorkerReport::Done { id, summary, .. } = report else {
+        return report;
+    };
+    let bytes = Reflect::get(data, &"index".into())
+        .ok()
+        .filter(|b| !b.is_undefined())
+        .map(|b| Uint8Array::new(&b).to_vec());
+    match bytes.map(|b| LayerIndex::decode(&b)) {
+        Some(Ok(index)) => WorkerReport::Done { id, summary, index },
+        Some(Err(e)) => WorkerReport::Failed {
+            id,
+            error: format!("the worker's layer index is unreadable: {e}"),
+        },
+        None => WorkerReport::Failed {
+            id,
+            error: "the worker sent no layer index".into(),
+        },
+    }
 }

@@ -299,9 +299,8 @@ pub(crate) fn back(job: LayerJob, port: MessagePort) {
         if let Some(report) = report {
             reply.set_onmessage(None);
             reply.close();
-            if let Ok(text) = serde_json::to_string(&report) {
-                post_part("back", &text);
-            }
+            let (msg, transfer) = crate::worker_protocol::report_message(&report, Some("back"));
+            let _ = scope().post_message_with_transfer(&msg, &transfer);
         }
     });
     port.set_onmessage(Some(handler.as_ref().unchecked_ref()));

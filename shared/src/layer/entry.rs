@@ -126,6 +126,11 @@ impl EntryFlags {
         self.0
     }
 
+    /// Flags from raw bits (unknown bits are kept, and shown by no name).
+    pub const fn from_bits(bits: u16) -> Self {
+        EntryFlags(bits)
+    }
+
     const NAMES: [(EntryFlags, &'static str); 11] = [
         (Self::ABSOLUTE, "absolute"),
         (Self::ESCAPES_ROOT, "escapes-root"),

@@ -79,6 +79,35 @@ pub struct LayerIndex {
 }
 
 impl LayerIndex {
+    /// The tables and stream facts, for the binary codec.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn parts(&self) -> (&str, &[EntryRecord], &[XattrRecord], u64, Option<u64>) {
+        (
+            &self.text,
+            &self.entries,
+            &self.xattrs,
+            self.tar_bytes,
+            self.end_of_archive,
+        )
+    }
+
+    /// An index from decoded tables.
+    pub(crate) fn from_parts(
+        text: String,
+        entries: Vec<EntryRecord>,
+        xattrs: Vec<XattrRecord>,
+        tar_bytes: u64,
+        end_of_archive: Option<u64>,
+    ) -> Self {
+        Self {
+            text,
+            entries,
+            xattrs,
+            tar_bytes,
+            end_of_archive,
+        }
+    }
+
     /// Number of entries (whiteouts included).
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -23,6 +23,7 @@ mod diff_id;
 mod entry;
 mod error;
 mod index;
+mod index_codec;
 mod limits;
 mod merge;
 mod path;
@@ -36,6 +37,7 @@ pub use diff_id::DiffIdVerifier;
 pub use entry::{Entry, EntryFlags, EntryKind};
 pub use error::LayerError;
 pub use index::LayerIndex;
+pub use index_codec::IndexCodecError;
 pub use limits::Limits;
 pub use merge::{
     Change, ChangeKind, CountBytes, LayerStats, MergedTree, Modified, TreeBuilder, TreeNode,
