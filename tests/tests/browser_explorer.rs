@@ -217,6 +217,33 @@ async fn layer_view_search_glob_and_deep_link_in_fresh_session() -> anyhow::Resu
     client.back().await?;
     wait_paths(&client, &["/data", "/etc", "/opt", "/usr"]).await?;
 
+    // `]` and `[` step from the merged view through the layers and back.
+    let files = client.find(Locator::Css(".files")).await?;
+    for (key, want) in [
+        ("]", Some("layer=0")),
+        ("]", Some("layer=1")),
+        ("[", Some("layer=0")),
+        ("[", None),
+    ] {
+        files.send_keys(key).await?;
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let url = client.current_url().await?;
+            let layer = url
+                .query_pairs()
+                .find(|(k, _)| k == "layer")
+                .map(|(k, v)| format!("{k}={v}"));
+            if layer.as_deref() == want {
+                break;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "after {key}: {url}, wanted {want:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     // Sorting by size puts the largest first.
     open(
         &client,

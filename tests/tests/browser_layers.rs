@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::Client;
+use fantoccini::{Client, Locator};
 use strata_tests::browser::{Browser, attributes, start_app, visible_text, wait_for_state};
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{BuiltImage, Entry, Format, Layer, LayerSpec, sha256_digest};
@@ -259,7 +259,11 @@ async fn bench_debian_sized_image() -> anyhow::Result<()> {
         "architecture": "amd64",
         "os": "linux",
         "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.clone()).collect::<Vec<_>>()},
-        "history": layers.iter().map(|_| serde_json::json!({"created_by": "bench"})).collect::<Vec<_>>(),
+        "history": [
+            {"created_by": "/bin/sh -c #(nop) ADD file:rootfs.tar.gz in / (files of /usr/lib and /usr/share)"},
+            {"created_by": "RUN configure"},
+            {"created_by": "COPY app /usr/local/bin/app"},
+        ],
     });
     let image = BuiltImage::assemble(
         Format::Oci,
@@ -324,5 +328,68 @@ async fn bench_debian_sized_image() -> anyhow::Result<()> {
             cached.as_secs_f64()
         );
     }
+    explore_debian_sized(&mut browser, &image_url(&app.url(), &registry, &pushed, "")).await
+}
+
+/// The Files tab on the Debian-sized image in a fresh profile: time to the first rows of
+/// the tree (shown as soon as one layer is indexed, so first a partial tree) and to the
+/// whole tree; with `STRATA_SCREENSHOT_DIR` set, a PNG of each explorer view.
+async fn explore_debian_sized(browser: &mut Browser, base: &str) -> anyhow::Result<()> {
+    let client = browser.session().await?;
+    let rows = Locator::Css("[data-listing] [data-path]");
+    let started = Instant::now();
+    client
+        .goto(&format!("{base}?tab=files&path=/usr/lib"))
+        .await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(600))
+        .for_element(rows)
+        .await?;
+    let first_rows = started.elapsed();
+    wait_for_state(&client, "ready", Duration::from_secs(600)).await?;
+    let ready = started.elapsed();
+    let entries = client
+        .find(Locator::Css("[data-listing]"))
+        .await?
+        .attr("data-total")
+        .await?
+        .unwrap_or_default();
+    println!(
+        "E2E explorer, fresh profile: first rows of the tree {:.2} s (partial: small layers first), whole tree {:.2} s; /usr/lib lists {entries} entries",
+        first_rows.as_secs_f64(),
+        ready.as_secs_f64()
+    );
+    let Some(dir) = std::env::var_os("STRATA_SCREENSHOT_DIR").map(PathBuf::from) else {
+        client.close().await?;
+        return Ok(());
+    };
+    std::fs::create_dir_all(&dir)?;
+    client
+        .goto(&format!("{base}?tab=files&q=copyright"))
+        .await?;
+    client.wait().for_element(rows).await?;
+    let text_file = attributes(&client, "[data-listing] [data-path]", "data-path")
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    for (name, query) in [
+        ("overview", String::new()),
+        ("files-merged", "?tab=files&path=/usr/lib".into()),
+        ("files-layer-by-size", "?tab=files&layer=0&sort=size".into()),
+        ("files-largest", "?tab=files&view=largest".into()),
+        ("files-glob", "?tab=files&q=**/*.so.6".into()),
+        ("files-text", format!("?tab=files&path={text_file}")),
+        ("history", "?tab=history".into()),
+    ] {
+        client.goto(&format!("{base}{query}")).await?;
+        wait_for_state(&client, "ready", Duration::from_secs(600)).await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, client.screenshot().await?)?;
+        println!("screenshot {}", path.display());
+    }
+    client.close().await?;
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! Links are built in Rust from one snapshot of the location, so a listing of many rows
 //! costs no calls into the browser per row.
 
+use leptos::prelude::Get;
+
 /// The page's path and query, read once.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UrlState {
@@ -11,14 +13,11 @@ pub struct UrlState {
 }
 
 impl UrlState {
-    /// The current location.
+    /// The router's current URL. Read inside a reactive closure (`href=move || ...`), it
+    /// makes the closure follow navigation, so links never carry a stale query.
     pub fn current() -> Self {
-        let Some(location) = web_sys::window().map(|w| w.location()) else {
-            return Self::default();
-        };
-        let path = location.pathname().unwrap_or_default();
-        let search = location.search().unwrap_or_default();
-        Self::from_parts(&path, &search)
+        let location = leptos_router::hooks::use_location();
+        Self::from_parts(&location.pathname.get(), &location.search.get())
     }
 
     /// A path and a `?a=b&c=d` query string (the `?` is optional).
@@ -69,7 +68,8 @@ impl UrlState {
     }
 }
 
-/// The current page's path with some query keys set (`Some`) or removed (`None`).
+/// The current page's path with some query keys set (`Some`) or removed (`None`);
+/// reactive like [`UrlState::current`].
 pub fn href_with(updates: &[(&str, Option<&str>)]) -> String {
     UrlState::current().with(updates)
 }

@@ -44,17 +44,29 @@ pub(crate) fn FilesView(
 ) -> impl IntoView {
     let query = use_query_map();
     let tree = files.tree.clone();
-    let layer = move || {
+    // One memo per query key: a view recomputes only when its own keys change (selecting
+    // a file must not recompute a 100k-row listing).
+    let layer = Memo::new(move |_| {
         query
             .read()
             .get("layer")
             .and_then(|l| l.parse::<u32>().ok())
-    };
-    let path = move || normalize(&query.read().get("path").unwrap_or_default());
-    let search = move || query.read().get("q").filter(|q| !q.trim().is_empty());
-    let sort = move || SortBy::parse(&query.read().get("sort").unwrap_or_default());
-    let with_deleted = move || query.read().get("deleted").as_deref() == Some("1");
-    let largest = move || query.read().get("view").as_deref() == Some("largest");
+    });
+    let path = Memo::new(move |_| normalize(&query.read().get("path").unwrap_or_default()));
+    let search = Memo::new(move |_| query.read().get("q").filter(|q| !q.trim().is_empty()));
+    let sort = Memo::new(move |_| SortBy::parse(&query.read().get("sort").unwrap_or_default()));
+    let with_deleted = Memo::new(move |_| query.read().get("deleted").as_deref() == Some("1"));
+    let largest = Memo::new(move |_| query.read().get("view").as_deref() == Some("largest"));
+    let tree_for_dir = tree.clone();
+    let dir = Memo::new(move |_| listing_dir(&tree_for_dir, &path.get()));
+    let (layer, path, search, sort, with_deleted, largest) = (
+        move || layer.get(),
+        move || path.get(),
+        move || search.get(),
+        move || sort.get(),
+        move || with_deleted.get(),
+        move || largest.get(),
+    );
 
     let commands: Vec<String> = layers
         .iter()
@@ -76,7 +88,7 @@ pub(crate) fn FilesView(
             let live = row.live;
             let stat = stats.get(row.index).cloned().unwrap_or_default();
             let command = commands.get(row.index).cloned().unwrap_or_default();
-            let href = href_with(&[("layer", Some(&index.to_string())), ("path", None), ("q", None)]);
+            let href = move || href_with(&[("layer", Some(&index.to_string())), ("path", None), ("q", None)]);
             view! {
                 <li
                     class:current=move || layer() == Some(index)
@@ -98,7 +110,7 @@ pub(crate) fn FilesView(
             }
         })
         .collect_view();
-    let merged_href = href_with(&[("layer", None), ("q", None)]);
+    let merged_href = move || href_with(&[("layer", None), ("q", None)]);
 
     let tree_for_list = tree.clone();
     // The rows of the current view are computed once per URL change; scrolling only
@@ -131,7 +143,7 @@ pub(crate) fn FilesView(
                 full_paths: true,
             },
             (None, None) => {
-                let dir = listing_dir(tree, &path());
+                let dir = dir.get();
                 let up = (!dir.is_empty()).then(|| {
                     let parent = dir
                         .rsplit_once('/')
@@ -295,6 +307,7 @@ pub(crate) fn FilesView(
                     " · efficiency " <strong data-efficiency=format!("{efficiency:.4}")>{format!("{:.1}%", efficiency * 100.0)}</strong>
                     <div class="dim small">"Efficiency = 1 − wasted ÷ (wasted + bytes of files in the final image). Wasted bytes: file data a layer ships that a later layer deletes or overwrites, each byte counted once."</div>
                 </div>
+                <p class="dim small keys">"Keys: " <kbd>"/"</kbd> " search · " <kbd>"↑"</kbd><kbd>"↓"</kbd> " move · " <kbd>"Enter"</kbd> " open · " <kbd>"⌫"</kbd> " up · " <kbd>"["</kbd><kbd>"]"</kbd> " layers"</p>
                 {(!files.pending_layers.is_empty()).then(|| view! {
                     <p class="pending small" data-pending-layers=files.pending_layers.len().to_string()>
                         "Layers " {layer_names(&files.pending_layers)} "are still being indexed: the tree grows as they finish."
@@ -635,7 +648,8 @@ fn download_listing(rows: &[Row], format: &str, name: &str) {
     );
 }
 
-/// Keyboard: `/` search, arrows move between rows, Backspace goes up.
+/// Keyboard: `/` search, arrows move between rows (Enter opens), Backspace goes up,
+/// `[` and `]` step through the merged view and the layers.
 fn files_keydown(ev: leptos::ev::KeyboardEvent) {
     let in_input = ev
         .target()
@@ -660,6 +674,29 @@ fn files_keydown(ev: leptos::ev::KeyboardEvent) {
             ev.prevent_default();
             if let Some(up) = document.query_selector("[data-up]").ok().flatten()
                 && let Ok(a) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(up)
+            {
+                a.click();
+            }
+        }
+        "[" | "]" if !in_input => {
+            ev.prevent_default();
+            let Ok(links) = document.query_selector_all(".layer-list li > a") else {
+                return;
+            };
+            let current = (0..links.length()).find(|&i| {
+                links
+                    .item(i)
+                    .and_then(|a| a.parent_element())
+                    .is_some_and(|li| li.class_list().contains("current"))
+            });
+            let next = match (ev.key().as_str(), current) {
+                ("]", Some(i)) => (i + 1).min(links.length().saturating_sub(1)),
+                ("[", Some(i)) => i.saturating_sub(1),
+                _ => 0,
+            };
+            if let Some(a) = links
+                .item(next)
+                .and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(n).ok())
             {
                 a.click();
             }

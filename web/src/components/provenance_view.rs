@@ -94,7 +94,8 @@ fn attachments_panel(l: Arc<LoadedProvenance>) -> impl IntoView {
         .map(|a| {
             let digest = a.digest.to_string();
             let d = digest.clone();
-            let href = href_with(&[("attestation", Some(&digest)), ("package", None)]);
+            let target = digest.clone();
+            let href = move || href_with(&[("attestation", Some(&target)), ("package", None)]);
             let verified = if a.all_verified() {
                 "verified"
             } else {
@@ -412,7 +413,7 @@ fn package_detail(
     packages: Vec<Package>,
     files: RwSignal<Option<FilesData>>,
 ) -> impl IntoView {
-    let close = href_with(&[("package", None)]);
+    let close = move || href_with(&[("package", None)]);
     let found = !packages.is_empty();
     let list = packages
         .into_iter()

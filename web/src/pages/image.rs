@@ -38,12 +38,13 @@ pub(crate) fn ImagePage() -> impl IntoView {
     let files = RwSignal::new(None::<FilesData>);
     let generation = StoredValue::new(0u64);
 
+    // Memos, so that only a new reference or platform reloads the image: the rest of the
+    // query (tab, path, search) changes the view, never the load.
+    let reference = Memo::new(move |_| params.read().get("reference").unwrap_or_default());
+    let platform = Memo::new(move |_| query.read().get("platform"));
     Effect::new(move |_| {
-        let raw = params.read().get("reference").unwrap_or_default();
-        let platform = query
-            .read()
-            .get("platform")
-            .and_then(|p| Platform::parse(&p));
+        let raw = reference.get();
+        let platform = platform.get().and_then(|p| Platform::parse(&p));
         let this_load = generation.get_value() + 1;
         generation.set_value(this_load);
         POOL.with(|p| p.borrow_mut().take());
@@ -207,7 +208,8 @@ pub(crate) fn read_file(
 #[component]
 fn ImageBody(model: ImageModel, files: RwSignal<Option<FilesData>>) -> impl IntoView {
     let query = use_query_map();
-    let tab = move || query.read().get("tab").unwrap_or_else(|| "overview".into());
+    // A memo: the tab's content is rebuilt when the tab changes, not on every query change.
+    let tab = Memo::new(move |_| query.read().get("tab").unwrap_or_else(|| "overview".into()));
     let pinned_path = model.pinned_path();
     let pinned_full = format!("{}@{}", model.reference.name(), model.pinned);
     let base_path = format!("/image/{}@{}", model.reference.name(), model.pinned);
@@ -260,10 +262,10 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<FilesData>>) -> impl Into
         <nav class="tabs" role="tablist">
             {["overview", "files", "history", "provenance"].into_iter().map(|t| {
                 let href = move || href_with(&[("tab", (t != "overview").then_some(t))]);
-                view! { <a href=href role="tab" class:current=move || tab() == t data-tab=t>{tab_label(t)}</a> }
+                view! { <a href=href role="tab" class:current=move || tab.get() == t data-tab=t>{tab_label(t)}</a> }
             }).collect_view()}
         </nav>
-        {move || match tab().as_str() {
+        {move || match tab.get().as_str() {
             "files" => {
                 let layers = layers.clone();
                 let manifest_digest = manifest.as_ref().map(|m| m.digest.clone());
