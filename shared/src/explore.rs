@@ -175,6 +175,20 @@ pub fn layer_changes(tree: &MergedTree, layer: u32, sort: SortBy) -> Vec<Row> {
     rows
 }
 
+/// A search within what layer `layer` changed (deleted paths included), capped at `limit`.
+pub fn search_layer(
+    tree: &MergedTree,
+    layer: u32,
+    pattern: &Pattern,
+    sort: SortBy,
+    limit: usize,
+) -> Vec<Row> {
+    let mut rows = layer_changes(tree, layer, sort);
+    rows.retain(|r| pattern.matches(&r.path));
+    rows.truncate(limit);
+    rows
+}
+
 /// A search: a glob when the query has `*`, `?` or `[`, else a case-insensitive substring.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Pattern {

@@ -24,6 +24,8 @@ const CONF_V2: &[u8] = b"mode = two, longer\n";
 const BIG: usize = 100_000;
 const A_TXT: &[u8] = b"kept until layer 3\n";
 const B_TXT: &[u8] = b"hidden by the opaque dir\n";
+/// "café crème" in ISO-8859-1: not UTF-8, still text.
+const LATIN1: &[u8] = b"caf\xe9 cr\xe8me\n";
 
 /// L1 writes everything; L2 modifies /etc/app.conf and rewrites /opt/big.bin;
 /// L3 deletes /etc/app.conf, makes /data opaque and adds /data/new.txt.
@@ -40,6 +42,7 @@ fn explorer_image() -> ImageSpec {
                 Entry::file("/data/keep/a.txt", A_TXT, 0o644),
                 Entry::file("/data/old/b.txt", B_TXT, 0o644),
                 Entry::symlink("/usr/lib/liblink.so", "sub/liby.so"),
+                Entry::file("/usr/share/latin1.txt", LATIN1, 0o644),
             ],
         )),
         Step::Empty {
@@ -189,6 +192,13 @@ async fn layer_view_search_glob_and_deep_link_in_fresh_session() -> anyhow::Resu
     open(&client, &format!("{}?tab=files&layer=1", s.base)).await?;
     wait_paths(&client, &["/etc/app.conf", "/opt/big.bin"]).await?;
 
+    // A search within one layer finds what that layer changed, even if deleted later;
+    // the merged tree no longer has it.
+    open(&client, &format!("{}?tab=files&layer=1&q=app", s.base)).await?;
+    wait_paths(&client, &["/etc/app.conf"]).await?;
+    open(&client, &format!("{}?tab=files&q=app", s.base)).await?;
+    wait_paths(&client, &[]).await?;
+
     // Substring search and glob across the merged tree.
     open(&client, &format!("{}?tab=files&q=libx", s.base)).await?;
     wait_paths(&client, &["/usr/lib/libx.so"]).await?;
@@ -337,6 +347,31 @@ async fn file_contents_text_hex_load_all_and_download_come_from_the_verified_lay
     let dump = hex.text().await?;
     assert!(dump.starts_with("00000000  01 01 01"), "{dump}");
     assert_eq!(dump.lines().count(), 300_usize.div_ceil(16));
+
+    // 8-bit text that is not UTF-8 is shown as Latin-1, and says so.
+    open(
+        &client,
+        &format!("{}?tab=files&path=/usr/share/latin1.txt", s.base),
+    )
+    .await?;
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-contents-kind=text]"))
+        .await?;
+    assert_eq!(
+        attributes(
+            &client,
+            "[data-contents-encoding]",
+            "data-contents-encoding"
+        )
+        .await?,
+        vec!["Latin-1"]
+    );
+    assert_eq!(
+        visible_text(&client, "[data-contents-kind=text] td.code").await?,
+        "café crème"
+    );
 
     // A file over the preview size is shown partially until "load all".
     open(&client, &format!("{}?tab=files&path=/opt/big.bin", s.base)).await?;

@@ -97,6 +97,29 @@ fn image_mime(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Text that is not UTF-8 but says or looks like what it is: UTF-16 with a byte-order
+/// mark, or 8-bit text (no control bytes, some bytes over 0x7f) read as Latin-1.
+fn other_encoding(bytes: &[u8]) -> Option<(String, Option<&'static str>)> {
+    let utf16 = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| unit([c[0], c[1]])).collect();
+        String::from_utf16(&units).ok()
+    };
+    match bytes {
+        [0xff, 0xfe, rest @ ..] => utf16(rest, u16::from_le_bytes).map(|t| (t, Some("UTF-16LE"))),
+        [0xfe, 0xff, rest @ ..] => utf16(rest, u16::from_be_bytes).map(|t| (t, Some("UTF-16BE"))),
+        _ if bytes
+            .iter()
+            .all(|&b| b >= 0xa0 || (0x20..0x7f).contains(&b) || b"\t\n\r\x0c".contains(&b)) =>
+        {
+            Some((
+                bytes.iter().map(|&b| char::from(b)).collect(),
+                Some("Latin-1"),
+            ))
+        }
+        _ => None,
+    }
+}
+
 fn render(bytes: &[u8]) -> AnyView {
     if let Some(mime) = image_mime(bytes) {
         let parts = js_sys::Array::new();
@@ -119,14 +142,22 @@ fn render(bytes: &[u8]) -> AnyView {
     };
     // Control characters other than whitespace and ESC mean a binary, even if valid UTF-8.
     let binary_control = |c: char| c < ' ' && !matches!(c, '\t' | '\n' | '\r' | '\x0c' | '\x1b');
-    match text.filter(|t| !t.contains(binary_control)) {
-        Some(text) => {
+    let decoded = match text {
+        Some(t) => Some((t.to_owned(), None)),
+        None => other_encoding(bytes),
+    };
+    match decoded.filter(|(t, _)| !t.contains(binary_control)) {
+        Some((text, notice)) => {
             let lines = text
                 .lines()
                 .enumerate()
                 .map(|(i, line)| view! { <tr><td class="ln">{i + 1}</td><td class="code">{line.to_owned()}</td></tr> })
                 .collect_view();
-            view! { <table class="mono text-view" data-contents-kind="text"><tbody>{lines}</tbody></table> }.into_any()
+            view! {
+                {notice.map(|n| view! { <p class="notice small" data-contents-encoding=n>"Not UTF-8: shown as " {n}</p> })}
+                <table class="mono text-view" data-contents-kind="text"><tbody>{lines}</tbody></table>
+            }
+            .into_any()
         }
         None => {
             let mut dump = String::with_capacity(bytes.len() * 4);

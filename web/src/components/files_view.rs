@@ -126,7 +126,16 @@ pub(crate) fn FilesView(
             };
         }
         match (search(), layer()) {
-            (Some(q), _) => {
+            (Some(q), Some(l)) => {
+                let pattern = Pattern::parse(&q);
+                Listing {
+                    title: format!("Search {q} in layer {}", l + 1),
+                    rows: explore::search_layer(tree, l, &pattern, sort(), SEARCH_LIMIT),
+                    up: None,
+                    full_paths: true,
+                }
+            }
+            (Some(q), None) => {
                 let pattern = Pattern::parse(&q);
                 let rows = explore::search(tree, &pattern, sort(), SEARCH_LIMIT);
                 Listing {
