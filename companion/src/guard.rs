@@ -149,18 +149,25 @@ pub(crate) async fn only_get_and_head(request: Request, next: Next) -> Response 
     }
 }
 
-/// Refuses requests whose `Host` is not one this server answers to, so a page on another
-/// site cannot reach the companion by rebinding its own name to 127.0.0.1.
+/// Refuses requests whose host is not one this server answers to, so a page on another
+/// site cannot reach the companion by rebinding its own name to 127.0.0.1. The host is
+/// the target's authority when the request has one (absolute-form, HTTP/2 `:authority`;
+/// RFC 9112 §3.2.2 puts it before `Host`), else `Host`; a request with neither (HTTP/1.0)
+/// is refused too.
 pub(crate) async fn host_allow_list(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    if let Some(host) = request.headers().get(header::HOST) {
-        let host = host.to_str().unwrap_or("");
-        if !host_is_served(host, &state) {
-            return Error::ForbiddenRequestHost(host.to_owned()).into_response();
-        }
+    let host = match request.uri().authority() {
+        Some(authority) => authority.as_str(),
+        None => request
+            .headers()
+            .get(header::HOST)
+            .map_or("", |h| h.to_str().unwrap_or("")),
+    };
+    if !host_is_served(host, &state) {
+        return Error::ForbiddenRequestHost(host.to_owned()).into_response();
     }
     next.run(request).await
 }

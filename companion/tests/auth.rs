@@ -424,3 +424,139 @@ async fn credentials_reach_only_their_registry() {
     );
     assert!(auths(&d_log).iter().all(|h| h == "Bearer dtok"));
 }
+
+/// The binary as a user runs it reads the user's docker configuration: `$REGISTRY_AUTH_FILE`
+/// first, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` — one file, never
+/// merged — and a `credsStore` helper found on `$PATH`. Four Basic registries, each with
+/// its credential in one place; each run shows which file was read, and every registry
+/// sees only its own credential or none.
+#[cfg(unix)]
+#[tokio::test]
+async fn credentials_come_from_the_users_docker_config() {
+    use base64::Engine as _;
+    use std::ffi::OsStr;
+    use std::os::unix::fs::PermissionsExt as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let home_basic = "Basic aG9tZTpob21lLXB3"; // home:home-pw
+    let docker_config_basic = "Basic ZGM6ZGMtcHc="; // dc:dc-pw
+    let auth_file_basic = "Basic YWY6YWYtcHc="; // af:af-pw
+    let store_basic = "Basic c3RvcmU6c3RvcmUtcHc="; // store:store-pw
+    let (home_reg, home_log) = start(basic_registry(home_basic)).await;
+    let (dc_reg, dc_log) = start(basic_registry(docker_config_basic)).await;
+    let (af_reg, af_log) = start(basic_registry(auth_file_basic)).await;
+    let (store_reg, store_log) = start(basic_registry(store_basic)).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let docker_config = dir.path().join("docker-config");
+    let bin = dir.path().join("bin");
+    for d in [&home.join(".docker"), &docker_config, &bin] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let write_config = |path: &std::path::Path, host: std::net::SocketAddr, auth: &str| {
+        let json = json!({
+            "auths": { host.to_string(): {"auth": b64(auth)} },
+            "credsStore": "strata-store",
+        });
+        std::fs::write(path, json.to_string()).unwrap();
+    };
+    write_config(&home.join(".docker/config.json"), home_reg, "home:home-pw");
+    write_config(&docker_config.join("config.json"), dc_reg, "dc:dc-pw");
+    let auth_file = dir.path().join("auth.json");
+    write_config(&auth_file, af_reg, "af:af-pw");
+    // The store knows only `store_reg`; like the real helpers it exits 1 for the rest.
+    let asked = dir.path().join("asked");
+    std::fs::write(
+        bin.join("docker-credential-strata-store"),
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread -r url\necho \"$url\" >> '{}'\n\
+             [ \"$url\" = '{store_reg}' ] || {{ echo 'credentials not found in native keychain'; exit 1; }}\n\
+             echo '{{\"ServerURL\":\"{store_reg}\",\"Username\":\"store\",\"Secret\":\"store-pw\"}}'\n",
+            asked.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        bin.join("docker-credential-strata-store"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+
+    let registries = [home_reg, dc_reg, af_reg, store_reg].map(|r| r.to_string());
+    let mut args = Vec::new();
+    for r in &registries {
+        args.extend(["--insecure-registry", r.as_str()]);
+    }
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    // Each run: the environment, and which of the four registries answer 200.
+    type Env<'a> = Vec<(&'a str, Option<&'a OsStr>)>;
+    let runs: [(&str, Env, [u16; 4]); 3] = [
+        (
+            "HOME only",
+            vec![
+                ("HOME", Some(home.as_os_str())),
+                ("DOCKER_CONFIG", None),
+                ("REGISTRY_AUTH_FILE", None),
+            ],
+            [200, 401, 401, 200],
+        ),
+        (
+            "DOCKER_CONFIG",
+            vec![
+                ("HOME", Some(home.as_os_str())),
+                ("DOCKER_CONFIG", Some(docker_config.as_os_str())),
+                ("REGISTRY_AUTH_FILE", None),
+            ],
+            [401, 200, 401, 200],
+        ),
+        (
+            "REGISTRY_AUTH_FILE",
+            vec![
+                ("HOME", Some(home.as_os_str())),
+                ("DOCKER_CONFIG", Some(docker_config.as_os_str())),
+                ("REGISTRY_AUTH_FILE", Some(auth_file.as_os_str())),
+            ],
+            [401, 401, 200, 200],
+        ),
+    ];
+    for (run, mut env, expected) in runs {
+        env.push(("PATH", Some(path.as_os_str())));
+        let (mut child, addr) = spawn_companion(&args, &env).await;
+        for (registry, want) in registries.iter().zip(expected) {
+            let r = client
+                .get(format!(
+                    "http://{addr}/api/registry/{registry}/v2/team/app/manifests/v1"
+                ))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), want, "{run}: {registry}");
+        }
+        child.kill().await.unwrap();
+    }
+
+    let auths =
+        |log: &Log| -> Vec<String> { log.all().iter().filter_map(Seen::authorization).collect() };
+    for (log, own) in [
+        (&home_log, home_basic),
+        (&dc_log, docker_config_basic),
+        (&af_log, auth_file_basic),
+        (&store_log, store_basic),
+    ] {
+        let seen = auths(log);
+        assert!(!seen.is_empty(), "{own}: used once at least");
+        assert!(seen.iter().all(|h| h == own), "only its own: {seen:?}");
+    }
+    // The store was asked about registries without an `auths` entry (by host), and
+    // answered only for its own.
+    let asked = std::fs::read_to_string(&asked).unwrap();
+    assert!(asked.lines().any(|l| l == store_reg.to_string()), "{asked}");
+    assert!(
+        asked.lines().all(|l| registries.contains(&l.to_owned())),
+        "{asked}"
+    );
+}

@@ -15,7 +15,14 @@ fn state(config: Config) -> AppState {
     AppState::new(config).unwrap()
 }
 
-async fn oneshot(config: Config, request: Request<Body>) -> axum::response::Response {
+/// Sends `request` to the app; without a `Host` header it gets the default listen
+/// address's, as any HTTP/1.1 client would send.
+async fn oneshot(config: Config, mut request: Request<Body>) -> axum::response::Response {
+    if !request.headers().contains_key(header::HOST) {
+        request
+            .headers_mut()
+            .insert(header::HOST, "127.0.0.1:8787".parse().unwrap());
+    }
     app(state(config)).oneshot(request).await.unwrap()
 }
 
@@ -379,4 +386,52 @@ async fn a_name_resolving_to_loopback_is_refused_without_insecure_registry() {
         "refused by the resolver: {body}"
     );
     assert_eq!(log.count(), seen, "nothing reached the server");
+}
+
+/// Raw HTTP/1.x to the relay on a real socket; returns the status line.
+async fn raw_status(relay: &Relay, request: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Case (11) of issue 5, on the wire: the host a request is for is checked wherever it is
+/// written. A request with no `Host` at all (HTTP/1.0) is refused, and so is an
+/// absolute-form target naming a foreign host behind an innocent `Host` header (the
+/// target's authority is the one that counts, RFC 9112 §3.2.2).
+#[tokio::test]
+async fn requests_without_a_served_host_are_refused_on_the_wire() {
+    let relay = Relay::start(Config::default()).await;
+    for (request, expected) in [
+        (
+            "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            "200",
+        ),
+        ("GET /api/health HTTP/1.0\r\n\r\n", "403"),
+        (
+            "GET http://evil.example/api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            "403",
+        ),
+        (
+            "GET http://127.0.0.1/api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            "200",
+        ),
+    ] {
+        let status = raw_status(&relay, request).await;
+        assert!(
+            status.contains(&format!(" {expected} ")),
+            "{request:?}: {status}"
+        );
+    }
 }

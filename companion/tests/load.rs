@@ -17,7 +17,6 @@ use axum::routing::get;
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use support::*;
-use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 const CHUNK: usize = 256 * 1024;
 
@@ -95,39 +94,10 @@ async fn concurrent_blobs_stream_with_bounded_memory() {
     let size = env_usize("STRATA_LOAD_MB", 16) as u64 * 1_000_000;
     let (registry, _) = start(blob_registry(size)).await;
 
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_strata-companion"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--anonymous",
-            "--insecure-registry",
-            &registry.to_string(),
-        ])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let registry_host = registry.to_string();
+    let (mut child, relay) =
+        spawn_companion(&["--anonymous", "--insecure-registry", &registry_host], &[]).await;
     let pid = child.id().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let relay = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(at) = line.find("listening on http://") {
-                let rest = &line[at + "listening on http://".len()..];
-                let addr: String = rest
-                    .chars()
-                    .take_while(|c| !c.is_whitespace() && *c != '\u{1b}')
-                    .collect();
-                return addr;
-            }
-        }
-        panic!("companion exited before listening");
-    })
-    .await
-    .expect("companion started");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let digest = |i: usize| format!("sha256:{:064x}", i);

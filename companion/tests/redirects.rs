@@ -181,3 +181,65 @@ async fn redirect_loops_stop() {
     assert_eq!(error_code(r).await, "TOO_MANY_REDIRECTS");
     assert_eq!(log.matching("/v2/team/").len(), 6, "the request and 5 hops");
 }
+
+/// Case (2) of issue 5 for every address class: a redirect hop or a token realm naming a
+/// link-local (cloud metadata), CGNAT, private, unspecified or loopback address — IPv4,
+/// IPv6, or IPv4 written as IPv6 — is refused by the egress policy before any connection
+/// (nothing listens at these addresses here: a 403 rather than a connect error shows the
+/// policy refused them).
+#[tokio::test]
+async fn redirects_and_realms_to_non_public_addresses_are_refused() {
+    let targets = [
+        "http://169.254.169.254/latest/meta-data/",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://100.64.0.1/blob",
+        "https://100.127.255.254/blob",
+        "https://10.0.0.1/blob",
+        "https://172.16.0.1/blob",
+        "https://192.168.1.1/blob",
+        "https://0.0.0.0/blob",
+        "https://127.0.0.2/blob",
+        "https://[::1]/blob",
+        "https://[::]/blob",
+        "https://[fe80::1]/blob",
+        "https://[fd00::1]/blob",
+        "https://[::ffff:169.254.169.254]/blob",
+        "https://[::ffff:127.0.0.1]/blob",
+        "https://[64:ff9b::a9fe:a9fe]/blob",
+    ];
+    for target in targets {
+        // As a blob redirect from an allowed registry.
+        let (registry, _) = start(anonymous_redirecting(target.to_owned())).await;
+        let relay = Relay::start(insecure(&[registry.to_string()])).await;
+        let r = relay
+            .get(&format!(
+                "/api/registry/{registry}/v2/team/app/blobs/{DIGEST_A}"
+            ))
+            .await;
+        assert_eq!(r.status(), 403, "redirect to {target}");
+        assert_eq!(
+            error_code(r).await,
+            "FORBIDDEN_HOST",
+            "redirect to {target}"
+        );
+
+        // As the token realm of an allowed registry.
+        let (registry, log) = start(registry_redirecting(
+            target.to_owned(),
+            "http://unused/".to_owned(),
+        ))
+        .await;
+        let relay = Relay::start(insecure(&[registry.to_string()])).await;
+        let r = relay
+            .get(&format!(
+                "/api/registry/{registry}/v2/team/app/manifests/v1"
+            ))
+            .await;
+        assert_eq!(r.status(), 403, "realm {target}");
+        assert_eq!(error_code(r).await, "FORBIDDEN_HOST", "realm {target}");
+        assert!(
+            log.all().iter().all(|s| s.authorization().is_none()),
+            "no token was ever obtained"
+        );
+    }
+}

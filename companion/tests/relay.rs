@@ -546,3 +546,83 @@ async fn docker_io_names_get_library_and_go_to_the_mirror() {
         .collect();
     assert_eq!(paths, vec!["/v2/library/nginx/manifests/1.27"; 3]);
 }
+
+/// Mirrors with fallback, and credentials: a mirror that is down and a mirror that
+/// challenges for Basic are both passed over for the registry, and neither ever sees the
+/// registry's credential (a mirror is another host; it gets only its own, here none).
+/// What was fetched with credentials reaches the browser as `private` (by digest) or
+/// `no-store` (by tag): no shared cache may keep it for another client.
+#[tokio::test]
+async fn mirrors_fall_back_and_never_see_the_registrys_credentials() {
+    use base64::Engine as _;
+    const BASIC: &str = "Basic dXNlcjpwYXNz"; // user:pass
+    let (registry, registry_log) = start(Router::new().fallback(|headers: HeaderMap| async move {
+        if headers
+            .get(header::AUTHORIZATION)
+            .is_some_and(|v| v == BASIC)
+        {
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    "application/vnd.oci.image.manifest.v1+json",
+                )],
+                "{}",
+            )
+                .into_response()
+        } else {
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, r#"Basic realm="r""#)],
+            )
+                .into_response()
+        }
+    }))
+    .await;
+    let (mirror, mirror_log) = start(Router::new().fallback(|| async {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, r#"Basic realm="mirror""#)],
+        )
+    }))
+    .await;
+    let down = dead_port().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("config.json");
+    let auth = base64::engine::general_purpose::STANDARD.encode("user:pass");
+    std::fs::write(
+        &config_path,
+        serde_json::json!({"auths": {registry.to_string(): {"auth": auth}}}).to_string(),
+    )
+    .unwrap();
+    let relay = Relay::start(Config {
+        mirrors: vec![
+            (registry.to_string(), format!("http://127.0.0.1:{down}")),
+            (registry.to_string(), format!("http://{mirror}")),
+        ],
+        credentials: strata_companion::CredentialsSource::File(config_path),
+        ..insecure(&[registry.to_string()])
+    })
+    .await;
+
+    for (reference, cache) in [(DIGEST_A, "private, max-age=86400"), ("v1", "no-store")] {
+        let r = relay
+            .get(&format!(
+                "/api/registry/{registry}/v2/team/app/manifests/{reference}"
+            ))
+            .await;
+        assert_eq!(r.status(), 200, "{reference}: fell back to the registry");
+        assert_eq!(r.headers()[header::CACHE_CONTROL], cache, "{reference}");
+    }
+    assert!(mirror_log.count() >= 2, "the mirror was tried");
+    assert!(
+        mirror_log.all().iter().all(|s| s.authorization().is_none()),
+        "the mirror never saw the registry's credential: {:?}",
+        mirror_log.all()
+    );
+    assert!(
+        registry_log
+            .matching("/v2/team/")
+            .iter()
+            .any(|s| s.authorization().as_deref() == Some(BASIC))
+    );
+}

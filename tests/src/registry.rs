@@ -83,6 +83,29 @@ impl Registry {
         Self::start_inner(Some(auth), None).await
     }
 
+    /// Starts a registry serving https with `cert` (signed by `ca`) that demands Bearer
+    /// tokens from `realm`.
+    pub async fn start_with_tls_and_token_auth(
+        cert: &ServerCert,
+        ca: &TestCa,
+        realm: &str,
+        service: &str,
+        issuer: &str,
+        rootcert_path: &Path,
+    ) -> anyhow::Result<Registry> {
+        let auth = TokenAuth {
+            realm: realm.to_owned(),
+            service: service.to_owned(),
+            issuer: issuer.to_owned(),
+            rootcert_path: rootcert_path.to_owned(),
+        };
+        let tls = Tls {
+            cert: cert.clone(),
+            ca_pem: ca.cert_pem(),
+        };
+        Self::start_inner(Some(auth), Some(tls)).await
+    }
+
     async fn start_inner(
         token_auth: Option<TokenAuth>,
         tls: Option<Tls>,

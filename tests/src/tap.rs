@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 pub struct TcpTap {
     addr: SocketAddr,
     sent: Arc<Mutex<Vec<u8>>>,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
     handle: JoinHandle<()>,
 }
 
@@ -25,17 +26,30 @@ impl TcpTap {
         let addr = listener.local_addr()?;
         let sent = Arc::new(Mutex::new(Vec::new()));
         let recorded = sent.clone();
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = connections.clone();
         let handle = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 tokio::spawn(forward(client, target, recorded.clone()));
             }
         });
-        Ok(TcpTap { addr, sent, handle })
+        Ok(TcpTap {
+            addr,
+            sent,
+            connections,
+            handle,
+        })
     }
 
     /// `127.0.0.1:PORT`: the upstream as clients of the tap name it.
     pub fn host(&self) -> String {
         self.addr.to_string()
+    }
+
+    /// How many TCP connections clients opened through the tap so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Every byte clients sent through the tap so far, connections concatenated.

@@ -10,6 +10,7 @@ use strata_tests::fixtures;
 use strata_tests::image::{ACCEPT_ALL_MANIFESTS, Format, sha256_digest};
 use strata_tests::push::{self, PushedImage};
 use strata_tests::registry::Registry;
+use strata_tests::tap::TcpTap;
 use strata_tests::token_server::{TokenServer, TokenServerConfig};
 
 struct Fetched {
@@ -308,4 +309,31 @@ async fn relay_completes_the_anonymous_token_dance() {
     }
     // One token serves the manifest, the blobs and the tags (cached per registry + scope).
     assert_eq!(asked.len(), 1, "tokens should be cached: {asked:?}");
+}
+
+/// Connection reuse: a whole pull — ping, manifest by tag and by digest, config and every
+/// layer — goes to the real registry over one TCP connection (a counting tap sits in
+/// front of it), instead of a connection per request.
+#[tokio::test]
+async fn relay_reuses_one_upstream_connection_for_a_pull() {
+    let registry = Registry::start().await.unwrap();
+    let pushed = push::push_three_layer_image(&registry, "team/app", "v1")
+        .await
+        .unwrap();
+    let tap = TcpTap::start(registry.host().parse().unwrap())
+        .await
+        .unwrap();
+    let host = tap.host();
+    let companion = start_companion_for(std::slice::from_ref(&host))
+        .await
+        .unwrap();
+    relayed_manifest(&companion, &host, &pushed, "v1").await;
+    relayed_manifest(&companion, &host, &pushed, &pushed.manifest_digest).await;
+    relayed_blobs(&companion, &host, &pushed).await;
+    assert_eq!(
+        tap.connections(),
+        1,
+        "{} requests over one connection",
+        3 + pushed.layers.len() + 1
+    );
 }

@@ -17,6 +17,7 @@ use strata_tests::image::{ACCEPT_ALL_MANIFESTS, sha256_digest};
 use strata_tests::push::{self, PushedImage};
 use strata_tests::registry::Registry;
 use strata_tests::tls::{self, TestCa};
+use strata_tests::token_server::{TokenServer, TokenServerConfig};
 
 /// A fetch through the companion must end well within this.
 const NO_HANG: Duration = Duration::from_secs(30);
@@ -244,4 +245,64 @@ fn ca_cert_flag_needs_a_pem_certificate() {
             "{message}"
         );
     }
+}
+
+/// Case (2) of issue 5 for the token realm: the real Distribution registry on https,
+/// with token auth whose realm is the real token server on plain http. The companion
+/// refuses that realm (no https→http downgrade) even though the realm's host is itself
+/// allowed over http, and never asks it.
+#[tokio::test]
+async fn relay_refuses_an_http_realm_named_by_a_tls_registry() {
+    let ca = TestCa::generate("Strata test LAN CA").unwrap();
+    let token_server = TokenServer::start(TokenServerConfig::default())
+        .await
+        .unwrap();
+    let realm = token_server.realm();
+    assert!(realm.starts_with("http://"), "{realm}");
+    let cert = ca.issue("registry", &["127.0.0.1"]).unwrap();
+    let registry = Registry::start_with_tls_and_token_auth(
+        &cert,
+        &ca,
+        &realm,
+        token_server.service(),
+        token_server.issuer(),
+        &token_server.rootcert_path(),
+    )
+    .await
+    .unwrap();
+    let tls_host = registry.host();
+    let realm_host = format!("localhost:{}", token_server.addr().port());
+    let companion = companion_from_flags(&[
+        "--insecure-registry",
+        &format!("https://{tls_host}"),
+        "--insecure-registry",
+        &realm_host,
+        "--ca-cert",
+        &ca.cert_path().to_string_lossy(),
+    ])
+    .await;
+
+    let refused = get(
+        &companion.registry_url(&tls_host, "team/app/manifests/v1"),
+        Some(ACCEPT_ALL_MANIFESTS),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        403,
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
+    let body = refused.json();
+    assert_eq!(body["code"], "FORBIDDEN_HOST", "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("downgrade")
+            && body["message"].as_str().unwrap().contains(&realm_host),
+        "the realm, learnt from the registry's challenge over TLS, was refused: {body}"
+    );
+    assert!(
+        token_server.requests().is_empty(),
+        "the realm was never asked: {:?}",
+        token_server.requests()
+    );
 }

@@ -29,6 +29,14 @@ pub(crate) struct Token {
     pub(crate) ttl: Duration,
 }
 
+/// The realm's answer. Fields not listed are ignored — notably `refresh_token`: a realm may
+/// answer the refresh-token grant with a new one, and the companion deliberately keeps
+/// using the identity token from the user's docker config for every later grant. Docker
+/// does the same (moby `registry/auth.go`: `staticCredentialStore.SetRefreshToken` is a
+/// no-op), and the config file is the user's, not the companion's, to rewrite; a rotated
+/// token kept only in memory would also be lost on restart while the old one still sits
+/// in the config. If a realm ever revokes the configured token on use, the grant fails
+/// with a clear 401 (`Error::TokenRefused`) and `docker login` renews it.
 #[derive(serde::Deserialize)]
 struct TokenAnswer {
     #[serde(default)]
@@ -184,6 +192,9 @@ mod tests {
         assert_eq!((t.secret.expose(), t.ttl), ("b", DEFAULT_TTL));
         let t = parse_answer(br#"{"token":"","access_token":"c","expires_in":0}"#).unwrap();
         assert_eq!((t.secret.expose(), t.ttl), ("c", DEFAULT_TTL));
+        // A rotated `refresh_token` in the answer is ignored (see `TokenAnswer`).
+        let t = parse_answer(br#"{"access_token":"d","refresh_token":"rotated"}"#).unwrap();
+        assert_eq!(t.secret.expose(), "d");
         assert!(parse_answer(br#"{"expires_in":10}"#).is_err());
         assert!(parse_answer(b"<html>").is_err());
         assert!(parse_answer(br#"{"token":"a\nb"}"#).is_err());

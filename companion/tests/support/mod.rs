@@ -139,3 +139,46 @@ pub async fn error_code(response: reqwest::Response) -> String {
 
 pub const DIGEST_A: &str =
     "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
+
+/// The `strata-companion` binary as a user runs it: a separate process, started with
+/// `args` (plus `--listen 127.0.0.1:0`) and its environment changed by `env` (`Some`
+/// sets, `None` removes). Returns the child (killed on drop) and the address it logged.
+pub async fn spawn_companion(
+    args: &[&str],
+    env: &[(&str, Option<&std::ffi::OsStr>)],
+) -> (tokio::process::Child, String) {
+    use tokio::io::{AsyncBufReadExt as _, BufReader};
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_strata-companion"));
+    command
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for (name, value) in env {
+        match value {
+            Some(v) => command.env(name, v),
+            None => command.env_remove(name),
+        };
+    }
+    let mut child = command.spawn().expect("companion binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(at) = line.find("listening on http://") {
+                let rest = &line[at + "listening on http://".len()..];
+                return rest
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && *c != '\u{1b}')
+                    .collect::<String>();
+            }
+        }
+        panic!("companion exited before listening");
+    })
+    .await
+    .expect("companion started");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, addr)
+}
