@@ -233,7 +233,8 @@ async fn bench_debian_sized_image() -> anyhow::Result<()> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(280);
     let work = tempfile::tempdir()?;
-    let big = real_layer(&["/usr/lib", "/usr/share"], budget_mb << 20, work.path())?;
+    // /usr/share first: tens of thousands of small files, like a distribution's base layer.
+    let big = real_layer(&["/usr/share", "/usr/lib"], budget_mb << 20, work.path())?;
     let small = [
         Layer::build(
             &LayerSpec::new(
@@ -260,7 +261,7 @@ async fn bench_debian_sized_image() -> anyhow::Result<()> {
         "os": "linux",
         "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.clone()).collect::<Vec<_>>()},
         "history": [
-            {"created_by": "/bin/sh -c #(nop) ADD file:rootfs.tar.gz in / (files of /usr/lib and /usr/share)"},
+            {"created_by": "/bin/sh -c #(nop) ADD file:rootfs.tar.gz in / (files of /usr/share and /usr/lib)"},
             {"created_by": "RUN configure"},
             {"created_by": "COPY app /usr/local/bin/app"},
         ],
@@ -339,7 +340,7 @@ async fn explore_debian_sized(browser: &mut Browser, base: &str) -> anyhow::Resu
     let rows = Locator::Css("[data-listing] [data-path]");
     let started = Instant::now();
     client
-        .goto(&format!("{base}?tab=files&path=/usr/lib"))
+        .goto(&format!("{base}?tab=files&path=/usr/share"))
         .await?;
     client
         .wait()
@@ -356,7 +357,7 @@ async fn explore_debian_sized(browser: &mut Browser, base: &str) -> anyhow::Resu
         .await?
         .unwrap_or_default();
     println!(
-        "E2E explorer, fresh profile: first rows of the tree {:.2} s (partial: small layers first), whole tree {:.2} s; /usr/lib lists {entries} entries",
+        "E2E explorer, fresh profile: first rows of the tree {:.2} s (partial: small layers first), whole tree {:.2} s; /usr/share lists {entries} entries",
         first_rows.as_secs_f64(),
         ready.as_secs_f64()
     );
@@ -365,18 +366,20 @@ async fn explore_debian_sized(browser: &mut Browser, base: &str) -> anyhow::Resu
         return Ok(());
     };
     std::fs::create_dir_all(&dir)?;
-    client
-        .goto(&format!("{base}?tab=files&q=copyright"))
-        .await?;
-    client.wait().for_element(rows).await?;
-    let text_file = attributes(&client, "[data-listing] [data-path]", "data-path")
-        .await?
-        .into_iter()
-        .next()
-        .unwrap_or_default();
+    // A text file to show: the first hit of a few usual kinds.
+    let mut text_file = String::new();
+    for query in ["os-release", ".conf", ".txt", ".py", ".h", "README"] {
+        client.goto(&format!("{base}?tab=files&q={query}")).await?;
+        wait_for_state(&client, "ready", Duration::from_secs(600)).await?;
+        let hits = attributes(&client, "[data-listing] [data-path]:not(.dir)", "data-path").await?;
+        if let Some(hit) = hits.into_iter().next() {
+            text_file = hit;
+            break;
+        }
+    }
     for (name, query) in [
         ("overview", String::new()),
-        ("files-merged", "?tab=files&path=/usr/lib".into()),
+        ("files-merged", "?tab=files&path=/usr/share".into()),
         ("files-layer-by-size", "?tab=files&layer=0&sort=size".into()),
         ("files-largest", "?tab=files&view=largest".into()),
         ("files-glob", "?tab=files&q=**/*.so.6".into()),

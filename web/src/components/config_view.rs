@@ -41,10 +41,12 @@ pub(crate) fn ConfigView(config: ImageConfig) -> impl IntoView {
                     .collect_view()}
             </dl>
             <h3>"Env"</h3>
+            {env.is_empty().then(|| view! { <p class="dim small">"none"</p> })}
             <ul class="mono kv" data-config="Env">
                 {env.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
             </ul>
             <h3>"Labels"</h3>
+            {labels.is_empty().then(|| view! { <p class="dim small">"none"</p> })}
             <ul class="mono kv" data-config="Labels">
                 {labels.into_iter().map(|(k, v)| view! { <li>{k} "=" {v}</li> }).collect_view()}
             </ul>

@@ -100,7 +100,12 @@ pub(crate) fn FilesView(
                         " " <span class="dim">{bytes(row.descriptor.size)}</span>
                     </a>
                     <div class="mono cmd dim small">{command}</div>
-                    <div class="small">
+                    <div class="small" title=format!(
+                        "added {} ({}), modified {} ({}), deleted {} ({})",
+                        stat.added.count, bytes(stat.added.bytes),
+                        stat.modified.count, bytes(stat.modified.bytes),
+                        stat.deleted.count, bytes(stat.deleted.bytes),
+                    )>
                         <span class="add">"+" {stat.added.count}</span> " "
                         <span class="mod">"~" {stat.modified.count}</span> " "
                         <span class="del">"−" {stat.deleted.count}</span>
@@ -113,6 +118,7 @@ pub(crate) fn FilesView(
     let merged_href = move || href_with(&[("layer", None), ("q", None)]);
 
     let tree_for_list = tree.clone();
+    let commands_for_list = commands.clone();
     // The rows of the current view are computed once per URL change; scrolling only
     // re-renders the window of rows in sight (a 100k-entry layer stays smooth).
     let listing_rows = Memo::new(move |_| {
@@ -146,7 +152,7 @@ pub(crate) fn FilesView(
                 }
             }
             (None, Some(l)) => Listing {
-                title: format!("Layer {} changes", l + 1),
+                title: layer_title(tree, l, &commands_for_list),
                 rows: explore::layer_changes(tree, l, sort()),
                 up: None,
                 full_paths: true,
@@ -232,8 +238,8 @@ pub(crate) fn FilesView(
             <div class="listing" role="table" data-listing="" data-total=move || total().to_string()>
                 <div class="row head" role="row">
                     <span role="columnheader">"Name"</span><span role="columnheader">"Mode"</span>
-                    <span role="columnheader">"Owner"</span><span role="columnheader" class="num">"Size"</span>
-                    <span role="columnheader">"Layer"</span><span role="columnheader">"Modified"</span>
+                    <span role="columnheader" class="owner">"Owner"</span><span role="columnheader" class="num">"Size"</span>
+                    <span role="columnheader">"Layer"</span><span role="columnheader" class="time">"Modified (UTC)"</span>
                 </div>
                 <div class="rows" role="rowgroup" style=move || format!("height:{}px", total() as f64 * ROW_HEIGHT)>
                     <For
@@ -352,6 +358,26 @@ pub(crate) fn FilesView(
     }
 }
 
+/// A layer view's heading: what the layer did, in counts and bytes, and the build step.
+fn layer_title(tree: &MergedTree, layer: u32, commands: &[String]) -> String {
+    let mut title = format!("Layer {} changes", layer + 1);
+    if let Some(s) = tree.layers().get(layer as usize) {
+        title.push_str(&format!(
+            ": +{} ({}) ~{} ({}) −{} ({})",
+            s.added.count,
+            bytes(s.added.bytes),
+            s.modified.count,
+            bytes(s.modified.bytes),
+            s.deleted.count,
+            bytes(s.deleted.bytes)
+        ));
+    }
+    match commands.get(layer as usize).filter(|c| !c.is_empty()) {
+        Some(command) => format!("{title} · {command}"),
+        None => title,
+    }
+}
+
 /// `L1 L3 ` for layer positions 0 and 2.
 fn layer_names(layers: &[usize]) -> String {
     layers.iter().map(|l| format!("L{} ", l + 1)).collect()
@@ -435,17 +461,22 @@ fn listing_row(visible: VisibleRow) -> impl IntoView {
     let node = &row.node;
     let is_dir = node.kind == EntryKind::Dir;
     let abs = format!("/{}", row.path);
-    let shown_name = if full_path {
-        abs.clone()
-    } else {
-        format!("{}{}", row.name(), if is_dir { "/" } else { "" })
-    };
+    // Full-path rows (search, layer changes) lead with the name, then the directory in
+    // grey, so a narrow column still shows what the entry is.
+    let shown_name = format!("{}{}", row.name(), if is_dir { "/" } else { "" });
+    let parent = full_path.then(|| {
+        let dir = abs.rsplit_once('/').map_or("", |(d, _)| d);
+        format!(" {dir}/")
+    });
     let href = url.with(&[("path", Some(&abs)), ("q", None)]);
     let marker = row.change.map(change_marker);
-    let size = if is_dir {
-        format!("{} · {} items", bytes(row.subtree_bytes), row.subtree_count)
+    let (size, items) = if is_dir {
+        (
+            bytes(row.subtree_bytes),
+            Some(format!(" · {} items", row.subtree_count)),
+        )
     } else {
-        bytes(node.size)
+        (bytes(node.size), None)
     };
     let link = node.link.clone().map(|l| format!(" → {l}"));
     let deleted = !node.present
@@ -461,13 +492,13 @@ fn listing_row(visible: VisibleRow) -> impl IntoView {
             <span role="cell" class="mono name" title=title>
                 {marker.map(|(sym, class)| view! { <span class=format!("marker {class}")>{sym} " "</span> })}
                 <a href=href>{shown_name}</a>
-                <span class="dim">{link}</span>
+                <span class="dim">{parent}{link}{items}</span>
             </span>
             <span role="cell" class="mono">{mode_string(node.kind, node.mode)}</span>
-            <span role="cell" class="mono">{format!("{}:{}", node.uid, node.gid)}</span>
+            <span role="cell" class="mono owner">{format!("{}:{}", node.uid, node.gid)}</span>
             <span role="cell" class="num" title=format!("{} bytes", node.size)>{size}</span>
             <span role="cell" class="mono">"L" {node.layer + 1} {last.map(|k| format!(" {}", change_word(k)))}</span>
-            <span role="cell" class="dim mono">{utc_minutes(node.mtime)}</span>
+            <span role="cell" class="dim mono time">{utc_minutes(node.mtime)}</span>
         </div>
     }
 }
