@@ -186,8 +186,14 @@ pub fn app_dist() -> anyhow::Result<PathBuf> {
 pub async fn start_app(
     registry: &crate::registry::Registry,
 ) -> anyhow::Result<crate::companion::Companion> {
+    start_app_for(&[registry.host()]).await
+}
+
+/// The companion serving the built app and relaying to these `host:port`s (plain http,
+/// anonymous).
+pub async fn start_app_for(hosts: &[String]) -> anyhow::Result<crate::companion::Companion> {
     crate::companion::start_companion(crate::companion::Config {
-        insecure_registries: vec![registry.host()],
+        insecure_registries: hosts.to_vec(),
         dist: Some(app_dist()?),
         credentials: strata_companion::CredentialsSource::None,
         ..crate::companion::Config::default()

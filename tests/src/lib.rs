@@ -5,7 +5,7 @@
 //! - [`image`] builds layers, configs, manifests and indexes in code; [`push`] sends them
 //!   over the distribution API; [`fixtures`] holds ready-made image specs.
 //! - [`tools`] finds external tools (skopeo) and cross-checks with them.
-//! - [`companion`] starts the Strata companion in-process.
+//! - [`companion`] starts the Strata companion in-process; [`http`] asks it one thing.
 //! - [`pull_through`] runs the same registry as a pull-through cache (`proxy.remoteurl`).
 //! - [`tap`] records what clients send to a real server, byte for byte.
 //! - [`tls`] makes a private CA and server certificates at test time, and serves small
@@ -20,6 +20,7 @@ pub mod browser;
 pub mod companion;
 pub mod fake_registry;
 pub mod fixtures;
+pub mod http;
 pub mod image;
 pub mod provenance_fixtures;
 pub mod pull_through;

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use strata_tests::browser::{
-    Browser, attributes, page_state, start_app, visible_text, wait_for_state,
+    Browser, attributes, page_state, start_app, start_app_for, visible_text, wait_for_state,
 };
-use strata_tests::companion::{Companion, Config, start_companion};
+use strata_tests::companion::Companion;
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{Entry, Format, ImageSpec, LayerSpec, Step};
 use strata_tests::push::Pusher;
@@ -442,13 +442,7 @@ async fn tree_appears_before_the_slowest_layer_and_grows() -> anyhow::Result<()>
         .blobs
         .insert(first.clone(), BlobScript::HeldUntil(Arc::clone(&gate)));
     let registry = ScriptedRegistry::start(script).await?;
-    let app = start_companion(Config {
-        insecure_registries: vec![registry.host().to_owned()],
-        dist: Some(strata_tests::browser::app_dist()?),
-        credentials: strata_companion::CredentialsSource::None,
-        ..Config::default()
-    })
-    .await?;
+    let app = start_app_for(&[registry.host().to_owned()]).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
     client

@@ -6,8 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use strata_tests::browser::{Browser, attributes, visible_text, wait_for_state};
-use strata_tests::companion::{Config, start_companion};
+use strata_tests::browser::{Browser, attributes, start_app_for, visible_text, wait_for_state};
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{BuiltImage, Format, sha256_digest};
 use strata_tests::scripted_registry::{BlobScript, Script, ScriptedRegistry};
@@ -37,13 +36,7 @@ async fn lying_manifest_digest_and_tampered_layer_are_caught_in_the_browser() ->
 {
     let (liar, image) = start_liar().await?;
     let host = liar.host().to_owned();
-    let app = start_companion(Config {
-        insecure_registries: vec![host.clone()],
-        dist: Some(strata_tests::browser::app_dist()?),
-        credentials: strata_companion::CredentialsSource::None,
-        ..Config::default()
-    })
-    .await?;
+    let app = start_app_for(std::slice::from_ref(&host)).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
 

@@ -6,12 +6,10 @@
 //! axum server in test support: Debian's Distribution 2.8 has no referrers API, so on the
 //! real Distribution registry the companion falls back to the `sha256-<hex>` tag.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
-use strata_tests::browser::{Browser, attributes, visible_text, wait_for_state};
-use strata_tests::companion::{Companion, Config, start_companion};
+use strata_tests::browser::{Browser, attributes, start_app_for, visible_text, wait_for_state};
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{Format, OCI_MANIFEST};
 use strata_tests::provenance_fixtures::{
@@ -23,28 +21,6 @@ use strata_tests::registry::Registry;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const BASE_DIGEST: &str = "sha256:072d78bc452a2998929a9579464e55067db4bf6d2c5f9cde582e33c10a415bd1";
-
-fn dist_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::var_os("STRATA_DIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"));
-    anyhow::ensure!(
-        dir.join("index.html").exists(),
-        "the app is not built at {}: run `trunk build --offline` (scripts/test.sh does)",
-        dir.display()
-    );
-    Ok(dir)
-}
-
-async fn app_for(hosts: &[String]) -> anyhow::Result<Companion> {
-    start_companion(Config {
-        insecure_registries: hosts.to_vec(),
-        dist: Some(dist_dir()?),
-        credentials: strata_companion::CredentialsSource::None,
-        ..Config::default()
-    })
-    .await
-}
 
 /// Waits until `selector` matches at least `count` elements.
 async fn wait_for(client: &Client, selector: &str, count: usize) -> anyhow::Result<()> {
@@ -139,7 +115,7 @@ async fn provenance_tab_on_distribution_attestations_sbom_links_signatures_and_t
         )
         .await?;
 
-    let app = app_for(std::slice::from_ref(&host)).await?;
+    let app = start_app_for(std::slice::from_ref(&host)).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
     client
@@ -350,7 +326,7 @@ async fn referrers_api_lists_an_sbom_artifact_about_the_image() -> anyhow::Resul
     )?;
     registry.put_artifact(&artifact);
 
-    let app = app_for(std::slice::from_ref(&host)).await?;
+    let app = start_app_for(std::slice::from_ref(&host)).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
     client

@@ -3,53 +3,15 @@
 //! its own errors when the registry is down, and the anonymous token dance against a
 //! realm on another host name. Every byte is checked against its digest here.
 
-use reqwest::StatusCode;
 use strata_shared::manifest::{Document, ParsedDocument};
 use strata_tests::companion::{Companion, start_companion_for};
 use strata_tests::fixtures;
+use strata_tests::http::{Fetched, fetch, get};
 use strata_tests::image::{ACCEPT_ALL_MANIFESTS, Format, sha256_digest};
 use strata_tests::push::{self, PushedImage};
 use strata_tests::registry::Registry;
 use strata_tests::tap::TcpTap;
 use strata_tests::token_server::{TokenServer, TokenServerConfig};
-
-struct Fetched {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Fetched {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-async fn fetch(method: reqwest::Method, url: &str, headers: &[(&str, &str)]) -> Fetched {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let mut req = client.request(method, url);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
-    Fetched {
-        status: resp.status(),
-        headers: resp.headers().clone(),
-        body: resp.bytes().await.unwrap().to_vec(),
-    }
-}
-
-async fn get(url: &str) -> Fetched {
-    fetch(reqwest::Method::GET, url, &[]).await
-}
 
 async fn get_manifest(url: &str) -> Fetched {
     fetch(

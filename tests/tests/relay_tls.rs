@@ -5,59 +5,18 @@
 //! client gets an error that names the certificate; an https upstream that redirects to
 //! plain http is refused.
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use clap::Parser as _;
 use strata_companion::Flags;
 use strata_tests::companion::{Companion, start_companion};
+use strata_tests::http::{fetch, get};
 use strata_tests::image::{ACCEPT_ALL_MANIFESTS, sha256_digest};
 use strata_tests::push::{self, PushedImage};
 use strata_tests::registry::Registry;
 use strata_tests::tls::{self, TestCa};
 use strata_tests::token_server::{TokenServer, TokenServerConfig};
-
-/// A fetch through the companion must end well within this.
-const NO_HANG: Duration = Duration::from_secs(30);
-
-struct Fetched {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Fetched {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-async fn get(url: &str, accept: Option<&str>) -> Fetched {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let mut request = client.get(url);
-    if let Some(accept) = accept {
-        request = request.header("Accept", accept);
-    }
-    let response = tokio::time::timeout(NO_HANG, request.send())
-        .await
-        .unwrap_or_else(|_| panic!("{url}: no answer in {NO_HANG:?}"))
-        .unwrap_or_else(|e| panic!("{url}: {e}"));
-    Fetched {
-        status: response.status().as_u16(),
-        headers: response.headers().clone(),
-        body: response.bytes().await.unwrap().to_vec(),
-    }
-}
 
 /// The companion started from command-line flags, as a user would run it (anonymous, on a
 /// free port).
@@ -95,7 +54,12 @@ async fn relay_reaches_a_private_ca_registry_over_http2() {
     .await;
 
     let url = companion.registry_url(&host, "team/app/manifests/v1");
-    let manifest = get(&url, Some(ACCEPT_ALL_MANIFESTS)).await;
+    let manifest = fetch(
+        reqwest::Method::GET,
+        &url,
+        &[("Accept", ACCEPT_ALL_MANIFESTS)],
+    )
+    .await;
     assert_eq!(
         manifest.status,
         200,
@@ -116,7 +80,7 @@ async fn relay_reaches_a_private_ca_registry_over_http2() {
 
     for layer in &pushed.layers {
         let url = companion.registry_url(&host, &format!("team/app/blobs/{}", layer.digest));
-        let blob = get(&url, None).await;
+        let blob = get(&url).await;
         assert_eq!(blob.status, 200, "{url}");
         assert_eq!(blob.body.len() as u64, layer.size);
         assert_eq!(sha256_digest(&blob.body), layer.digest, "blob over https");
@@ -134,7 +98,7 @@ async fn relay_without_the_ca_names_the_certificate_problem() {
         companion_from_flags(&["--insecure-registry", &format!("https://{host}")]).await;
 
     let url = companion.registry_url(&host, &format!("team/app/blobs/{}", pushed.config_digest));
-    let refused = get(&url, None).await;
+    let refused = get(&url).await;
     assert_eq!(
         refused.status,
         502,
@@ -189,7 +153,7 @@ async fn relay_refuses_an_https_to_http_redirect_from_a_tls_upstream() {
         &tls_host,
         &format!("team/app/blobs/{}", pushed.config_digest),
     );
-    let refused = get(&url, None).await;
+    let refused = get(&url).await;
     assert_eq!(
         refused.status,
         403,
@@ -206,13 +170,10 @@ async fn relay_refuses_an_https_to_http_redirect_from_a_tls_upstream() {
 
     // The same blob straight from the plain registry (named insecure) does come through:
     // only the downgrade was refused.
-    let direct = get(
-        &companion.registry_url(
-            &plain_host,
-            &format!("team/app/blobs/{}", pushed.config_digest),
-        ),
-        None,
-    )
+    let direct = get(&companion.registry_url(
+        &plain_host,
+        &format!("team/app/blobs/{}", pushed.config_digest),
+    ))
     .await;
     assert_eq!(direct.status, 200);
     assert_eq!(sha256_digest(&direct.body), pushed.config_digest);
@@ -282,9 +243,10 @@ async fn relay_refuses_an_http_realm_named_by_a_tls_registry() {
     ])
     .await;
 
-    let refused = get(
+    let refused = fetch(
+        reqwest::Method::GET,
         &companion.registry_url(&tls_host, "team/app/manifests/v1"),
-        Some(ACCEPT_ALL_MANIFESTS),
+        &[("Accept", ACCEPT_ALL_MANIFESTS)],
     )
     .await;
     assert_eq!(
