@@ -225,7 +225,7 @@ pub(crate) fn FilesView(
                 .then(|| format!(", first {SEARCH_LIMIT} matches"));
             view! {
                 <span class="mono">{listing.title.clone()}</span>
-                <span class="dim">" · " {total} " entries" {capped}</span>
+                <span class="dim">" · " {total} {if total == 1 { " entry" } else { " entries" }} {capped}</span>
                 {listing.up.clone().map(|href| view! { " · " <a href=href data-up="">".. up"</a> })}
             }
         })
