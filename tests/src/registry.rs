@@ -36,6 +36,17 @@ pub struct TokenAuth {
     pub rootcert_path: PathBuf,
 }
 
+impl TokenAuth {
+    fn new(realm: &str, service: &str, issuer: &str, rootcert_path: &Path) -> Self {
+        Self {
+            realm: realm.to_owned(),
+            service: service.to_owned(),
+            issuer: issuer.to_owned(),
+            rootcert_path: rootcert_path.to_owned(),
+        }
+    }
+}
+
 /// The `http.tls` section: the server certificate and the PEM of the CA that signed it.
 #[derive(Clone, Debug)]
 pub struct Tls {
@@ -43,6 +54,15 @@ pub struct Tls {
     pub cert: ServerCert,
     /// The CA clients must trust.
     pub ca_pem: String,
+}
+
+impl Tls {
+    fn new(cert: &ServerCert, ca: &TestCa) -> Self {
+        Self {
+            cert: cert.clone(),
+            ca_pem: ca.cert_pem(),
+        }
+    }
 }
 
 /// A running registry; killed on drop.
@@ -60,10 +80,7 @@ impl Registry {
 
     /// Starts an open registry serving https with `cert` (signed by `ca`).
     pub async fn start_with_tls(cert: &ServerCert, ca: &TestCa) -> anyhow::Result<Registry> {
-        let tls = Tls {
-            cert: cert.clone(),
-            ca_pem: ca.cert_pem(),
-        };
+        let tls = Tls::new(cert, ca);
         Self::start_inner(None, Some(tls)).await
     }
 
@@ -74,12 +91,7 @@ impl Registry {
         issuer: &str,
         rootcert_path: &Path,
     ) -> anyhow::Result<Registry> {
-        let auth = TokenAuth {
-            realm: realm.to_owned(),
-            service: service.to_owned(),
-            issuer: issuer.to_owned(),
-            rootcert_path: rootcert_path.to_owned(),
-        };
+        let auth = TokenAuth::new(realm, service, issuer, rootcert_path);
         Self::start_inner(Some(auth), None).await
     }
 
@@ -93,16 +105,8 @@ impl Registry {
         issuer: &str,
         rootcert_path: &Path,
     ) -> anyhow::Result<Registry> {
-        let auth = TokenAuth {
-            realm: realm.to_owned(),
-            service: service.to_owned(),
-            issuer: issuer.to_owned(),
-            rootcert_path: rootcert_path.to_owned(),
-        };
-        let tls = Tls {
-            cert: cert.clone(),
-            ca_pem: ca.cert_pem(),
-        };
+        let auth = TokenAuth::new(realm, service, issuer, rootcert_path);
+        let tls = Tls::new(cert, ca);
         Self::start_inner(Some(auth), Some(tls)).await
     }
 

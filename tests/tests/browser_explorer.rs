@@ -105,6 +105,17 @@ async fn open(client: &Client, url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Opens a file's URL and waits until its contents show as text.
+async fn open_text(client: &Client, url: &str) -> anyhow::Result<()> {
+    open(client, url).await?;
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-contents-kind=text]"))
+        .await?;
+    Ok(())
+}
+
 async fn paths(client: &Client) -> anyhow::Result<Vec<String>> {
     attributes(client, "[data-listing] [data-path]", "data-path").await
 }
@@ -319,12 +330,7 @@ async fn file_contents_text_hex_load_all_and_download_come_from_the_verified_lay
     let mut browser = Browser::start().await?;
     let (client, downloads) = browser.session_with_downloads().await?;
 
-    open(&client, &format!("{}?tab=files&path=/data/new.txt", s.base)).await?;
-    client
-        .wait()
-        .at_most(TIMEOUT)
-        .for_element(Locator::Css("[data-contents-kind=text]"))
-        .await?;
+    open_text(&client, &format!("{}?tab=files&path=/data/new.txt", s.base)).await?;
     assert_eq!(
         visible_text(&client, "[data-contents-kind=text] td.code").await?,
         "new"
@@ -349,16 +355,11 @@ async fn file_contents_text_hex_load_all_and_download_come_from_the_verified_lay
     assert_eq!(dump.lines().count(), 300_usize.div_ceil(16));
 
     // 8-bit text that is not UTF-8 is shown as Latin-1, and says so.
-    open(
+    open_text(
         &client,
         &format!("{}?tab=files&path=/usr/share/latin1.txt", s.base),
     )
     .await?;
-    client
-        .wait()
-        .at_most(TIMEOUT)
-        .for_element(Locator::Css("[data-contents-kind=text]"))
-        .await?;
     assert_eq!(
         attributes(
             &client,
