@@ -1,0 +1,35 @@
+//! Times the merge of a 100k-entry layer (`TreeBuilder::apply` + `finish`) natively: the
+//! baseline for the page's `data-merge-ms` that `tests/examples/explorer_bench.rs` prints
+//! for the same layer shape. `cargo run --release -p strata-shared --example merge_bench`.
+use strata_shared::layer::{Limits, TarWalker, TreeBuilder};
+
+fn main() {
+    let mut b = tar::Builder::new(Vec::new());
+    for i in 0..100_000u32 {
+        let mut h = tar::Header::new_ustar();
+        h.set_mode(0o644);
+        h.set_size(0);
+        b.append_data(
+            &mut h,
+            format!("many/d{:03}/file-{i:06}.txt", i % 500),
+            std::io::empty(),
+        )
+        .unwrap();
+    }
+    let tar = b.into_inner().unwrap();
+    let mut w = TarWalker::new(Limits::default());
+    w.push(&tar).unwrap();
+    let index = w.finish().unwrap();
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let mut tb = TreeBuilder::new();
+        tb.apply(&index, Some(0));
+        let applied = t.elapsed();
+        let tree = tb.finish();
+        println!(
+            "native merge of 100k entries: apply {applied:?}, with finish {:?}, {} paths",
+            t.elapsed(),
+            tree.all().count()
+        );
+    }
+}
