@@ -28,6 +28,20 @@ impl Fetched {
             .unwrap_or_default()
     }
 
+    /// The relay's error answer: asserts the status and the error `code`, and returns the
+    /// message for the caller's own checks.
+    pub fn error_message(&self, status: u16, code: &str) -> String {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        let body = self.json();
+        assert_eq!(body["code"], code, "{body}");
+        body["message"].as_str().unwrap_or_default().to_owned()
+    }
+
     /// The body as JSON; panics with the body when it is not.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
@@ -56,4 +70,14 @@ pub async fn fetch(method: reqwest::Method, url: &str, headers: &[(&str, &str)])
 /// `GET url`.
 pub async fn get(url: &str) -> Fetched {
     fetch(reqwest::Method::GET, url, &[]).await
+}
+
+/// `GET url` accepting every manifest and index media type.
+pub async fn get_manifest(url: &str) -> Fetched {
+    fetch(
+        reqwest::Method::GET,
+        url,
+        &[("Accept", crate::image::ACCEPT_ALL_MANIFESTS)],
+    )
+    .await
 }

@@ -6,7 +6,8 @@
 
 use base64::Engine as _;
 use strata_tests::companion::{Companion, start_companion};
-use strata_tests::image::{ACCEPT_ALL_MANIFESTS, sha256_digest};
+use strata_tests::http::{get, get_manifest};
+use strata_tests::image::sha256_digest;
 use strata_tests::push;
 use strata_tests::tap::TcpTap;
 use strata_tests::token_server::{TokenServer, TokenServerConfig};
@@ -49,18 +50,6 @@ async fn companion_with_identity_token(
     (companion, dir)
 }
 
-async fn get(url: &str, accept: Option<&str>) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let mut request = client.get(url);
-    if let Some(accept) = accept {
-        request = request.header("Accept", accept);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    (status, response.bytes().await.unwrap().to_vec(), headers)
-}
-
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
@@ -83,27 +72,24 @@ async fn relay_pulls_with_an_identity_token() {
     let (companion, _dir) = companion_with_identity_token(&host, &realm_host, IDENTITY_TOKEN).await;
 
     let url = companion.registry_url(&host, "team/app/manifests/v1");
-    let (status, body, headers) = get(&url, Some(ACCEPT_ALL_MANIFESTS)).await;
+    let manifest = get_manifest(&url).await;
     assert_eq!(
-        status,
+        manifest.status,
         200,
         "{url}: {}\n{}",
-        String::from_utf8_lossy(&body),
+        String::from_utf8_lossy(&manifest.body),
         registry.log()
     );
-    assert_eq!(sha256_digest(&body), pushed.manifest_digest);
+    assert_eq!(sha256_digest(&manifest.body), pushed.manifest_digest);
     assert_eq!(
-        headers.get("docker-content-digest").unwrap(),
+        manifest.header("docker-content-digest"),
         pushed.manifest_digest.as_str()
     );
     let layer = &pushed.layers[0];
-    let (status, blob, _) = get(
-        &companion.registry_url(&host, &format!("team/app/blobs/{}", layer.digest)),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
-    assert_eq!(sha256_digest(&blob), layer.digest);
+    let blob =
+        get(&companion.registry_url(&host, &format!("team/app/blobs/{}", layer.digest))).await;
+    assert_eq!(blob.status, 200);
+    assert_eq!(sha256_digest(&blob.body), layer.digest);
 
     // The realm saw Docker's refresh-token grant, and nothing else from the companion.
     let asked = &token_server.requests()[pushes..];
@@ -153,11 +139,7 @@ async fn wrong_identity_token_is_a_clear_401() {
         companion_with_identity_token(&host, &realm_host, "not-the-identity-token").await;
 
     let url = companion.registry_url(&host, "team/app/manifests/v1");
-    let (status, body, _) = get(&url, Some(ACCEPT_ALL_MANIFESTS)).await;
-    assert_eq!(status, 401, "{}", String::from_utf8_lossy(&body));
-    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(body["code"], "UNAUTHORIZED", "{body}");
-    let message = body["message"].as_str().unwrap();
+    let message = get_manifest(&url).await.error_message(401, "UNAUTHORIZED");
     assert!(
         message.contains("identity token") && message.contains(&host) && message.contains("401"),
         "names the registry, the identity token and the realm's answer: {message}"

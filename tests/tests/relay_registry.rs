@@ -6,21 +6,12 @@
 use strata_shared::manifest::{Document, ParsedDocument};
 use strata_tests::companion::{Companion, start_companion_for};
 use strata_tests::fixtures;
-use strata_tests::http::{Fetched, fetch, get};
+use strata_tests::http::{Fetched, fetch, get, get_manifest};
 use strata_tests::image::{ACCEPT_ALL_MANIFESTS, Format, sha256_digest};
 use strata_tests::push::{self, PushedImage};
 use strata_tests::registry::Registry;
 use strata_tests::tap::TcpTap;
 use strata_tests::token_server::{TokenServer, TokenServerConfig};
-
-async fn get_manifest(url: &str) -> Fetched {
-    fetch(
-        reqwest::Method::GET,
-        url,
-        &[("Accept", ACCEPT_ALL_MANIFESTS)],
-    )
-    .await
-}
 
 /// Fetches `reference` of `pushed` through the relay and checks it against the digest.
 async fn relayed_manifest(

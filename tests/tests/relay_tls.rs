@@ -11,8 +11,8 @@ use axum::response::IntoResponse;
 use clap::Parser as _;
 use strata_companion::Flags;
 use strata_tests::companion::{Companion, start_companion};
-use strata_tests::http::{fetch, get};
-use strata_tests::image::{ACCEPT_ALL_MANIFESTS, sha256_digest};
+use strata_tests::http::{get, get_manifest};
+use strata_tests::image::sha256_digest;
 use strata_tests::push::{self, PushedImage};
 use strata_tests::registry::Registry;
 use strata_tests::tls::{self, TestCa};
@@ -54,12 +54,7 @@ async fn relay_reaches_a_private_ca_registry_over_http2() {
     .await;
 
     let url = companion.registry_url(&host, "team/app/manifests/v1");
-    let manifest = fetch(
-        reqwest::Method::GET,
-        &url,
-        &[("Accept", ACCEPT_ALL_MANIFESTS)],
-    )
-    .await;
+    let manifest = get_manifest(&url).await;
     assert_eq!(
         manifest.status,
         200,
@@ -98,16 +93,7 @@ async fn relay_without_the_ca_names_the_certificate_problem() {
         companion_from_flags(&["--insecure-registry", &format!("https://{host}")]).await;
 
     let url = companion.registry_url(&host, &format!("team/app/blobs/{}", pushed.config_digest));
-    let refused = get(&url).await;
-    assert_eq!(
-        refused.status,
-        502,
-        "{}",
-        String::from_utf8_lossy(&refused.body)
-    );
-    let body = refused.json();
-    assert_eq!(body["code"], "UPSTREAM_CERTIFICATE", "{body}");
-    let message = body["message"].as_str().unwrap();
+    let message = get(&url).await.error_message(502, "UPSTREAM_CERTIFICATE");
     assert!(
         message.contains("certificate") && message.contains(&host),
         "the message names the certificate problem and the host: {message}"
@@ -153,16 +139,7 @@ async fn relay_refuses_an_https_to_http_redirect_from_a_tls_upstream() {
         &tls_host,
         &format!("team/app/blobs/{}", pushed.config_digest),
     );
-    let refused = get(&url).await;
-    assert_eq!(
-        refused.status,
-        403,
-        "{}",
-        String::from_utf8_lossy(&refused.body)
-    );
-    let body = refused.json();
-    assert_eq!(body["code"], "FORBIDDEN_HOST", "{body}");
-    let message = body["message"].as_str().unwrap();
+    let message = get(&url).await.error_message(403, "FORBIDDEN_HOST");
     assert!(
         message.contains("downgrade") && message.contains(&plain_host),
         "{message}"
@@ -243,24 +220,12 @@ async fn relay_refuses_an_http_realm_named_by_a_tls_registry() {
     ])
     .await;
 
-    let refused = fetch(
-        reqwest::Method::GET,
-        &companion.registry_url(&tls_host, "team/app/manifests/v1"),
-        &[("Accept", ACCEPT_ALL_MANIFESTS)],
-    )
-    .await;
-    assert_eq!(
-        refused.status,
-        403,
-        "{}",
-        String::from_utf8_lossy(&refused.body)
-    );
-    let body = refused.json();
-    assert_eq!(body["code"], "FORBIDDEN_HOST", "{body}");
+    let message = get_manifest(&companion.registry_url(&tls_host, "team/app/manifests/v1"))
+        .await
+        .error_message(403, "FORBIDDEN_HOST");
     assert!(
-        body["message"].as_str().unwrap().contains("downgrade")
-            && body["message"].as_str().unwrap().contains(&realm_host),
-        "the realm, learnt from the registry's challenge over TLS, was refused: {body}"
+        message.contains("downgrade") && message.contains(&realm_host),
+        "the realm, learnt from the registry's challenge over TLS, was refused: {message}"
     );
     assert!(
         token_server.requests().is_empty(),
