@@ -22,6 +22,13 @@ use strata_tests::registry::Registry;
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const BASE_DIGEST: &str = "sha256:072d78bc452a2998929a9579464e55067db4bf6d2c5f9cde582e33c10a415bd1";
 
+/// Opens a Provenance tab URL and waits until the image and its attachments are loaded.
+async fn open_provenance(client: &Client, url: &str) -> anyhow::Result<()> {
+    client.goto(url).await?;
+    wait_for_state(client, "ready", READY_TIMEOUT).await?;
+    wait_for(client, "[data-provenance-state=ready]", 1).await
+}
+
 /// Waits until `selector` matches at least `count` elements.
 async fn wait_for(client: &Client, selector: &str, count: usize) -> anyhow::Result<()> {
     let deadline = Instant::now() + READY_TIMEOUT;
@@ -118,15 +125,15 @@ async fn provenance_tab_on_distribution_attestations_sbom_links_signatures_and_t
     let app = start_app_for(std::slice::from_ref(&host)).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
-    client
-        .goto(&format!(
+    open_provenance(
+        &client,
+        &format!(
             "{}/image/{host}/{name}@{}?tab=provenance",
             app.url(),
             pushed.digest
-        ))
-        .await?;
-    wait_for_state(&client, "ready", READY_TIMEOUT).await?;
-    wait_for(&client, "[data-provenance-state=ready]", 1).await?;
+        ),
+    )
+    .await?;
 
     // 1. Everything attached, each verified.
     let digests = attributes(
@@ -329,14 +336,14 @@ async fn referrers_api_lists_an_sbom_artifact_about_the_image() -> anyhow::Resul
     let app = start_app_for(std::slice::from_ref(&host)).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
-    client
-        .goto(&format!(
+    open_provenance(
+        &client,
+        &format!(
             "{}/image/{host}/team/app@{digest}?tab=provenance",
             app.url()
-        ))
-        .await?;
-    wait_for_state(&client, "ready", READY_TIMEOUT).await?;
-    wait_for(&client, "[data-provenance-state=ready]", 1).await?;
+        ),
+    )
+    .await?;
     let rows = attributes(
         &client,
         "tr[data-attachment-digest]",
