@@ -11,7 +11,7 @@ WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = 
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-debian_packages=(docker-registry skopeo umoci chromium chromium-driver pigz zstd tar gzip curl procps)
+debian_packages=(docker-registry docker.io skopeo umoci chromium chromium-driver pigz zstd tar gzip curl procps)
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -22,9 +22,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The Debian package starts a registry on :5000 as a service; tests start their own.
-if command -v systemctl >/dev/null 2>&1; then systemctl stop docker-registry >/dev/null 2>&1 || true; fi
-pkill -f '^/usr/bin/docker-registry serve /etc/docker/registry/config.yml' 2>/dev/null || true
+# The Debian package may start a registry on :5000 as a service. It is left alone: the
+# user may run it on purpose, and tests start their own registries on free ports.
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding rust target wasm32-unknown-unknown"
