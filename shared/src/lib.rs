@@ -6,6 +6,7 @@
 //! runs natively and in `wasm32-unknown-unknown` Web Workers.
 #![deny(missing_docs)]
 
+pub mod archive;
 pub mod attestation;
 pub mod digest;
 pub mod explore;
@@ -13,6 +14,7 @@ pub mod layer;
 pub mod manifest;
 pub mod media_type;
 pub mod reference;
+pub mod source;
 
 pub use digest::{Algorithm, Digest, DigestError, DigestVerifier};
 pub use media_type::MediaType;
