@@ -53,6 +53,57 @@ pub struct Config {
     pub credentials: CredentialsSource,
     /// Body caps, timeouts and rate bounds.
     pub limits: Limits,
+    /// OCI image layouts served read-only as `oci:NAME`: (`NAME`, directory).
+    pub oci_layouts: Vec<(String, PathBuf)>,
+    /// The Docker/Podman Engine API socket for local images.
+    pub docker_host: DockerHost,
+}
+
+/// Where the Docker/Podman daemon listens.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum DockerHost {
+    /// `$DOCKER_HOST`, else `/var/run/docker.sock`, else Podman's socket
+    /// (`$XDG_RUNTIME_DIR/podman/podman.sock`, `/run/podman/podman.sock`), if one exists.
+    #[default]
+    Auto,
+    /// No daemon (`--docker-host none`).
+    Off,
+    /// This Unix socket.
+    Unix(PathBuf),
+}
+
+impl DockerHost {
+    /// Reads `none`, `unix:///path` or `/path`. TCP daemons are refused: without TLS
+    /// client certificates they hand root on this machine to anyone who can connect.
+    pub fn parse(value: &str) -> Result<DockerHost, ConfigError> {
+        if value == "none" {
+            return Ok(DockerHost::Off);
+        }
+        let path = value.strip_prefix("unix://").unwrap_or(value);
+        if path.starts_with('/') && !path.contains('\0') {
+            return Ok(DockerHost::Unix(PathBuf::from(path)));
+        }
+        Err(ConfigError::DockerHost(value.to_owned()))
+    }
+
+    /// The socket to use, if any: `Auto` looks at the environment and the usual places.
+    pub fn socket(&self) -> Option<PathBuf> {
+        match self {
+            DockerHost::Off => None,
+            DockerHost::Unix(path) => Some(path.clone()),
+            DockerHost::Auto => {
+                if let Ok(value) = std::env::var("DOCKER_HOST") {
+                    return DockerHost::parse(&value).ok().and_then(|h| h.socket());
+                }
+                let mut candidates = vec![PathBuf::from("/var/run/docker.sock")];
+                if let Ok(runtime) = std::env::var("XDG_RUNTIME_DIR") {
+                    candidates.push(PathBuf::from(runtime).join("podman/podman.sock"));
+                }
+                candidates.push(PathBuf::from("/run/podman/podman.sock"));
+                candidates.into_iter().find(|p| p.exists())
+            }
+        }
+    }
 }
 
 impl Default for Config {
@@ -68,6 +119,8 @@ impl Default for Config {
             allowed_hosts: Vec::new(),
             credentials: CredentialsSource::default(),
             limits: Limits::default(),
+            oci_layouts: Vec::new(),
+            docker_host: DockerHost::default(),
         }
     }
 }
@@ -108,6 +161,16 @@ pub enum ConfigError {
         /// What went wrong.
         reason: String,
     },
+    /// `--docker-host` that is not `none`, `unix:///path` or an absolute path.
+    #[error(
+        "invalid --docker-host {0:?}: expected unix:///path/to/docker.sock or none (TCP daemons are not supported)"
+    )]
+    DockerHost(String),
+    /// `--oci-layout` not of the form `NAME=DIR` with a valid name.
+    #[error(
+        "invalid --oci-layout {0:?}: expected NAME=DIR, NAME of a-z 0-9 . _ - (\"demo\" is taken)"
+    )]
+    OciLayout(String),
     /// The HTTP client cannot be built.
     #[error("cannot build the upstream HTTP client: {0}")]
     Client(String),
@@ -149,6 +212,13 @@ pub struct Flags {
     /// Ignore docker credentials and pull anonymously.
     #[arg(long)]
     pub anonymous: bool,
+    /// Docker/Podman Engine API socket for local images (unix:///path or none). Default:
+    /// $DOCKER_HOST, else /var/run/docker.sock, else Podman's socket. Read-only endpoints only.
+    #[arg(long = "docker-host", value_name = "URL|none")]
+    pub docker_host: Option<String>,
+    /// Serve an OCI image layout read-only as oci:NAME (repeatable).
+    #[arg(long = "oci-layout", value_name = "NAME=DIR")]
+    pub oci_layouts: Vec<String>,
 }
 
 impl Flags {
@@ -164,6 +234,24 @@ impl Flags {
                     .ok_or_else(|| ConfigError::Mirror(m.clone()))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let oci_layouts = self
+            .oci_layouts
+            .iter()
+            .map(|l| {
+                l.split_once('=')
+                    .filter(|(name, dir)| {
+                        strata_shared::source::is_layout_name(name)
+                            && *name != "demo"
+                            && !dir.is_empty()
+                    })
+                    .map(|(name, dir)| (name.to_owned(), PathBuf::from(dir)))
+                    .ok_or_else(|| ConfigError::OciLayout(l.clone()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let docker_host = match &self.docker_host {
+            Some(value) => DockerHost::parse(value)?,
+            None => DockerHost::Auto,
+        };
         Ok(Config {
             listen: self.listen,
             insecure_registries: self.insecure_registries,
@@ -179,6 +267,8 @@ impl Flags {
                 CredentialsSource::Environment
             },
             limits: Limits::default(),
+            oci_layouts,
+            docker_host,
         })
     }
 }

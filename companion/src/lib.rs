@@ -15,6 +15,7 @@ mod cors;
 mod error;
 mod guard;
 mod limits;
+pub mod local;
 mod redirect;
 mod registry;
 mod relay;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 
 use axum::Router;
 
-pub use config::{Config, ConfigError, CredentialsSource, Flags};
+pub use config::{Config, ConfigError, CredentialsSource, DockerHost, Flags};
 pub use error::Error;
 pub use limits::Limits;
 
@@ -43,6 +44,7 @@ struct Inner {
     upstream: upstream::Upstream,
     auth: auth::Authenticator,
     limiter: limits::Limiter,
+    local: local::LocalSources,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
         let credentials = auth::credentials::CredentialStore::load(&config.credentials)?;
         let auth = auth::Authenticator::new(credentials);
         let limiter = limits::Limiter::new(&config.limits);
+        let local = local::LocalSources::new(&config.oci_layouts, config.docker_host.socket());
         Ok(AppState {
             inner: Arc::new(Inner {
                 config,
@@ -62,6 +65,7 @@ impl AppState {
                 upstream,
                 auth,
                 limiter,
+                local,
             }),
         })
     }
@@ -70,12 +74,18 @@ impl AppState {
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
+
+    /// The local sources: OCI layouts, the demo and the daemon.
+    pub fn local(&self) -> &local::LocalSources {
+        &self.inner.local
+    }
 }
 
 /// The whole application: relay routes, health, the optional static app, and the guards
 /// (Host allow-list, CORS, methods, per-client rate) around them.
 pub fn app(state: AppState) -> Router {
     let api = relay::router()
+        .merge(local::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,

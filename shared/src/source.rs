@@ -94,7 +94,9 @@ pub enum SourceError {
         input: String,
     },
     /// A tag outside the distribution grammar.
-    #[error("invalid tag in {input:?}: a tag is 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -")]
+    #[error(
+        "invalid tag in {input:?}: a tag is 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -"
+    )]
     Tag {
         /// The source as given.
         input: String,
@@ -250,7 +252,14 @@ mod tests {
 
     #[test]
     fn bad_layouts_name_the_problem() {
-        for bad in ["oci:", "oci:../etc", "oci:Demo", "oci:a/b", "oci:-x", "oci:x\u{0}"] {
+        for bad in [
+            "oci:",
+            "oci:../etc",
+            "oci:Demo",
+            "oci:a/b",
+            "oci:-x",
+            "oci:x\u{0}",
+        ] {
             let err = ImageSource::parse(bad).unwrap_err();
             assert!(
                 matches!(err, SourceError::LayoutName { ref input } if input == bad),
@@ -282,8 +291,8 @@ mod tests {
         };
         assert_eq!(id.hex(), HEX);
 
-        let pinned = ImageSource::parse(&format!("docker-daemon:127.0.0.1:5000/x/y@sha256:{HEX}"))
-            .unwrap();
+        let pinned =
+            ImageSource::parse(&format!("docker-daemon:127.0.0.1:5000/x/y@sha256:{HEX}")).unwrap();
         let ImageSource::Daemon(image) = &pinned else {
             panic!("{pinned:?}")
         };

@@ -73,14 +73,24 @@ mod tests {
         let legacy = br#"[{"Config":"abc.json","RepoTags":["app:1"],"Layers":["l1/layer.tar","./l2/layer.tar"]}]"#;
         let images = parse_legacy_manifest(legacy).unwrap();
         assert_eq!(images[0].layers, ["l1/layer.tar", "l2/layer.tar"]);
-        assert_eq!(images[0].repo_tags.as_deref(), Some(&["app:1".to_owned()][..]));
+        assert_eq!(
+            images[0].repo_tags.as_deref(),
+            Some(&["app:1".to_owned()][..])
+        );
         let untagged = br#"[{"Config":"blobs/sha256/aa","RepoTags":null,"Layers":[]}]"#;
         assert_eq!(parse_legacy_manifest(untagged).unwrap()[0].repo_tags, None);
     }
 
     #[test]
     fn escaping_paths_are_refused_by_name() {
-        for bad in ["../../etc/passwd", "/etc/passwd", "a/../../b", "a//b", "a\\b", ""] {
+        for bad in [
+            "../../etc/passwd",
+            "/etc/passwd",
+            "a/../../b",
+            "a//b",
+            "a\\b",
+            "",
+        ] {
             let doc = format!(r#"[{{"Config":"c.json","Layers":[{bad:?}]}}]"#);
             assert_eq!(
                 parse_legacy_manifest(doc.as_bytes()),
@@ -96,10 +106,16 @@ mod tests {
 
     #[test]
     fn empty_and_broken_manifests() {
-        assert_eq!(parse_legacy_manifest(b"[]"), Err(ArchiveError::Empty(MANIFEST_JSON)));
+        assert_eq!(
+            parse_legacy_manifest(b"[]"),
+            Err(ArchiveError::Empty(MANIFEST_JSON))
+        );
         assert!(matches!(
             parse_legacy_manifest(b"{"),
-            Err(ArchiveError::Json { member: MANIFEST_JSON, .. })
+            Err(ArchiveError::Json {
+                member: MANIFEST_JSON,
+                ..
+            })
         ));
     }
 }

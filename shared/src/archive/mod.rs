@@ -6,11 +6,15 @@
 
 mod docker_archive;
 mod error;
+mod legacy;
 mod oci_layout;
+mod tar_table;
 
 pub use docker_archive::{LegacyImage, parse_legacy_manifest, safe_member_path};
 pub use error::ArchiveError;
+pub use legacy::{LegacyLayout, SYNTHESIZED, UNCOMPRESSED_LAYER, synthesize};
 pub use oci_layout::{
     INDEX_FILE, LAYOUT_FILE, MAX_INDEX_BYTES, REF_NAME, blob_path, check_layout_marker,
     digest_of_blob_path, parse_layout_index, resolve, tags,
 };
+pub use tar_table::{MAX_MEMBERS, Member, Step, TarTable};

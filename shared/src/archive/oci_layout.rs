@@ -93,7 +93,9 @@ pub fn resolve<'a>(index: &'a ImageIndex, tag: &str) -> Result<&'a Descriptor, A
     }
     let by_suffix: Vec<_> = tagged
         .iter()
-        .filter(|(name, _)| name.contains('/') && name.rsplit_once(':').map(|(_, t)| t) == Some(tag))
+        .filter(|(name, _)| {
+            name.contains('/') && name.rsplit_once(':').map(|(_, t)| t) == Some(tag)
+        })
         .collect();
     if let [(_, d)] = by_suffix.as_slice() {
         return Ok(d);
@@ -140,14 +142,26 @@ mod tests {
         );
         assert!(matches!(
             check_layout_marker(b"nope"),
-            Err(ArchiveError::Json { member: LAYOUT_FILE, .. })
+            Err(ArchiveError::Json {
+                member: LAYOUT_FILE,
+                ..
+            })
         ));
     }
 
     #[test]
     fn index_that_is_not_json_is_named() {
         let err = parse_layout_index(b"{\"manifests\": [").unwrap_err();
-        assert!(matches!(err, ArchiveError::Json { member: INDEX_FILE, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                ArchiveError::Json {
+                    member: INDEX_FILE,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().starts_with("index.json is not valid JSON"));
         let huge = vec![b' '; MAX_INDEX_BYTES as usize + 1];
         assert!(matches!(
@@ -164,7 +178,11 @@ mod tests {
         assert_eq!(digest_of_blob_path(&path), Ok(Some(digest.clone())));
         assert_eq!(digest_of_blob_path(&format!("./{path}")), Ok(Some(digest)));
         assert_eq!(digest_of_blob_path("index.json"), Ok(None));
-        for bad in ["blobs/sha256/../../etc/passwd", "blobs/sha256/abc", "blobs/md5/00"] {
+        for bad in [
+            "blobs/sha256/../../etc/passwd",
+            "blobs/sha256/abc",
+            "blobs/md5/00",
+        ] {
             assert!(
                 matches!(digest_of_blob_path(bad), Err(ArchiveError::BlobPath { .. })),
                 "{bad}"
