@@ -4,6 +4,7 @@
 //!   free loopback port, optionally behind [`token_server`]'s Docker token protocol.
 //! - [`image`] builds layers, configs, manifests and indexes in code; [`push`] sends them
 //!   over the distribution API; [`fixtures`] holds ready-made image specs.
+//! - [`docker_daemon`] runs a real Docker Engine (`dockerd`, vfs, no network) for local images.
 //! - [`tools`] finds external tools (skopeo) and cross-checks with them.
 //! - [`companion`] starts the Strata companion in-process; [`http`] asks it one thing.
 //! - [`pull_through`] runs the same registry as a pull-through cache (`proxy.remoteurl`).
@@ -18,6 +19,7 @@
 
 pub mod browser;
 pub mod companion;
+pub mod docker_daemon;
 pub mod fake_registry;
 pub mod fixtures;
 pub mod http;
