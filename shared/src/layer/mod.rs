@@ -28,7 +28,7 @@ mod limits;
 mod merge;
 mod path;
 mod pipeline;
-mod tar_stream;
+mod tar;
 mod whiteout;
 
 pub use compression::Compression;
@@ -45,5 +45,5 @@ pub use merge::{
 };
 pub use path::{display_path, normalize_path};
 pub use pipeline::{LayerPipeline, LayerSpec, Progress, VerifiedLayer};
-pub use tar_stream::TarWalker;
+pub use tar::TarWalker;
 pub use whiteout::{OPAQUE_MARKER, WHITEOUT_PREFIX, Whiteout};
