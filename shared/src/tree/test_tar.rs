@@ -2,7 +2,8 @@
 
 use crate::layer::{LayerIndex, Limits, TarWalker};
 
-/// One tar entry: a file with data, a directory, a symlink or a whiteout (`.wh.` file).
+/// One tar entry: a file (a whiteout is a file named `.wh.NAME`), a directory or a
+/// symlink.
 pub(crate) enum E<'a> {
     File(&'a str, &'a [u8]),
     Dir(&'a str),
