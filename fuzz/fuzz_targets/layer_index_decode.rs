@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use strata_shared::layer::{LayerIndex, TreeBuilder};
+use strata_shared::layer::LayerIndex;
+use strata_shared::tree::TreeBuilder;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(index) = LayerIndex::decode(data) {

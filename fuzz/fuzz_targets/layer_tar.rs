@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use strata_shared::layer::{Limits, TarWalker, TreeBuilder};
+use strata_shared::layer::{Limits, TarWalker};
+use strata_shared::tree::TreeBuilder;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&seed, body)) = data.split_first() else { return };

@@ -1,7 +1,8 @@
 //! Times the merge of a 100k-entry layer (`TreeBuilder::apply` + `finish`) natively: the
 //! baseline for the page's `data-merge-ms` that `tests/examples/explorer_bench.rs` prints
 //! for the same layer shape. `cargo run --release -p strata-shared --example merge_bench`.
-use strata_shared::layer::{Limits, TarWalker, TreeBuilder};
+use strata_shared::layer::{Limits, TarWalker};
+use strata_shared::tree::TreeBuilder;
 
 fn main() {
     let mut b = tar::Builder::new(Vec::new());

@@ -2,19 +2,21 @@
 //!
 //! Modules follow the specs they implement: [`reference`] (distribution's reference
 //! grammar and docker's normalization), [`digest`], [`media_type`], [`manifest`] (one
-//! file per spec document) and [`layer`] (the sans-I/O layer pipeline). The same code
+//! file per spec document), [`layer`] (the sans-I/O layer pipeline) and [`tree`] (the
+//! merged image tree and the explorer's views of it), [`source`] (where an image lives) and
+//! [`archive`] (local archives and layouts). The same code
 //! runs natively and in `wasm32-unknown-unknown` Web Workers.
 #![deny(missing_docs)]
 
 pub mod archive;
 pub mod attestation;
 pub mod digest;
-pub mod explore;
 pub mod layer;
 pub mod manifest;
 pub mod media_type;
 pub mod reference;
 pub mod source;
+pub mod tree;
 
 pub use digest::{Algorithm, Digest, DigestError, DigestVerifier};
 pub use media_type::MediaType;

@@ -9,9 +9,8 @@ use std::process::Command;
 
 use layer_support::*;
 use strata_shared::Digest;
-use strata_shared::layer::{
-    Compression, EntryFlags, EntryKind, LayerError, LayerIndex, Limits, TreeBuilder,
-};
+use strata_shared::layer::{Compression, EntryFlags, EntryKind, LayerError, LayerIndex, Limits};
+use strata_shared::tree::TreeBuilder;
 
 const OCI_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
 const OCI_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
@@ -386,7 +385,7 @@ fn index_round_trips_through_serde() {
     tree.apply(&index, None);
     let tree = tree.finish();
     let tree_json = serde_json::to_string(&tree).unwrap();
-    let tree_back: strata_shared::layer::MergedTree = serde_json::from_str(&tree_json).unwrap();
+    let tree_back: strata_shared::tree::MergedTree = serde_json::from_str(&tree_json).unwrap();
     assert_eq!(tree_back.present().count(), tree.present().count());
 }
 

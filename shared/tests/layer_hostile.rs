@@ -9,8 +9,9 @@ use layer_support::*;
 use strata_shared::Digest;
 use strata_shared::digest::VerifyError;
 use strata_shared::layer::{
-    Compression, EntryFlags, LayerError, LayerPipeline, LayerSpec, Limits, TarWalker, TreeBuilder,
+    Compression, EntryFlags, LayerError, LayerPipeline, LayerSpec, Limits, TarWalker,
 };
+use strata_shared::tree::TreeBuilder;
 
 const OCI_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 const OCI_ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";

@@ -8,7 +8,8 @@ use std::process::Command;
 
 use layer_support::*;
 use strata_shared::Digest;
-use strata_shared::layer::{ChangeKind, EntryKind, LayerIndex, Limits, MergedTree, TreeBuilder};
+use strata_shared::layer::{EntryKind, LayerIndex, Limits};
+use strata_shared::tree::{ChangeKind, MergedTree, TreeBuilder};
 
 enum E<'a> {
     File(&'a str, &'a [u8]),
@@ -80,7 +81,7 @@ fn present(tree: &MergedTree) -> Vec<&str> {
     tree.present().map(|(p, _)| p).collect()
 }
 
-fn modified(kind: ChangeKind) -> strata_shared::layer::Modified {
+fn modified(kind: ChangeKind) -> strata_shared::tree::Modified {
     match kind {
         ChangeKind::Modified(m) => m,
         other => panic!("expected Modified, got {other:?}"),

@@ -1,5 +1,6 @@
 //! Real-browser tests of the Files tab (issue 4): merged and per-layer views, whiteouts and
-//! opaque directories, provenance timelines, search and glob, wasted bytes, deep links.
+//! opaque directories, origin timelines (the layers that added, modified, deleted a path),
+//! search and glob, wasted bytes, deep links.
 //! Headless Chromium over WebDriver, the Trunk-built app served by the companion, and an
 //! image with known content pushed to the real Distribution registry.
 
@@ -27,8 +28,8 @@ const B_TXT: &[u8] = b"hidden by the opaque dir\n";
 /// "café crème" in ISO-8859-1: not UTF-8, still text.
 const LATIN1: &[u8] = b"caf\xe9 cr\xe8me\n";
 
-/// L1 writes everything; L2 modifies /etc/app.conf and rewrites /opt/big.bin;
-/// L3 deletes /etc/app.conf, makes /data opaque and adds /data/new.txt.
+/// L0 writes everything; L1 modifies /etc/app.conf and rewrites /opt/big.bin;
+/// L2 deletes /etc/app.conf, makes /data opaque and adds /data/new.txt.
 fn explorer_image() -> ImageSpec {
     let mut spec = three_layer_image();
     spec.steps = vec![
@@ -145,7 +146,7 @@ async fn merged_view_applies_whiteouts_and_opaque_dirs_and_blame_lists_each_step
     open(&client, &format!("{}?tab=files", s.base)).await?;
     wait_paths(&client, &["/data", "/etc", "/opt", "/usr"]).await?;
 
-    // /etc/app.conf was deleted by L3: hidden, unless deleted paths are shown (struck through).
+    // /etc/app.conf was deleted by L2: hidden, unless deleted paths are shown (struck through).
     open(&client, &format!("{}?tab=files&path=/etc", s.base)).await?;
     wait_paths(&client, &[]).await?;
     open(
@@ -161,11 +162,11 @@ async fn merged_view_applies_whiteouts_and_opaque_dirs_and_blame_lists_each_step
         .await?;
     assert!(class.unwrap_or_default().contains("deleted"));
 
-    // The opaque /data keeps only what L3 added.
+    // The opaque /data keeps only what L2 added.
     open(&client, &format!("{}?tab=files&path=/data", s.base)).await?;
     wait_paths(&client, &["/data/new.txt"]).await?;
 
-    // Blame: added in L1, modified in L2, deleted in L3 — exactly those steps.
+    // Origin: added in L0, modified in L1, deleted in L2 — exactly those steps.
     open(
         &client,
         &format!("{}?tab=files&path=/etc/app.conf&deleted=1", s.base),
@@ -199,7 +200,7 @@ async fn layer_view_search_glob_and_deep_link_in_fresh_session() -> anyhow::Resu
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
 
-    // Layer 2's changes: the two files it rewrote, marked modified.
+    // Layer 1's changes (L1): the two files it rewrote, marked modified.
     open(&client, &format!("{}?tab=files&layer=1", s.base)).await?;
     wait_paths(&client, &["/etc/app.conf", "/opt/big.bin"]).await?;
 
@@ -277,7 +278,7 @@ async fn layer_view_search_glob_and_deep_link_in_fresh_session() -> anyhow::Resu
         &["/usr/lib/libx.so", "/usr/lib/sub", "/usr/lib/liblink.so"],
     )
     .await?;
-    // The largest files of the merged image, biggest first (L2's big.bin, then libx.so).
+    // The largest files of the merged image, biggest first (L1's big.bin, then libx.so).
     open(&client, &format!("{}?tab=files&view=largest", s.base)).await?;
     let largest = paths(&client).await?;
     assert_eq!(
@@ -425,7 +426,7 @@ async fn file_contents_text_hex_load_all_and_download_come_from_the_verified_lay
     assert_eq!(
         std::fs::read(&target)?,
         vec![4u8; BIG],
-        "L2's version of /opt/big.bin"
+        "L1's version of /opt/big.bin"
     );
     client.close().await?;
     Ok(())
@@ -454,7 +455,7 @@ async fn tree_appears_before_the_slowest_layer_and_grows() -> anyhow::Result<()>
         ))
         .await?;
 
-    // L2 and L3 are merged while L1 is still on its way: only what they wrote shows.
+    // L1 and L2 are merged while L0 is still on its way: only what they wrote shows.
     wait_paths(&client, &["/data", "/etc", "/opt"]).await?;
     let pending = attributes(&client, "[data-pending-layers]", "data-pending-layers").await?;
     assert_eq!(pending, vec!["1"]);
@@ -467,7 +468,7 @@ async fn tree_appears_before_the_slowest_layer_and_grows() -> anyhow::Result<()>
     .await?;
     assert_ne!(first_state, vec!["verified"]);
 
-    // Let L1 through: the tree completes, and the notice goes away.
+    // Let L0 through: the tree completes, and the notice goes away.
     gate.notify_one();
     wait_for_state(&client, "ready", TIMEOUT).await?;
     wait_paths(&client, &["/data", "/etc", "/opt", "/usr"]).await?;

@@ -20,7 +20,7 @@ application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.5";
 /// Bytes are never shown before this check: which digest they were checked against, and why
 /// that digest is the right one.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Verification {
+pub(crate) struct Verification {
     /// What was checked (`index`, `manifest`, `config`).
     pub object: &'static str,
     /// The digest the bytes had to match.
@@ -33,7 +33,7 @@ pub struct Verification {
 
 /// What can go wrong fetching an image, said plainly.
 #[derive(Clone, Debug, PartialEq)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// The companion did not answer.
     RelayDown(String),
     /// The registry does not know the image or tag.
@@ -107,7 +107,7 @@ struct Fetched {
 }
 
 /// The relay's path for a registry API route.
-pub fn relay_url(reference: &Reference, route: &str) -> String {
+pub(crate) fn relay_url(reference: &Reference, route: &str) -> String {
     format!(
         "/api/registry/{}/v2/{}/{route}",
         reference.registry, reference.repository
@@ -115,7 +115,7 @@ pub fn relay_url(reference: &Reference, route: &str) -> String {
 }
 
 /// Absolute form of a relay path, for workers (whose base URL is a blob URL).
-pub fn absolute(path: &str) -> String {
+pub(crate) fn absolute(path: &str) -> String {
     let origin = web_sys::window()
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default();
@@ -236,7 +236,7 @@ fn classify_error(
 
 /// A manifest or index and how it was verified.
 #[derive(Clone, Debug, PartialEq)]
-pub struct VerifiedDocument {
+pub(crate) struct VerifiedDocument {
     /// The parsed document and its raw bytes.
     pub parsed: ParsedDocument,
     /// The digest of the bytes (equal to the expected one when verification passed).
@@ -248,7 +248,7 @@ pub struct VerifiedDocument {
 /// Fetches a manifest by tag or digest and checks its bytes: against the digest asked for,
 /// else against the registry's `Docker-Content-Digest`, and against `size` when a
 /// descriptor gave one.
-pub async fn fetch_manifest(
+pub(crate) async fn fetch_manifest(
     reference: &Reference,
     manifest_ref: &str,
     object: &'static str,
@@ -306,7 +306,7 @@ pub async fn fetch_manifest(
 }
 
 /// Fetches the config blob and checks size and digest before parsing it.
-pub async fn fetch_config(
+pub(crate) async fn fetch_config(
     reference: &Reference,
     digest: &Digest,
     size: u64,
@@ -333,7 +333,7 @@ pub async fn fetch_config(
 }
 
 /// Fetches a blob and checks its size and digest before returning the bytes.
-pub async fn fetch_blob_verified(
+pub(crate) async fn fetch_blob_verified(
     reference: &Reference,
     digest: &Digest,
     size: u64,
@@ -351,7 +351,7 @@ pub async fn fetch_blob_verified(
 /// The referrers of a manifest (OCI 1.1), and whether the companion fell back to the
 /// `sha256-<hex>` tag because the registry has no referrers API. The list itself is not
 /// content-addressed; each manifest it names is verified when fetched.
-pub async fn fetch_referrers(
+pub(crate) async fn fetch_referrers(
     reference: &Reference,
     subject: &Digest,
 ) -> Result<(ImageIndex, bool), ApiError> {

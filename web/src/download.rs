@@ -3,7 +3,7 @@
 use wasm_bindgen::JsCast;
 
 /// Offers `bytes` as a download named `name`.
-pub fn save(name: &str, bytes: &[u8], mime: &str) {
+pub(crate) fn save(name: &str, bytes: &[u8], mime: &str) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };

@@ -1,7 +1,7 @@
 //! How numbers and digests read on the page (see UI.md: IEC units, short digests).
 
 /// Bytes in IEC units: `1.5 MiB`.
-pub fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = n as f64;
     let mut unit = 0;
@@ -17,7 +17,7 @@ pub fn bytes(n: u64) -> String {
 }
 
 /// `sha256:` + 12 hex, for lists.
-pub fn short_digest(d: &str) -> String {
+pub(crate) fn short_digest(d: &str) -> String {
     match d.split_once(':') {
         Some((alg, hex)) if hex.len() > 12 => format!("{alg}:{}", &hex[..12]),
         _ => d.to_owned(),
@@ -25,7 +25,7 @@ pub fn short_digest(d: &str) -> String {
 }
 
 /// Megabytes per second.
-pub fn rate(bytes: u64, millis: f64) -> String {
+pub(crate) fn rate(bytes: u64, millis: f64) -> String {
     if millis <= 0.0 {
         return String::new();
     }
@@ -34,7 +34,7 @@ pub fn rate(bytes: u64, millis: f64) -> String {
 
 /// `YYYY-MM-DD HH:MM` (UTC) of a Unix timestamp, computed here rather than by the browser
 /// so that a long listing makes no calls into JavaScript per row.
-pub fn utc_minutes(secs: i64) -> String {
+pub(crate) fn utc_minutes(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let of_day = secs.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);

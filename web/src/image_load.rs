@@ -12,7 +12,7 @@ use crate::worker_protocol::{LayerSummary, Stage};
 
 /// The top document when it is an index.
 #[derive(Clone, Debug, PartialEq)]
-pub struct IndexView {
+pub(crate) struct IndexView {
     /// Its digest.
     pub digest: Digest,
     /// Index or manifest list.
@@ -27,7 +27,7 @@ pub struct IndexView {
 
 /// The image manifest shown.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ManifestView {
+pub(crate) struct ManifestView {
     /// Its digest.
     pub digest: Digest,
     /// OCI or Docker.
@@ -42,7 +42,7 @@ pub struct ManifestView {
 
 /// Live state of one layer row.
 #[derive(Clone, Copy, Debug)]
-pub struct LayerLive {
+pub(crate) struct LayerLive {
     /// Stage (`data-layer-state`).
     pub stage: RwSignal<Stage>,
     /// Compressed bytes received so far.
@@ -55,7 +55,7 @@ pub struct LayerLive {
 
 /// One row of the layers table.
 #[derive(Clone, Debug)]
-pub struct LayerRow {
+pub(crate) struct LayerRow {
     /// Position, base layer 0.
     pub index: usize,
     /// The manifest's descriptor.
@@ -72,7 +72,7 @@ pub struct LayerRow {
 
 /// Everything the image page shows.
 #[derive(Clone, Debug)]
-pub struct ImageModel {
+pub(crate) struct ImageModel {
     /// The reference as asked.
     pub reference: Reference,
     /// The top-level digest the pinned link uses.
@@ -91,7 +91,7 @@ pub struct ImageModel {
 
 impl ImageModel {
     /// `/image/{name}@{digest}`: the pinned link, keeping the platform.
-    pub fn pinned_path(&self) -> String {
+    pub(crate) fn pinned_path(&self) -> String {
         let mut path = format!("/image/{}@{}", self.reference.name(), self.pinned);
         if let Some(index) = &self.index {
             path.push_str(&format!("?platform={}", index.selected));
@@ -100,14 +100,14 @@ impl ImageModel {
     }
 
     /// Whether every layer verified.
-    pub fn all_layers_verified(&self) -> bool {
+    pub(crate) fn all_layers_verified(&self) -> bool {
         self.layers
             .iter()
             .all(|l| l.live.stage.get() == Stage::Verified)
     }
 
     /// Whether every layer finished, verified or failed.
-    pub fn all_layers_settled(&self) -> bool {
+    pub(crate) fn all_layers_settled(&self) -> bool {
         self.layers
             .iter()
             .all(|l| matches!(l.live.stage.get(), Stage::Verified | Stage::Failed))
@@ -115,7 +115,7 @@ impl ImageModel {
 }
 
 /// Fetches and verifies the documents of `reference`, for `platform` when it is an index.
-pub async fn load_image(
+pub(crate) async fn load_image(
     reference: Reference,
     platform: Option<Platform>,
 ) -> Result<ImageModel, ApiError> {

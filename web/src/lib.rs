@@ -1,18 +1,15 @@
 //! Strata's browser app: routes and the top-level component. Every request lives in
 //! [`api`]; layer work runs in Web Workers ([`worker_pool`] on the page, [`worker`] inside).
 
-// Leptos' `#[component]` generates `pub` props structs inside private modules.
-#![allow(unreachable_pub)]
-
-pub mod api;
+mod api;
 mod components;
 mod download;
-pub mod files_data;
-pub mod format;
-pub mod image_load;
+mod format;
+mod image_load;
 pub mod layer_job;
+mod merged_tree;
 mod pages;
-pub mod provenance_load;
+mod provenance_load;
 mod url_state;
 pub mod worker;
 pub mod worker_pool;

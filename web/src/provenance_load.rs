@@ -28,7 +28,7 @@ const MAX_BLOB_BYTES: u64 = 128 * 1024 * 1024;
 
 /// How an attachment was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// Listed in the index next to the platform (BuildKit).
     Index,
     /// The registry's referrers API.
@@ -41,7 +41,7 @@ pub enum Source {
 
 impl Source {
     /// Slug for `data-attachment-source`.
-    pub fn slug(&self) -> &'static str {
+    pub(crate) fn slug(&self) -> &'static str {
         match self {
             Source::Index => "index",
             Source::ReferrersApi => "referrers",
@@ -51,7 +51,7 @@ impl Source {
     }
 
     /// What the user reads.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Source::Index => "index (BuildKit)".into(),
             Source::ReferrersApi => "referrers API".into(),
@@ -63,7 +63,7 @@ impl Source {
 
 /// What happened to one blob.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BlobState {
+pub(crate) enum BlobState {
     /// Digest and size checked, and the content read.
     Verified,
     /// Not fetched (a media type Strata does not read, or over the size limit).
@@ -74,7 +74,7 @@ pub enum BlobState {
 
 /// One blob of an attachment.
 #[derive(Clone, Debug, PartialEq)]
-pub struct BlobItem {
+pub(crate) struct BlobItem {
     /// Its descriptor.
     pub descriptor: Descriptor,
     /// The in-toto predicate type, when annotated or read.
@@ -85,7 +85,7 @@ pub struct BlobItem {
 
 /// A signature Strata can verify with a pasted key.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SignatureItem {
+pub(crate) struct SignatureItem {
     /// Cosign simple signing, or a DSSE envelope.
     pub kind: &'static str,
     /// The layer holding it.
@@ -110,7 +110,7 @@ pub struct SignatureItem {
 
 /// One attached artifact.
 #[derive(Clone, Debug)]
-pub struct Attachment {
+pub(crate) struct Attachment {
     /// How it was found.
     pub source: Source,
     /// The digest it is attached to.
@@ -139,7 +139,7 @@ pub struct Attachment {
 
 impl Attachment {
     /// Whether the manifest and every blob read verified.
-    pub fn all_verified(&self) -> bool {
+    pub(crate) fn all_verified(&self) -> bool {
         self.verified.is_ok()
             && !self
                 .blobs
@@ -150,7 +150,7 @@ impl Attachment {
 
 /// Everything attached to one image.
 #[derive(Clone, Debug, Default)]
-pub struct LoadedProvenance {
+pub(crate) struct LoadedProvenance {
     /// Attachments in discovery order.
     pub attachments: Vec<Attachment>,
     /// Lookups that failed without stopping the rest.
@@ -159,21 +159,21 @@ pub struct LoadedProvenance {
 
 impl LoadedProvenance {
     /// All SBOMs, with the attachment they came from.
-    pub fn sboms(&self) -> impl Iterator<Item = (&Attachment, &Arc<Sbom>)> + '_ {
+    pub(crate) fn sboms(&self) -> impl Iterator<Item = (&Attachment, &Arc<Sbom>)> + '_ {
         self.attachments
             .iter()
             .flat_map(|a| a.sboms.iter().map(move |s| (a, s)))
     }
 
     /// All provenance statements, with the attachment they came from.
-    pub fn provenance(&self) -> impl Iterator<Item = (&Attachment, &Arc<Provenance>)> + '_ {
+    pub(crate) fn provenance(&self) -> impl Iterator<Item = (&Attachment, &Arc<Provenance>)> + '_ {
         self.attachments
             .iter()
             .flat_map(|a| a.provenance.iter().map(move |p| (a, p)))
     }
 
     /// All signatures, with the attachment they came from.
-    pub fn signatures(&self) -> impl Iterator<Item = (&Attachment, &SignatureItem)> + '_ {
+    pub(crate) fn signatures(&self) -> impl Iterator<Item = (&Attachment, &SignatureItem)> + '_ {
         self.attachments
             .iter()
             .flat_map(|a| a.signatures.iter().map(move |s| (a, s)))
@@ -186,14 +186,14 @@ thread_local! {
 }
 
 /// What was already loaded for a platform manifest.
-pub fn cached(manifest: &Digest) -> Option<Arc<LoadedProvenance>> {
+pub(crate) fn cached(manifest: &Digest) -> Option<Arc<LoadedProvenance>> {
     CACHE.with(|c| c.borrow().get(manifest).cloned())
 }
 
 /// The SBOM packages (name, version) that claim `path` in the image whose platform
 /// manifest is `manifest`; empty until the Provenance tab (or [`load_provenance`]) has
 /// loaded its SBOMs. For the files detail pane.
-pub fn packages_of_file(manifest: &Digest, path: &str) -> Vec<(String, Option<String>)> {
+pub(crate) fn packages_of_file(manifest: &Digest, path: &str) -> Vec<(String, Option<String>)> {
     let Some(loaded) = cached(manifest) else {
         return Vec::new();
     };
@@ -222,7 +222,7 @@ fn subjects(model: &ImageModel) -> Vec<Digest> {
 }
 
 /// Loads (once per platform manifest) everything attached to the image.
-pub async fn load_provenance(model: &ImageModel) -> Arc<LoadedProvenance> {
+pub(crate) async fn load_provenance(model: &ImageModel) -> Arc<LoadedProvenance> {
     let key = model
         .manifest
         .as_ref()

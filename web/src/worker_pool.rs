@@ -43,11 +43,9 @@ impl SplitMode {
         let search = web_sys::window()
             .and_then(|w| w.location().search().ok())
             .unwrap_or_default();
-        let value = search
-            .trim_start_matches('?')
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("strata_split="));
-        match value {
+        let value = crate::url_state::UrlState::from_parts("", &search)
+            .get(crate::url_state::Key::StrataSplit);
+        match value.as_deref() {
             Some("off") => SplitMode::Off,
             Some("always") => SplitMode::Always,
             _ => SplitMode::Auto,

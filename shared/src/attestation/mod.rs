@@ -28,7 +28,7 @@ pub use purl::Purl;
 pub use sbom::{Package, Sbom, SbomFormat};
 pub use slsa::{Material, MaterialKind, Provenance, SlsaVersion};
 pub use statement::{Envelope, ParsedStatement, Predicate, Statement, Subject, parse_statement};
-pub use verify::{PublicKey, VerifyError};
+pub use verify::{PublicKey, SignatureError};
 
 /// Why an attached document could not be read.
 #[derive(Debug, thiserror::Error)]

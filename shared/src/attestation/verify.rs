@@ -9,7 +9,7 @@ use sha2::Digest as _;
 
 /// Why a key or signature was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VerifyError {
+pub enum SignatureError {
     /// The pasted text is not a P-256 public key.
     #[error("not an ECDSA P-256 public key ({reason}): {input:?}")]
     InvalidKey {
@@ -41,21 +41,23 @@ pub struct PublicKey {
 
 impl PublicKey {
     /// Reads a PEM `PUBLIC KEY` (SubjectPublicKeyInfo), as `cosign generate-key-pair` writes.
-    pub fn from_pem(pem: &str) -> Result<PublicKey, VerifyError> {
-        let key =
-            VerifyingKey::from_public_key_pem(pem.trim()).map_err(|e| VerifyError::InvalidKey {
+    pub fn from_pem(pem: &str) -> Result<PublicKey, SignatureError> {
+        let key = VerifyingKey::from_public_key_pem(pem.trim()).map_err(|e| {
+            SignatureError::InvalidKey {
                 reason: e.to_string(),
                 input: pem.trim().chars().take(60).collect(),
-            })?;
+            }
+        })?;
         Ok(Self::with_fingerprint(key))
     }
 
     /// Reads a DER SubjectPublicKeyInfo (from a certificate).
-    pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, VerifyError> {
-        let key = VerifyingKey::from_public_key_der(der).map_err(|e| VerifyError::InvalidKey {
-            reason: e.to_string(),
-            input: hex::encode(&der[..der.len().min(30)]),
-        })?;
+    pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, SignatureError> {
+        let key =
+            VerifyingKey::from_public_key_der(der).map_err(|e| SignatureError::InvalidKey {
+                reason: e.to_string(),
+                input: hex::encode(&der[..der.len().min(30)]),
+            })?;
         Ok(Self::with_fingerprint(key))
     }
 
@@ -72,23 +74,23 @@ impl PublicKey {
     }
 
     /// Checks `signature` (DER or 64-byte r‖s) over `message` (hashed with SHA-256).
-    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
         let sig = Signature::from_der(signature)
             .or_else(|_| Signature::from_slice(signature))
-            .map_err(|e| VerifyError::InvalidSignature {
+            .map_err(|e| SignatureError::InvalidSignature {
                 reason: e.to_string(),
                 input: hex::encode(&signature[..signature.len().min(16)]),
             })?;
         let sig = sig.normalize_s().unwrap_or(sig);
         self.key
             .verify(message, &sig)
-            .map_err(|_| VerifyError::Mismatch)
+            .map_err(|_| SignatureError::Mismatch)
     }
 
     /// Checks a base64 signature (cosign's annotation, newlines allowed).
-    pub fn verify_base64(&self, message: &[u8], signature_b64: &str) -> Result<(), VerifyError> {
+    pub fn verify_base64(&self, message: &[u8], signature_b64: &str) -> Result<(), SignatureError> {
         let sig = super::statement::decode_base64(signature_b64, "signature").map_err(|_| {
-            VerifyError::InvalidSignature {
+            SignatureError::InvalidSignature {
                 reason: "not base64".into(),
                 input: signature_b64.chars().take(40).collect(),
             }
@@ -105,7 +107,7 @@ mod tests {
     fn bad_keys_and_signatures_are_named() {
         let err = PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")
             .unwrap_err();
-        assert!(matches!(err, VerifyError::InvalidKey { .. }), "{err}");
+        assert!(matches!(err, SignatureError::InvalidKey { .. }), "{err}");
         assert!(PublicKey::from_pem("").is_err());
         assert!(PublicKey::from_spki_der(&[]).is_err());
     }

@@ -13,8 +13,7 @@
 //! ```
 //!
 //! A layer is verified only when both the compressed digest and the diff_id pass.
-//! [`TreeBuilder`] then applies indexed layers in order (whiteouts, opaque dirs) into a
-//! [`MergedTree`] with per-path provenance and per-layer statistics. Caps in [`Limits`]
+//! [`crate::tree`] then merges indexed layers in order. Caps in [`Limits`]
 //! turn decompression bombs and header floods into [`LayerError`]s.
 
 mod compression;
@@ -25,10 +24,9 @@ mod error;
 mod index;
 mod index_codec;
 mod limits;
-mod merge;
 mod path;
 mod pipeline;
-mod tar_stream;
+mod tar;
 mod whiteout;
 
 pub use compression::Compression;
@@ -39,11 +37,7 @@ pub use error::LayerError;
 pub use index::LayerIndex;
 pub use index_codec::IndexCodecError;
 pub use limits::Limits;
-pub use merge::{
-    Change, ChangeKind, CountBytes, LayerStats, MergedTree, Modified, TreeBuilder, TreeNode,
-    history_steps_for_layers,
-};
 pub use path::{display_path, normalize_path};
 pub use pipeline::{LayerPipeline, LayerSpec, Progress, VerifiedLayer};
-pub use tar_stream::TarWalker;
+pub use tar::TarWalker;
 pub use whiteout::{OPAQUE_MARKER, WHITEOUT_PREFIX, Whiteout};

@@ -13,7 +13,7 @@ pub(crate) fn HistoryView(
         .map(|(i, step)| {
             let layer = step_layers.iter().position(|s| *s == Some(i));
             let layer_cell = match layer {
-                Some(l) => format!("L{}", l + 1),
+                Some(l) => format!("L{l}"),
                 None => "—".into(),
             };
             view! {

@@ -53,7 +53,7 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
             };
             view! {
                 <tr data-layer-digest=digest.clone() data-layer-state=move || live.stage.get().as_str() data-layer-cached=move || live.summary.get().map(|s| s.cached.to_string()).unwrap_or_default()>
-                    <td class="num">{row.index + 1}</td>
+                    <td class="mono">"L" {row.index}</td>
                     <td class="mono" title=digest.clone()>{short_digest(&digest)}</td>
                     <td class="dim">{row.descriptor.media_type.label().to_owned()}</td>
                     <td class="num" title=format!("{size} bytes")>{bytes(size)}</td>

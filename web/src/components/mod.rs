@@ -1,8 +1,11 @@
 //! One file a component.
+// Leptos' `#[component]` makes a `pub` props struct for every component, whatever the
+// function's visibility; the lint stays on for the rest of the crate.
+#![allow(unreachable_pub)]
 mod config_view;
 mod error_view;
 mod file_contents;
-mod files_view;
+mod files;
 mod history_view;
 mod layers_table;
 mod platforms;
@@ -14,7 +17,7 @@ mod verification_badge;
 pub(crate) use config_view::ConfigView;
 pub(crate) use error_view::ErrorView;
 pub(crate) use file_contents::FileContents;
-pub(crate) use files_view::FilesView;
+pub(crate) use files::FilesView;
 pub(crate) use history_view::HistoryView;
 pub(crate) use layers_table::LayersTable;
 pub(crate) use platforms::Platforms;

@@ -6,13 +6,13 @@ use leptos_router::hooks::use_query_map;
 use strata_shared::attestation::labels::{LabelLink, provenance_labels};
 use strata_shared::attestation::{Material, MaterialKind, Package, Provenance, PublicKey, Sbom};
 
-use crate::files_data::FilesData;
 use crate::format::{bytes, short_digest};
 use crate::image_load::ImageModel;
+use crate::merged_tree::MergedTreeState;
 use crate::provenance_load::{
     Attachment, BlobState, LoadedProvenance, SignatureItem, cached, load_provenance,
 };
-use crate::url_state::href_with;
+use crate::url_state::{Key, Tab, ViewState, href_with};
 
 /// Rows shown at most in the package table (search narrows the rest).
 const PACKAGE_ROWS: usize = 500;
@@ -24,7 +24,7 @@ const PACKAGE_ROWS: usize = 500;
 #[component]
 pub(crate) fn ProvenanceView(
     model: ImageModel,
-    files: RwSignal<Option<FilesData>>,
+    files: RwSignal<Option<MergedTreeState>>,
 ) -> impl IntoView {
     let key = model
         .manifest
@@ -58,7 +58,10 @@ pub(crate) fn ProvenanceView(
     }
 }
 
-fn loaded_view(l: Arc<LoadedProvenance>, files: RwSignal<Option<FilesData>>) -> impl IntoView {
+fn loaded_view(
+    l: Arc<LoadedProvenance>,
+    files: RwSignal<Option<MergedTreeState>>,
+) -> impl IntoView {
     let provenance: Vec<Arc<Provenance>> = l.provenance().map(|(_, p)| p.clone()).collect();
     let sboms: Vec<Arc<Sbom>> = l.sboms().map(|(_, s)| s.clone()).collect();
     let signatures: Vec<(String, SignatureItem)> = l
@@ -87,7 +90,7 @@ fn loaded_view(l: Arc<LoadedProvenance>, files: RwSignal<Option<FilesData>>) -> 
 
 fn attachments_panel(l: Arc<LoadedProvenance>) -> impl IntoView {
     let query = use_query_map();
-    let selected = move || query.read().get("attestation");
+    let selected = move || ViewState::from_map(&query.read()).attestation;
     let rows = l
         .attachments
         .iter()
@@ -95,7 +98,8 @@ fn attachments_panel(l: Arc<LoadedProvenance>) -> impl IntoView {
             let digest = a.digest.to_string();
             let d = digest.clone();
             let target = digest.clone();
-            let href = move || href_with(&[("attestation", Some(&target)), ("package", None)]);
+            let href =
+                move || href_with(&[(Key::Attestation, Some(&target)), (Key::Package, None)]);
             let verified = if a.all_verified() {
                 "verified"
             } else {
@@ -295,7 +299,7 @@ enum SortKey {
 }
 
 #[component]
-fn SbomPanel(sbom: Arc<Sbom>, files: RwSignal<Option<FilesData>>) -> impl IntoView {
+fn SbomPanel(sbom: Arc<Sbom>, files: RwSignal<Option<MergedTreeState>>) -> impl IntoView {
     let query = use_query_map();
     let search = RwSignal::new(String::new());
     let sort = RwSignal::new((SortKey::Name, false));
@@ -335,12 +339,12 @@ fn SbomPanel(sbom: Arc<Sbom>, files: RwSignal<Option<FilesData>>) -> impl IntoVi
             if desc { o.reverse() } else { o }
         });
         let matched = shown.len();
-        let selected = query.read_untracked().get("package");
+        let selected = ViewState::from_map(&query.read_untracked()).package;
         let body = shown
             .into_iter()
             .take(PACKAGE_ROWS)
             .map(|p| {
-                let href = href_with(&[("package", Some(&p.name))]);
+                let href = href_with(&[(Key::Package, Some(&p.name))]);
                 let current = selected.as_deref() == Some(p.name.as_str());
                 view! {
                     <tr data-sbom-package=p.name.clone() class:current=current>
@@ -372,7 +376,7 @@ fn SbomPanel(sbom: Arc<Sbom>, files: RwSignal<Option<FilesData>>) -> impl IntoVi
     };
     let detail_sbom = sbom.clone();
     let detail = move || {
-        let name = query.read().get("package")?;
+        let name = ViewState::from_map(&query.read()).package?;
         let packages: Vec<Package> = detail_sbom.packages_named(&name).cloned().collect();
         Some(package_detail(name, packages, files))
     };
@@ -411,9 +415,9 @@ fn header(label: &'static str, key: SortKey, sort: RwSignal<(SortKey, bool)>) ->
 fn package_detail(
     name: String,
     packages: Vec<Package>,
-    files: RwSignal<Option<FilesData>>,
+    files: RwSignal<Option<MergedTreeState>>,
 ) -> impl IntoView {
-    let close = move || href_with(&[("package", None)]);
+    let close = move || href_with(&[(Key::Package, None)]);
     let found = !packages.is_empty();
     let list = packages
         .into_iter()
@@ -425,12 +429,12 @@ fn package_detail(
                     .iter()
                     .map(|path| {
                         let href = href_with(&[
-                            ("tab", Some("files")),
-                            ("path", Some(path)),
-                            ("package", None),
-                            ("attestation", None),
-                            ("layer", None),
-                            ("q", None),
+                            (Key::Tab, Tab::Files.value()),
+                            (Key::Path, Some(path)),
+                            (Key::Package, None),
+                            (Key::Attestation, None),
+                            (Key::Layer, None),
+                            (Key::Search, None),
                         ]);
                         let where_ = match &tree {
                             None => "layers still indexing".to_owned(),

@@ -10,10 +10,10 @@ use crate::components::{
     ConfigView, ErrorView, FilesView, HistoryView, LayersTable, Platforms, ReferenceForm, TopBar,
     VerificationBadge,
 };
-use crate::files_data::{FilesData, LayerSlot, merge};
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
-use crate::url_state::href_with;
+use crate::merged_tree::{LayerSlot, MergedTreeState, merge};
+use crate::url_state::{Key, Tab, ViewState, href_with};
 use crate::worker_pool::{WorkerPool, pool_size};
 use crate::worker_protocol::{LayerJob, Stage, WorkerReport};
 
@@ -35,13 +35,13 @@ pub(crate) fn ImagePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let state = RwSignal::new(PageState::Loading("Resolving reference".into()));
-    let files = RwSignal::new(None::<FilesData>);
+    let files = RwSignal::new(None::<MergedTreeState>);
     let generation = StoredValue::new(0u64);
 
     // Memos, so that only a new reference or platform reloads the image: the rest of the
     // query (tab, path, search) changes the view, never the load.
     let reference = Memo::new(move |_| params.read().get("reference").unwrap_or_default());
-    let platform = Memo::new(move |_| query.read().get("platform"));
+    let platform = Memo::new(move |_| ViewState::from_map(&query.read()).platform);
     Effect::new(move |_| {
         let raw = reference.get();
         let platform = platform.get().and_then(|p| Platform::parse(&p));
@@ -100,7 +100,7 @@ pub(crate) fn ImagePage() -> impl IntoView {
 /// Hands every layer to the worker pool and wires its reports to the rows. The merged
 /// tree is rebuilt as each layer settles, so the Files tab shows the first indexed layer
 /// at once and grows.
-fn start_layers(model: &ImageModel, files: RwSignal<Option<FilesData>>) {
+fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
     if model.layers.is_empty() {
         files.set(Some(merge(&[], &[])));
         return;
@@ -206,10 +206,10 @@ pub(crate) fn read_file(
 }
 
 #[component]
-fn ImageBody(model: ImageModel, files: RwSignal<Option<FilesData>>) -> impl IntoView {
+fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> impl IntoView {
     let query = use_query_map();
     // A memo: the tab's content is rebuilt when the tab changes, not on every query change.
-    let tab = Memo::new(move |_| query.read().get("tab").unwrap_or_else(|| "overview".into()));
+    let tab = Memo::new(move |_| ViewState::from_map(&query.read()).tab);
     let pinned_path = model.pinned_path();
     let pinned_full = format!("{}@{}", model.reference.name(), model.pinned);
     let base_path = format!("/image/{}@{}", model.reference.name(), model.pinned);
@@ -230,6 +230,41 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<FilesData>>) -> impl Into
     let config = model.config.clone();
     let layers = model.layers.clone();
     let provenance_model = model.clone();
+    let tab_body = {
+        let (index_view, manifest, config) = (index_view.clone(), manifest.clone(), config.clone());
+        move |tab: Tab| {
+            match tab {
+            Tab::Files => {
+                let layers = layers.clone();
+                let manifest_digest = manifest.as_ref().map(|m| m.digest.clone());
+                let history = config.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
+                match files.get() {
+                    Some(data) => view! { <FilesView files=data layers history manifest=manifest_digest.clone()/> }.into_any(),
+                    None => view! { <p class="loading">"Indexing layers… the file tree appears as soon as the first layer is verified and indexed."</p> }.into_any(),
+                }
+            }
+            Tab::History => {
+                let history = config.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
+                let steps = layer_history(&history, layers.len());
+                view! { <HistoryView history step_layers=steps/> }.into_any()
+            }
+            Tab::Provenance => view! { <crate::components::ProvenanceView model=provenance_model.clone() files/> }.into_any(),
+            Tab::Overview => view! {
+                {index_view.clone().map(|index| view! { <Platforms index base_path=base_path.clone()/> })}
+                {manifest.clone().map(manifest_panel)}
+                {config.clone().map(|(config, _)| {
+                    let history = config.history.clone();
+                    let steps = layer_history(&history, layers.len());
+                    view! {
+                        <LayersTable layers=layers.clone() history=history.clone()/>
+                        <ConfigView config/>
+                        <HistoryView history step_layers=steps/>
+                    }
+                })}
+            }.into_any(),
+        }
+        }
+    };
     view! {
         <section class="image-header">
             <div class="pinned">
@@ -260,50 +295,34 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<FilesData>>) -> impl Into
             </section>
         })}
         <nav class="tabs" role="tablist">
-            {["overview", "files", "history", "provenance"].into_iter().map(|t| {
-                let href = move || href_with(&[("tab", (t != "overview").then_some(t))]);
-                view! { <a href=href role="tab" class:current=move || tab.get() == t data-tab=t>{tab_label(t)}</a> }
+            {Tab::ALL.into_iter().map(|t| {
+                let href = move || href_with(&[(Key::Tab, t.value())]);
+                view! { <a href=href role="tab" class:current=move || tab.get() == t data-tab=t.id()>{t.label()}</a> }
             }).collect_view()}
         </nav>
-        {move || match tab.get().as_str() {
-            "files" => {
-                let layers = layers.clone();
-                let manifest_digest = manifest.as_ref().map(|m| m.digest.clone());
-                let history = config.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
-                match files.get() {
-                    Some(data) => view! { <FilesView files=data layers history manifest=manifest_digest.clone()/> }.into_any(),
-                    None => view! { <p class="loading">"Indexing layers… the file tree appears as soon as the first layer is verified and indexed."</p> }.into_any(),
-                }
+        // Each tab renders inside its own boundary: a failing view shows its errors, and the
+        // header and the other tabs stay usable.
+        {move || {
+            let body = tab_body(tab.get());
+            view! {
+                <ErrorBoundary fallback=|errors| view! { <TabErrors errors/> }>
+                    {body}
+                </ErrorBoundary>
             }
-            "history" => {
-                let history = config.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
-                let steps = layer_history(&history, layers.len());
-                view! { <HistoryView history step_layers=steps/> }.into_any()
-            }
-            "provenance" => view! { <crate::components::ProvenanceView model=provenance_model.clone() files/> }.into_any(),
-            _ => view! {
-                {index_view.clone().map(|index| view! { <Platforms index base_path=base_path.clone()/> })}
-                {manifest.clone().map(manifest_panel)}
-                {config.clone().map(|(config, _)| {
-                    let history = config.history.clone();
-                    let steps = layer_history(&history, layers.len());
-                    view! {
-                        <LayersTable layers=layers.clone() history=history.clone()/>
-                        <ConfigView config/>
-                        <HistoryView history step_layers=steps/>
-                    }
-                })}
-            }.into_any(),
         }}
     }
 }
 
-fn tab_label(tab: &str) -> &'static str {
-    match tab {
-        "files" => "Files",
-        "history" => "History",
-        "provenance" => "Provenance",
-        _ => "Overview",
+/// What a tab's boundary shows when a view in it fails.
+#[component]
+fn TabErrors(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    view! {
+        <section class="panel error-panel" data-tab-error="">
+            <h2>"This view failed"</h2>
+            <ul>
+                {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+            </ul>
+        </section>
     }
 }
 

@@ -1,4 +1,7 @@
 //! One file a route.
+// Leptos' `#[component]` makes a `pub` props struct for every component, whatever the
+// function's visibility; the lint stays on for the rest of the crate.
+#![allow(unreachable_pub)]
 mod home;
 mod image;
 mod not_found;

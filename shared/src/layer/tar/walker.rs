@@ -1,20 +1,11 @@
-//! Stage 4: a push-driven tar walker that turns the decompressed stream into a
-//! [`LayerIndex`].
-//!
-//! It decodes 512-byte header blocks with `tar::Header` and keeps only what an index
-//! needs: data is skipped (a CRC-32 is taken on the way), PAX and GNU long-name bodies
-//! are buffered up to [`Limits::max_header_bytes`]. tar's own pull-based `Archive` buffers
-//! such bodies without bound, so it never sees untrusted bytes here.
-//!
-//! PAX records are split by their length prefix (not at newlines, which a path may
-//! contain), following POSIX `pax` "extended header" records: `"%d %s=%s\n"`.
+//! The push-driven walker: a state machine over header, body, data and padding blocks.
 
-use super::index::{IndexBuilder, NewEntry};
-use super::path::normalize_path;
-use super::whiteout::Whiteout;
-use super::{EntryFlags, EntryKind, LayerError, LayerIndex, Limits};
-
-const BLOCK: usize = 512;
+use super::header::{BLOCK, SIZE, c_string, check_checksum, lossy, numeric, padding};
+use super::pax::{PaxFields, parse_pax};
+use crate::layer::index::{IndexBuilder, NewEntry};
+use crate::layer::path::normalize_path;
+use crate::layer::whiteout::Whiteout;
+use crate::layer::{EntryFlags, EntryKind, LayerError, LayerIndex, Limits};
 
 /// Push-driven tar reader for one layer's decompressed stream.
 ///
@@ -78,24 +69,6 @@ impl BodyKind {
             BodyKind::LongLink => "GNU long link",
         }
     }
-}
-
-/// Values from PAX records (`x` for the next entry, `g` for all following ones).
-#[derive(Clone, Default)]
-struct PaxFields {
-    path: Option<Vec<u8>>,
-    linkpath: Option<Vec<u8>>,
-    size: Option<u64>,
-    uid: Option<u64>,
-    gid: Option<u64>,
-    uname: Option<Vec<u8>>,
-    gname: Option<Vec<u8>>,
-    mtime: Option<i64>,
-    xattrs: Vec<(String, Vec<u8>)>,
-    sparse: bool,
-    sparse_name: Option<Vec<u8>>,
-    sparse_size: Option<u64>,
-    any: bool,
 }
 
 /// Metadata headers seen since the last entry.
@@ -576,45 +549,6 @@ impl TarWalker {
     }
 }
 
-/// The size field of a header block.
-const SIZE: std::ops::Range<usize> = 124..136;
-
-/// A numeric header field: octal text (spaces and NULs around it ignored, empty is 0) or
-/// GNU base-256 (high bit set; two's complement when negative), as GNU tar and Go's
-/// archive/tar read them.
-fn numeric(field: &[u8]) -> Result<i64, String> {
-    if let Some(&first) = field.first()
-        && first & 0x80 != 0
-    {
-        let inv = if first & 0x40 != 0 { 0xff } else { 0 };
-        let mut x: u64 = 0;
-        for (i, &c) in field.iter().enumerate() {
-            let mut c = c ^ inv;
-            if i == 0 {
-                c &= 0x7f;
-            }
-            if x >> 56 != 0 {
-                return Err("base-256 value overflows 64 bits".into());
-            }
-            x = x << 8 | u64::from(c);
-        }
-        if x >> 63 != 0 {
-            return Err("base-256 value overflows 64 bits".into());
-        }
-        let x = x as i64;
-        return Ok(if inv == 0xff { !x } else { x });
-    }
-    let text = field.iter().map(|&b| b as char).collect::<String>();
-    let text = text.trim_matches(|c| c == ' ' || c == '\0');
-    if text.is_empty() {
-        return Ok(0);
-    }
-    u64::from_str_radix(text, 8)
-        .ok()
-        .and_then(|v| i64::try_from(v).ok())
-        .ok_or_else(|| format!("{text:?} is not an octal number"))
-}
-
 fn skip(pad: u64) -> State {
     if pad == 0 {
         State::Header
@@ -635,181 +569,6 @@ fn data_state(len: u64, entry: Option<usize>) -> State {
     }
 }
 
-fn padding(len: u64) -> u64 {
-    (BLOCK as u64 - len % BLOCK as u64) % BLOCK as u64
-}
-
-fn lossy(bytes: Option<&[u8]>) -> String {
-    String::from_utf8_lossy(bytes.map(c_string).unwrap_or_default()).into_owned()
-}
-
-/// The bytes before the first NUL (how C tar implementations read name fields).
-fn c_string(b: &[u8]) -> &[u8] {
-    match b.iter().position(|&c| c == 0) {
-        Some(i) => &b[..i],
-        None => b,
-    }
-}
-
-/// Checks the header checksum: the sum of all bytes with the checksum field read as
-/// spaces, unsigned (POSIX) or signed (some historic tars).
-fn check_checksum(blk: &[u8; BLOCK], at: u64) -> Result<(), LayerError> {
-    let mut unsigned: u32 = 0;
-    let mut signed: i32 = 0;
-    for (i, &b) in blk.iter().enumerate() {
-        let b = if (148..156).contains(&i) { b' ' } else { b };
-        unsigned += u32::from(b);
-        signed += i32::from(b as i8);
-    }
-    let field = &blk[148..156];
-    let text: String = field
-        .iter()
-        .map(|&b| b as char)
-        .collect::<String>()
-        .trim_matches(|c: char| c == '\0' || c == ' ')
-        .to_owned();
-    let stored = u32::from_str_radix(&text, 8).ok();
-    match stored {
-        Some(s) if s == unsigned || s as i64 == i64::from(signed) => Ok(()),
-        _ => Err(LayerError::BadHeaderChecksum {
-            offset: at,
-            stored: String::from_utf8_lossy(field).into_owned(),
-            computed: unsigned,
-        }),
-    }
-}
-
-/// Parses PAX records (`"<len> <key>=<value>\n"`, len counting the whole record).
-fn parse_pax(body: &[u8], at: u64, out: &mut PaxFields) -> Result<(), LayerError> {
-    let bad = |reason: String| LayerError::BadPax { offset: at, reason };
-    let mut rest = body;
-    while !rest.is_empty() {
-        if rest.iter().all(|&b| b == 0) {
-            break;
-        }
-        let sp = rest
-            .iter()
-            .take(21)
-            .position(|&b| b == b' ')
-            .ok_or_else(|| bad(format!("record without length: {:?}", preview(rest))))?;
-        let len = std::str::from_utf8(&rest[..sp])
-            .ok()
-            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|s| s.parse::<usize>().ok())
-            .ok_or_else(|| bad(format!("bad record length: {:?}", preview(rest))))?;
-        if len <= sp + 1 || len > rest.len() {
-            return Err(bad(format!(
-                "record length {len} does not fit the {} bytes left: {:?}",
-                rest.len(),
-                preview(rest)
-            )));
-        }
-        let record = &rest[sp + 1..len];
-        let Some((&b'\n', kv)) = record.split_last() else {
-            return Err(bad(format!(
-                "record does not end with a newline: {:?}",
-                preview(rest)
-            )));
-        };
-        let eq = kv
-            .iter()
-            .position(|&b| b == b'=')
-            .ok_or_else(|| bad(format!("record without '=': {:?}", preview(rest))))?;
-        apply_pax(&kv[..eq], &kv[eq + 1..], at, out)?;
-        rest = &rest[len..];
-    }
-    Ok(())
-}
-
-fn preview(b: &[u8]) -> String {
-    String::from_utf8_lossy(&b[..b.len().min(60)]).into_owned()
-}
-
-fn apply_pax(key: &[u8], value: &[u8], at: u64, out: &mut PaxFields) -> Result<(), LayerError> {
-    let bad = |reason: String| LayerError::BadPax { offset: at, reason };
-    let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
-    let number = |v: &[u8]| -> Result<Option<u64>, LayerError> {
-        if v.is_empty() {
-            return Ok(None);
-        }
-        std::str::from_utf8(v)
-            .ok()
-            .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|s| s.parse::<u64>().ok())
-            .map(Some)
-            .ok_or_else(|| bad(format!("{} is not a number: {:?}", text(key), text(v))))
-    };
-    let name = |v: &[u8]| -> Result<Option<Vec<u8>>, LayerError> {
-        if v.contains(&0) {
-            return Err(LayerError::NulInName {
-                offset: at,
-                key: text(key),
-                value: text(v),
-            });
-        }
-        Ok((!v.is_empty()).then(|| v.to_vec()))
-    };
-    out.any = true;
-    match key {
-        b"path" => out.path = name(value)?,
-        b"linkpath" => out.linkpath = name(value)?,
-        b"uname" => out.uname = name(value)?,
-        b"gname" => out.gname = name(value)?,
-        b"size" => out.size = number(value)?,
-        b"uid" => out.uid = number(value)?,
-        b"gid" => out.gid = number(value)?,
-        b"mtime" => {
-            out.mtime = if value.is_empty() {
-                None
-            } else {
-                Some(
-                    parse_pax_time(value)
-                        .ok_or_else(|| bad(format!("mtime is not a time: {:?}", text(value))))?,
-                )
-            }
-        }
-        b"GNU.sparse.name" => {
-            out.sparse = true;
-            out.sparse_name = name(value)?;
-        }
-        b"GNU.sparse.realsize" | b"GNU.sparse.size" => {
-            out.sparse = true;
-            out.sparse_size = number(value)?;
-        }
-        k if k.starts_with(b"GNU.sparse.") => out.sparse = true,
-        k if k.starts_with(b"SCHILY.xattr.") => {
-            let xname = text(&k[b"SCHILY.xattr.".len()..]);
-            out.xattrs.retain(|(n, _)| *n != xname);
-            out.xattrs.push((xname, value.to_vec()));
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-/// `[-]seconds[.fraction]` to whole seconds, rounding toward negative infinity.
-fn parse_pax_time(v: &[u8]) -> Option<i64> {
-    let s = std::str::from_utf8(v).ok()?;
-    let (neg, s) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
-    if secs.is_empty()
-        || !secs.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let secs: i64 = secs.parse().ok()?;
-    let has_frac = frac.bytes().any(|b| b != b'0');
-    Some(if neg {
-        -secs - i64::from(has_frac)
-    } else {
-        secs
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -822,60 +581,6 @@ mod tests {
         w.finish()
     }
 
-    fn pax_record(key: &str, value: &[u8]) -> Vec<u8> {
-        let body_len = key.len() + value.len() + 3; // ' ', '=', '\n'
-        let mut len = body_len + 1;
-        while len != body_len + len.to_string().len() {
-            len = body_len + len.to_string().len();
-        }
-        let mut r = format!("{len} {key}=").into_bytes();
-        r.extend_from_slice(value);
-        r.push(b'\n');
-        r
-    }
-
-    #[test]
-    fn numeric_fields() {
-        assert_eq!(numeric(b"0000644\0"), Ok(0o644));
-        assert_eq!(numeric(b"\0\0\0\0\0\0\0\0"), Ok(0));
-        assert_eq!(numeric(b"  17 \0"), Ok(0o17));
-        assert_eq!(numeric(&[0x80, 0, 0, 0, 0, 0, 0x01, 0x00]), Ok(256));
-        assert_eq!(numeric(&[0xff; 12]), Ok(-1));
-        assert!(numeric(&[0x80, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
-        assert!(numeric(b"12x\0").is_err());
-    }
-
-    #[test]
-    fn pax_time_parses() {
-        assert_eq!(parse_pax_time(b"1700000000.5"), Some(1_700_000_000));
-        assert_eq!(parse_pax_time(b"-1.5"), Some(-2));
-        assert_eq!(parse_pax_time(b"12"), Some(12));
-        assert_eq!(parse_pax_time(b"1e9"), None);
-    }
-
-    #[test]
-    fn pax_records_by_length_allow_newlines() {
-        let mut body = pax_record("path", b"a\nb");
-        body.extend(pax_record("SCHILY.xattr.user.k", b"v\x00\x01"));
-        let mut f = PaxFields::default();
-        parse_pax(&body, 0, &mut f).unwrap();
-        assert_eq!(f.path.as_deref(), Some(&b"a\nb"[..]));
-        assert_eq!(f.xattrs, vec![("user.k".to_owned(), b"v\x00\x01".to_vec())]);
-    }
-
-    #[test]
-    fn malformed_pax_is_an_error() {
-        for body in [
-            &b"99 path=x\n"[..],
-            b"abc path=x\n",
-            b"9 pathx\n\n",
-            b"8 path=x",
-        ] {
-            let err = parse_pax(body, 7, &mut PaxFields::default()).unwrap_err();
-            assert!(matches!(err, LayerError::BadPax { offset: 7, .. }), "{err}");
-        }
-    }
-
     #[test]
     fn empty_stream_is_an_empty_layer() {
         let idx = walk(&[], 1).unwrap();
@@ -884,7 +589,6 @@ mod tests {
         assert_eq!(idx.end_of_archive(), Some(0));
         assert_eq!(idx.trailing_bytes(), 1024);
     }
-
     #[test]
     fn garbage_header_names_offset() {
         let err = walk(&[b'x'; 512], 512).unwrap_err();

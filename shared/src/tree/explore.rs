@@ -2,7 +2,8 @@
 //! changes, search by substring or glob, largest files, and the efficiency score. Pure
 //! functions, so the page only renders their rows.
 
-use crate::layer::{ChangeKind, EntryKind, MergedTree, TreeNode};
+use super::{ChangeKind, MergedTree, Pattern, TreeNode};
+use crate::layer::EntryKind;
 
 /// How to order a listing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -189,122 +190,6 @@ pub fn search_layer(
     rows
 }
 
-/// A search: a glob when the query has `*`, `?` or `[`, else a case-insensitive substring.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pattern {
-    /// Matches paths containing this (lowercased) text.
-    Substring(String),
-    /// Matches whole paths: `*` within a component, `**` across components, `?` one char.
-    Glob(String),
-}
-
-impl Pattern {
-    /// Reads a query as typed; a leading `/` is ignored (paths are shown absolute).
-    pub fn parse(query: &str) -> Pattern {
-        let q = query.trim().trim_start_matches('/');
-        if q.contains(['*', '?', '[']) {
-            Pattern::Glob(q.to_owned())
-        } else {
-            Pattern::Substring(q.to_lowercase())
-        }
-    }
-
-    /// Whether a normalized path matches.
-    pub fn matches(&self, path: &str) -> bool {
-        match self {
-            Pattern::Substring(s) => path.to_lowercase().contains(s.as_str()),
-            Pattern::Glob(g) => glob_match(g.as_bytes(), path.as_bytes()),
-        }
-    }
-}
-
-/// Iterative glob matching with two backtrack points (the last `*` and the last `**`);
-/// no recursion, so a hostile pattern cannot blow the stack.
-fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    // (pattern index after the star, text index the star currently covers up to)
-    let mut single: Option<(usize, usize)> = None;
-    let mut double: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pattern.len() {
-            match pattern[p] {
-                b'*' => {
-                    let is_double = pattern.get(p + 1) == Some(&b'*');
-                    let mut next = p + if is_double { 2 } else { 1 };
-                    if is_double {
-                        // `**/` also matches zero directories.
-                        if pattern.get(next) == Some(&b'/') {
-                            next += 1;
-                        }
-                        double = Some((next, t));
-                        single = None;
-                    } else {
-                        single = Some((next, t));
-                    }
-                    p = next;
-                    continue;
-                }
-                b'?' if text[t] != b'/' => {
-                    p += 1;
-                    t += 1;
-                    continue;
-                }
-                b'[' => {
-                    if let Some((true, len)) = class_match(&pattern[p..], text[t]) {
-                        p += len;
-                        t += 1;
-                        continue;
-                    }
-                }
-                c if c == text[t] => {
-                    p += 1;
-                    t += 1;
-                    continue;
-                }
-                _ => {}
-            }
-        }
-        if let Some((after, covered)) = single.filter(|&(_, c)| text[c] != b'/') {
-            single = Some((after, covered + 1));
-            p = after;
-            t = covered + 1;
-        } else if let Some((after, covered)) = double {
-            single = None;
-            double = Some((after, covered + 1));
-            p = after;
-            t = covered + 1;
-        } else {
-            return false;
-        }
-    }
-    while p < pattern.len() && pattern[p] == b'*' {
-        p += 1;
-    }
-    p == pattern.len()
-}
-
-/// Matches `[abc]`, `[a-z]`, `[!x]` against one byte: (matched, pattern length).
-fn class_match(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
-    let end = pattern.iter().skip(1).position(|&b| b == b']')? + 1;
-    let body = &pattern[1..end];
-    let (negate, body) = match body.first() {
-        Some(b'!') | Some(b'^') => (true, &body[1..]),
-        _ => (false, body),
-    };
-    let mut hit = false;
-    let mut i = 0;
-    while i < body.len() {
-        if i + 2 < body.len() && body[i + 1] == b'-' {
-            hit |= (body[i]..=body[i + 2]).contains(&c);
-            i += 3;
-        } else {
-            hit |= body[i] == c;
-            i += 1;
-        }
-    }
-    Some((hit != negate, end + 1))
-}
-
 /// Present paths matching `pattern`, capped at `limit` rows.
 pub fn search(tree: &MergedTree, pattern: &Pattern, sort: SortBy, limit: usize) -> Vec<Row> {
     let mut rows: Vec<Row> = tree
@@ -360,41 +245,102 @@ pub fn efficiency(tree: &MergedTree) -> f64 {
     }
 }
 
+/// The directory a listing shows for a selected path: the path itself when it is a
+/// directory of the tree, else its parent (a file is shown among its siblings).
+pub fn listing_dir(tree: &MergedTree, path: &str) -> String {
+    match tree.get(path) {
+        Some(node) if node.kind == EntryKind::Dir => path.to_owned(),
+        _ => parent_dir(path).to_owned(),
+    }
+}
+
+/// The parent of a normalized path (`""` for a top-level name or the root).
+pub fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(p, _)| p)
+}
+
+/// Per layer, how many paths below `dir` it added, modified (substantively) and removed:
+/// `(layer, [added, modified, removed])`, by layer.
+pub fn subtree_changes_by_layer(tree: &MergedTree, dir: &str) -> Vec<(u32, [u64; 3])> {
+    let mut per_layer: std::collections::BTreeMap<u32, [u64; 3]> = Default::default();
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let below = tree
+        .all()
+        .filter(|(p, _)| p.starts_with(&prefix) && p.len() > prefix.len());
+    for (_, n) in below {
+        for c in &n.changes {
+            let slot = match c.kind {
+                ChangeKind::Added => 0,
+                ChangeKind::Modified(m) if m.is_substantive() => 1,
+                ChangeKind::Modified(_) => continue,
+                ChangeKind::Deleted | ChangeKind::HiddenByOpaque => 2,
+            };
+            per_layer.entry(c.layer).or_default()[slot] += 1;
+        }
+    }
+    per_layer.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use super::super::test_tar::{E, layer, merged};
+
+    fn tree() -> MergedTree {
+        merged(&[
+            layer(&[
+                E::Dir("etc/"),
+                E::File("etc/hosts", b"127.0.0.1"),
+                E::File("etc/big", b"0123456789"),
+                E::File("top", b"t"),
+            ]),
+            layer(&[E::File("etc/hosts", b"::1"), E::File("etc/.wh.big", b"")]),
+        ])
+    }
+
     #[test]
-    fn globs() {
-        let cases = [
-            ("**/*.so", "usr/lib/libc.so", true),
-            ("**/*.so", "libc.so", true),
-            ("*.so", "usr/lib/libc.so", false),
-            ("usr/*/libc.so", "usr/lib/libc.so", true),
-            ("usr/*/libc.so", "usr/lib/x/libc.so", false),
-            ("usr/**/libc.so", "usr/lib/x/libc.so", true),
-            ("etc/?osts", "etc/hosts", true),
-            ("etc/[a-h]osts", "etc/hosts", true),
-            ("etc/[!h]osts", "etc/hosts", false),
-            ("**", "a/b/c", true),
-            (
-                "a*b*c*d*e*f*g*h",
-                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-                false,
-            ),
-        ];
-        for (pattern, path, want) in cases {
-            assert_eq!(
-                glob_match(pattern.as_bytes(), path.as_bytes()),
-                want,
-                "{pattern} vs {path}"
-            );
-        }
+    fn a_file_is_listed_among_its_siblings() {
+        let t = tree();
+        assert_eq!(listing_dir(&t, "etc"), "etc");
+        assert_eq!(listing_dir(&t, "etc/hosts"), "etc");
+        assert_eq!(listing_dir(&t, "top"), "");
+        assert_eq!(listing_dir(&t, ""), "");
+        assert_eq!(listing_dir(&t, "no/such/path"), "no/such");
+        assert_eq!(parent_dir("a/b/c"), "a/b");
+        assert_eq!(parent_dir("a"), "");
+    }
+
+    #[test]
+    fn listings_hide_removed_paths_unless_asked() {
+        let t = tree();
+        let names = |rows: Vec<Row>| rows.into_iter().map(|r| r.path).collect::<Vec<_>>();
         assert_eq!(
-            Pattern::parse("/etc/*.conf"),
-            Pattern::Glob("etc/*.conf".into())
+            names(list_dir(&t, "etc", SortBy::Name, false)),
+            ["etc/hosts"]
         );
-        assert!(Pattern::parse("NGINX").matches("etc/nginx/nginx.conf"));
+        assert_eq!(
+            names(list_dir(&t, "etc", SortBy::Name, true)),
+            ["etc/big", "etc/hosts"]
+        );
+        assert_eq!(names(list_dir(&t, "", SortBy::Size, false)), ["etc", "top"]);
+        let changes = layer_changes(&t, 1, SortBy::Name);
+        let kinds: Vec<_> = changes.iter().map(|r| r.change.map(|c| c.word())).collect();
+        assert_eq!(kinds, [Some("deleted"), Some("modified")]);
+    }
+
+    #[test]
+    fn subtree_counts_changes_per_layer() {
+        let t = tree();
+        assert_eq!(
+            subtree_changes_by_layer(&t, "etc"),
+            [(0, [2, 0, 0]), (1, [0, 1, 1])]
+        );
+        assert_eq!(subtree_changes_by_layer(&t, "")[0], (0, [4, 0, 0]));
     }
 
     #[test]

@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
-use strata_shared::layer::{LayerIndex, MergedTree, TreeBuilder};
+use strata_shared::layer::LayerIndex;
+use strata_shared::tree::{MergedTree, TreeBuilder};
 
 /// Where one layer's index stands.
 #[derive(Clone, Debug, Default)]
-pub enum LayerSlot {
+pub(crate) enum LayerSlot {
     /// Still downloading, verifying or indexing.
     #[default]
     Pending,
@@ -21,8 +22,8 @@ pub enum LayerSlot {
 
 /// What the Files tab reads.
 #[derive(Clone, Debug)]
-pub struct FilesData {
-    /// Layers applied in order, with provenance.
+pub(crate) struct MergedTreeState {
+    /// Layers applied in order, with each path's origin.
     pub tree: Arc<MergedTree>,
     /// Layers that failed and were left out of the merge (their files are unknown).
     pub missing_layers: Vec<usize>,
@@ -41,9 +42,9 @@ fn now_ms() -> f64 {
 }
 
 /// Applies every indexed layer in order. A failed or pending layer is applied as empty
-/// and named, so the rest still shows; provenance above it is then incomplete, and the
+/// and named, so the rest still shows; origins above it are then incomplete, and the
 /// page says so.
-pub fn merge(slots: &[LayerSlot], history_steps: &[Option<usize>]) -> FilesData {
+pub(crate) fn merge(slots: &[LayerSlot], history_steps: &[Option<usize>]) -> MergedTreeState {
     let started = now_ms();
     let mut builder = TreeBuilder::new();
     let mut missing_layers = Vec::new();
@@ -73,7 +74,7 @@ pub fn merge(slots: &[LayerSlot], history_steps: &[Option<usize>]) -> FilesData 
             _ => None,
         })
         .collect();
-    FilesData {
+    MergedTreeState {
         tree,
         missing_layers,
         pending_layers,

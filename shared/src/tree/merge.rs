@@ -1,4 +1,5 @@
-//! Applies indexed layers in order into the merged image tree, with provenance.
+//! Applies indexed layers in order into the merged image tree, with each path's origin
+//! (which layer added, modified or deleted it).
 //!
 //! Semantics follow the OCI image spec's "Applying changesets": a layer's whiteouts
 //! (`.wh.NAME`) and opaque markers (`.wh..wh..opq`) act on the layers below it only, and an
@@ -8,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Entry, EntryFlags, EntryKind, LayerIndex, Whiteout};
+use crate::layer::{Entry, EntryFlags, EntryKind, LayerIndex, Whiteout};
 
 /// What one layer did to one path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -22,6 +23,18 @@ pub enum ChangeKind {
     Deleted,
     /// An opaque marker in an ancestor directory hid it.
     HiddenByOpaque,
+}
+
+impl ChangeKind {
+    /// One word for listings and exports: `added`, `modified`, `deleted`, `hidden`.
+    pub fn word(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Modified(_) => "modified",
+            ChangeKind::Deleted => "deleted",
+            ChangeKind::HiddenByOpaque => "hidden",
+        }
+    }
 }
 
 /// What a [`ChangeKind::Modified`] changed compared with the version below.
@@ -45,6 +58,21 @@ impl Modified {
     /// Whether anything besides the mtime changed.
     pub fn is_substantive(&self) -> bool {
         self.content || self.kind || self.mode || self.owner || self.link
+    }
+
+    /// The substantive changes by name (`content`, `kind`, `mode`, `owner`, `link`); empty
+    /// when only the mtime may differ.
+    pub fn parts(&self) -> Vec<&'static str> {
+        [
+            (self.content, "content"),
+            (self.kind, "kind"),
+            (self.mode, "mode"),
+            (self.owner, "owner"),
+            (self.link, "link"),
+        ]
+        .into_iter()
+        .filter_map(|(on, word)| on.then_some(word))
+        .collect()
     }
 }
 
@@ -532,31 +560,5 @@ fn release(n: &mut TreeNode, objects: &mut [DataObject], layers: &mut [LayerStat
         && let Some(stats) = layers.get_mut(o.layer as usize)
     {
         stats.wasted_bytes = stats.wasted_bytes.saturating_add(o.size);
-    }
-}
-
-/// Maps layers to their steps in the config's `history`: history entries with
-/// `empty_layer: true` made no layer, every other one made the next layer. Layers beyond
-/// the history get `None`.
-pub fn history_steps_for_layers(empty_layer: &[bool], layer_count: usize) -> Vec<Option<u32>> {
-    let mut steps: Vec<Option<u32>> = empty_layer
-        .iter()
-        .enumerate()
-        .filter(|(_, empty)| !**empty)
-        .map(|(i, _)| Some(i as u32))
-        .take(layer_count)
-        .collect();
-    steps.resize(layer_count, None);
-    steps
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn history_steps_skip_empty_layers() {
-        let steps = history_steps_for_layers(&[false, true, true, false, false], 4);
-        assert_eq!(steps, vec![Some(0), Some(3), Some(4), None]);
     }
 }

@@ -1,0 +1,21 @@
+//! The merged image tree and the views over it, sans-I/O.
+//!
+//! [`TreeBuilder`] applies indexed layers in order (whiteouts, opaque dirs) into a
+//! [`MergedTree`] that keeps each path's origin (every layer that added, modified or
+//! removed it) and per-layer statistics. [`explore`] cuts it into the explorer's rows,
+//! [`Pattern`] matches searches, [`resolve_link`] follows symlinks inside the image and
+//! [`export`] writes rows as CSV or JSON. The page only renders what these return.
+
+pub mod explore;
+pub mod export;
+mod glob;
+mod link;
+mod merge;
+#[cfg(test)]
+mod test_tar;
+
+pub use glob::Pattern;
+pub use link::resolve_link;
+pub use merge::{
+    Change, ChangeKind, CountBytes, LayerStats, MergedTree, Modified, TreeBuilder, TreeNode,
+};

@@ -1,0 +1,93 @@
+//! The left pane: the merged view and each layer, with what each layer did, the image's
+//! wasted bytes, and which layers are still missing from the tree.
+
+use leptos::prelude::*;
+use strata_shared::tree::{MergedTree, explore};
+
+use super::marks::layer_names;
+use crate::format::{bytes, short_digest};
+use crate::image_load::LayerRow;
+use crate::merged_tree::MergedTreeState;
+use crate::url_state::{Key, LayerSel, href_with};
+
+#[component]
+pub(super) fn LayerList(
+    files: MergedTreeState,
+    layers: Vec<LayerRow>,
+    /// Each layer's build step.
+    commands: Vec<String>,
+    /// The listed layer (none: the merged view).
+    layer: Memo<Option<u32>>,
+) -> impl IntoView {
+    let tree: &MergedTree = &files.tree;
+    let stats = tree.layers().to_vec();
+    let wasted_total = tree.wasted_bytes();
+    let efficiency = explore::efficiency(tree);
+    let layer_list = layers
+        .iter()
+        .map(|row| {
+            let index = row.index as u32;
+            let digest = row.descriptor.digest.to_string();
+            let live = row.live;
+            let stat = stats.get(row.index).cloned().unwrap_or_default();
+            let command = commands.get(row.index).cloned().unwrap_or_default();
+            let value = LayerSel::Number(index).value();
+            let href = move || {
+                href_with(&[
+                    (Key::Layer, Some(&value)),
+                    (Key::Path, None),
+                    (Key::Search, None),
+                ])
+            };
+            view! {
+                <li
+                    class:current=move || layer.get() == Some(index)
+                    data-layer-digest=digest.clone()
+                    data-layer-state=move || live.stage.get().as_str()
+                >
+                    <a href=href>
+                        <span class="mono">"L" {index} " " {short_digest(&digest)}</span>
+                        " " <span class="dim">{bytes(row.descriptor.size)}</span>
+                    </a>
+                    <div class="mono cmd dim small">{command}</div>
+                    <div class="small" title=format!(
+                        "added {} ({}), modified {} ({}), deleted {} ({})",
+                        stat.added.count, bytes(stat.added.bytes),
+                        stat.modified.count, bytes(stat.modified.bytes),
+                        stat.deleted.count, bytes(stat.deleted.bytes),
+                    )>
+                        <span class="add">"+" {stat.added.count}</span> " "
+                        <span class="mod">"~" {stat.modified.count}</span> " "
+                        <span class="del">"−" {stat.deleted.count}</span>
+                        {(stat.wasted_bytes > 0).then(|| view! { <span class="dim">" · wasted " {bytes(stat.wasted_bytes)}</span> })}
+                    </div>
+                </li>
+            }
+        })
+        .collect_view();
+    let merged_href = move || href_with(&[(Key::Layer, None), (Key::Search, None)]);
+    view! {
+        <aside class="layer-list">
+            <ul>
+                <li class:current=move || layer.get().is_none()>
+                    <a href=merged_href data-merged-view="">"Merged filesystem"</a>
+                </li>
+                {layer_list}
+            </ul>
+            <div class="wasted" data-wasted-bytes=wasted_total.to_string()>
+                "Wasted: " <strong>{bytes(wasted_total)}</strong>
+                " · efficiency " <strong data-efficiency=format!("{efficiency:.4}")>{format!("{:.1}%", efficiency * 100.0)}</strong>
+                <div class="dim small">"Efficiency = 1 − wasted ÷ (wasted + bytes of files in the final image). Wasted bytes: file data a layer ships that a later layer deletes or overwrites, each byte counted once."</div>
+            </div>
+            <p class="dim small keys">"Keys: " <kbd>"/"</kbd> " search · " <kbd>"↑"</kbd><kbd>"↓"</kbd> " move · " <kbd>"Enter"</kbd> " open · " <kbd>"⌫"</kbd> " up · " <kbd>"["</kbd><kbd>"]"</kbd> " layers"</p>
+            {(!files.pending_layers.is_empty()).then(|| view! {
+                <p class="pending small" data-pending-layers=files.pending_layers.len().to_string()>
+                    "Layers " {layer_names(&files.pending_layers)} "are still being indexed: the tree grows as they finish."
+                </p>
+            })}
+            {(!files.missing_layers.is_empty()).then(|| view! {
+                <p class="error small">"Layers " {layer_names(&files.missing_layers)} "failed: their files are missing from the merged view."</p>
+            })}
+        </aside>
+    }
+}

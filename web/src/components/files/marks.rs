@@ -1,0 +1,31 @@
+//! How a change is marked in listings and timelines.
+
+use strata_shared::tree::ChangeKind;
+
+/// The marker symbol and its CSS class.
+pub(super) fn change_marker(kind: ChangeKind) -> (&'static str, &'static str) {
+    match kind {
+        ChangeKind::Added => ("+", "add"),
+        ChangeKind::Modified(_) => ("~", "mod"),
+        ChangeKind::Deleted => ("−", "del"),
+        ChangeKind::HiddenByOpaque => ("−", "del"),
+    }
+}
+
+/// ` (content, mode)` for a modification, ` (mtime only)` when nothing else changed.
+pub(super) fn modified_detail(kind: ChangeKind) -> String {
+    let ChangeKind::Modified(m) = kind else {
+        return String::new();
+    };
+    let parts = m.parts();
+    if parts.is_empty() {
+        " (mtime only)".into()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+/// `L0 L2 ` for layer positions 0 and 2.
+pub(super) fn layer_names(layers: &[usize]) -> String {
+    layers.iter().map(|l| format!("L{l} ")).collect()
+}

@@ -1,0 +1,135 @@
+//! The Files tab: layers on the left ([`layers`]), the merged tree or one layer's
+//! changes in the middle ([`listing`]), the selected path's details and origin on the
+//! right ([`detail`]). All state is in the URL ([`selection`]).
+
+mod detail;
+mod keys;
+mod layers;
+mod listing;
+mod marks;
+mod selection;
+
+use leptos::prelude::*;
+use strata_shared::manifest::HistoryStep;
+use strata_shared::tree::explore::SortBy;
+use strata_shared::tree::export;
+
+use crate::components::FileContents;
+use crate::image_load::LayerRow;
+use crate::merged_tree::MergedTreeState;
+use crate::url_state::{Key, href_with};
+use detail::{PathDetail, file_source, request_name};
+use layers::LayerList;
+use listing::ListingPane;
+use selection::Selection;
+
+/// The explorer of the merged image.
+#[component]
+pub(crate) fn FilesView(
+    files: MergedTreeState,
+    layers: Vec<LayerRow>,
+    history: Vec<HistoryStep>,
+    /// The platform manifest, to look up SBOM packages that claim a file.
+    manifest: Option<strata_shared::Digest>,
+) -> impl IntoView {
+    let tree = files.tree.clone();
+    let sel = Selection::from_url(layers.iter().map(|l| l.descriptor.digest.clone()).collect());
+    let Selection {
+        layer,
+        path,
+        sort,
+        with_deleted,
+        largest,
+        ..
+    } = sel;
+
+    let commands: Vec<String> = layers
+        .iter()
+        .map(|l| {
+            l.history_step
+                .and_then(|s| history.get(s))
+                .and_then(|s| s.created_by.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+
+    let tree_for_detail = tree.clone();
+    let commands_for_detail = commands.clone();
+    let indexes = files.indexes.clone();
+    let layer_rows = layers.clone();
+    let detail = move || {
+        let p = path.get();
+        let node = tree_for_detail.get(&p)?.clone();
+        let source = file_source(&node, &indexes, &layer_rows);
+        Some(view! {
+            <PathDetail tree=tree_for_detail.clone() path=p node commands=commands_for_detail.clone() manifest=manifest.clone()/>
+            {source.map(|request| {
+                let name = request_name(&path.get());
+                view! { <FileContents request name/> }
+            })}
+        })
+    };
+
+    let search_text = RwSignal::new(sel.search.get_untracked().unwrap_or_default());
+    let navigate = leptos_router::hooks::use_navigate();
+    let submit_search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let q = search_text.get_untracked();
+        let q = q.trim();
+        navigate(
+            &href_with(&[(Key::Search, (!q.is_empty()).then_some(q))]),
+            Default::default(),
+        );
+    };
+    let sort_name = move || href_with(&[(Key::Sort, None)]);
+    let sort_size = move || href_with(&[(Key::Sort, Some("size"))]);
+    let toggle_deleted = move || {
+        href_with(&[(
+            Key::Deleted,
+            if with_deleted.get() { None } else { Some("1") },
+        )])
+    };
+    let largest_href = move || {
+        href_with(&[
+            (Key::View, (!largest.get()).then_some("largest")),
+            (Key::Search, None),
+            (Key::Layer, None),
+        ])
+    };
+    let export_tree = tree.clone();
+    let export = move |format: &'static str| {
+        let rows = export::rows(&export_tree, layer.get());
+        let (text, mime) = match format {
+            "csv" => (export::to_csv(&rows), "text/csv"),
+            _ => (export::to_json(&rows), "application/json"),
+        };
+        let name = format!("{}.{format}", export::file_stem(layer.get()));
+        crate::download::save(&name, text.as_bytes(), mime);
+    };
+    let export_csv = export.clone();
+    let merge_ms = format!("{:.0}", files.merge_ms);
+
+    view! {
+        <div class="files" tabindex="-1" on:keydown=keys::files_keydown data-merge-ms=merge_ms>
+            <LayerList files layers commands=commands.clone() layer/>
+            <section class="tree-pane">
+                <div class="toolbar">
+                    <form on:submit=submit_search class="search">
+                        <input id="file-search" class="mono" type="search" placeholder="/ search: name, path or glob (**/*.so)"
+                            prop:value=move || search_text.get() on:input=move |ev| search_text.set(event_target_value(&ev))/>
+                    </form>
+                    <span class="dim">"sort "</span>
+                    <a href=sort_name class:current=move || sort.get() == SortBy::Name>"name"</a> " "
+                    <a href=sort_size class:current=move || sort.get() == SortBy::Size data-sort-size="">"size"</a>
+                    " · " <a href=largest_href class:current=move || largest.get() data-largest="">"largest files"</a>
+                    " · " <a href=toggle_deleted>{move || if with_deleted.get() { "hide deleted" } else { "show deleted" }}</a>
+                    " · export "
+                    <button class="link" on:click=move |_| export("json")>"JSON"</button>
+                    <button class="link" on:click=move |_| export_csv("csv")>"CSV"</button>
+                </div>
+                <ListingPane tree sel commands/>
+            </section>
+            <aside class="detail-pane">{detail}</aside>
+        </div>
+    }
+}
