@@ -28,6 +28,8 @@ mod limits;
 mod merge;
 mod path;
 mod pipeline;
+mod range;
+mod split;
 mod tar_stream;
 mod whiteout;
 
@@ -45,5 +47,7 @@ pub use merge::{
 };
 pub use path::{display_path, normalize_path};
 pub use pipeline::{LayerPipeline, LayerSpec, Progress, VerifiedLayer};
+pub use range::{RangeError, RangeReader};
+pub use split::{CompressedDone, CompressedHalf, TarDone, TarHalf, join};
 pub use tar_stream::TarWalker;
 pub use whiteout::{OPAQUE_MARKER, WHITEOUT_PREFIX, Whiteout};
