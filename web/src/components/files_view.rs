@@ -388,18 +388,18 @@ fn file_source(
     node: &strata_shared::layer::TreeNode,
     indexes: &[Option<std::sync::Arc<strata_shared::layer::LayerIndex>>],
     layers: &[LayerRow],
-) -> Option<crate::worker_protocol::ReadFileRequest> {
+) -> Option<crate::worker::protocol::ReadFileRequest> {
     if !node.present || node.kind != EntryKind::File {
         return None;
     }
     let index = indexes.get(node.layer as usize)?.as_ref()?;
     let entry = index.get(node.entry? as usize)?;
     let row = layers.get(node.layer as usize)?;
-    Some(crate::worker_protocol::ReadFileRequest {
+    Some(crate::worker::protocol::ReadFileRequest {
         url: row.blob_url.clone(),
-        digest: row.descriptor.digest.to_string(),
+        digest: row.descriptor.digest.clone(),
         size: row.descriptor.size,
-        media_type: row.descriptor.media_type.as_str().to_owned(),
+        media_type: row.descriptor.media_type.clone(),
         data_offset: entry.data_offset(),
         len: entry.size(),
         max_bytes: entry.size(),
