@@ -8,7 +8,7 @@ use strata_shared::manifest::{
 use strata_shared::{Digest, MediaType, Reference};
 
 use crate::api::{self, ApiError, Verification};
-use crate::worker_protocol::{LayerSummary, Stage};
+use crate::worker::protocol::{LayerSummary, Stage};
 
 /// The top document when it is an index.
 #[derive(Clone, Debug, PartialEq)]

@@ -6,20 +6,16 @@ mod components;
 mod download;
 mod format;
 mod image_load;
-pub mod layer_job;
 mod merged_tree;
 mod pages;
 mod provenance_load;
 mod url_state;
 pub mod worker;
 pub mod worker_pool;
-pub mod worker_protocol;
-pub mod worker_read;
 
 // Unit tests run in headless Chromium (`wasm-bindgen-test-runner`, see scripts/test.sh).
 #[cfg(test)]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-pub mod worker_split;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};

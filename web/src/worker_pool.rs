@@ -3,7 +3,7 @@
 //!
 //! A big layer (at least [`SPLIT_THRESHOLD`] bytes, or any layer when fewer layers than
 //! workers wait) is split across two workers — one fetches, hashes and inflates, the other
-//! hashes the tar and walks it (see `worker_split`) — so both cores work on it; its report
+//! hashes the tar and walks it (see `worker::split`) — so both cores work on it; its report
 //! is `Done` only when both halves passed. `?strata_split=off` in the page URL turns the
 //! split off, `?strata_split=always` splits every layer (tests, benchmarks).
 
@@ -11,13 +11,14 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use js_sys::{Array, Uint8Array};
+use js_sys::Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Blob, BlobPropertyBag, MessageChannel, MessageEvent, MessagePort, Url, Worker};
 
-use crate::worker_protocol::{
-    FrontResult, LayerJob, ReadFileRequest, WorkerReport, WorkerRequest, report_with_index,
+use crate::worker::protocol::{
+    FromWorker, FrontResult, LayerJob, ReadFileRequest, WorkerError, WorkerReport, WorkerRequest,
+    decode_report, request_message,
 };
 
 /// Name of the worker binary as Trunk emits it (`<name>.js`, `<name>_bg.wasm`).
@@ -66,7 +67,7 @@ struct SplitParts {
     back: Option<WorkerReport>,
 }
 
-type ReadResult = Result<Vec<u8>, String>;
+type ReadResult = Result<Vec<u8>, WorkerError>;
 type ReadDone = Box<dyn FnOnce(ReadResult)>;
 
 struct PoolState {
@@ -110,43 +111,6 @@ fn spawn_worker() -> Result<Worker, JsValue> {
     Worker::new(&url)
 }
 
-/// What a worker posted, decoded.
-enum FromWorker {
-    Report(WorkerReport),
-    Front(FrontResult),
-    Back(WorkerReport),
-    Read(u64, Result<Vec<u8>, String>),
-}
-
-fn decode(data: &JsValue) -> Option<FromWorker> {
-    let get = |key: &str| js_sys::Reflect::get(data, &key.into()).ok();
-    if let Some(id) = get("read").and_then(|v| v.as_f64()) {
-        let ok = get("ok").is_some_and(|v| v.is_truthy());
-        let result = if ok {
-            Ok(get("bytes")
-                .map(|b| Uint8Array::new(&b).to_vec())
-                .unwrap_or_default())
-        } else {
-            Err(get("error")
-                .and_then(|e| e.as_string())
-                .unwrap_or_else(|| "file read failed".into()))
-        };
-        return Some(FromWorker::Read(id as u64, result));
-    }
-    let text = get("text")?.as_string()?;
-    let report = |text: &str| {
-        serde_json::from_str(text)
-            .ok()
-            .map(|report| report_with_index(report, data))
-    };
-    match get("split").and_then(|s| s.as_string()).as_deref() {
-        None => report(&text).map(FromWorker::Report),
-        Some("front") => serde_json::from_str(&text).ok().map(FromWorker::Front),
-        Some("back") => report(&text).map(FromWorker::Back),
-        Some(_) => None,
-    }
-}
-
 /// The single report of a split layer once both halves are in: the front's failure
 /// first (a wrong blob digest is the root cause of anything the back saw).
 fn combine(front: FrontResult, back: WorkerReport) -> WorkerReport {
@@ -167,7 +131,7 @@ fn combine(front: FrontResult, back: WorkerReport) -> WorkerReport {
         }
         (Ok(_), _) => WorkerReport::Failed {
             id,
-            error: "the split layer's back half sent no result".into(),
+            error: WorkerError::NoBackResult,
         },
     }
 }
@@ -194,8 +158,12 @@ impl WorkerPool {
             let state_for_handler = Rc::clone(&state);
             let on_report = Rc::clone(&on_report);
             let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                let Some(message) = decode(&event.data()) else {
-                    return;
+                let message = match decode_report(&event.data()) {
+                    Ok(message) => message,
+                    Err(e) => {
+                        leptos::logging::warn!("layer worker {slot_index}: {e}");
+                        return;
+                    }
                 };
                 let mut report = None;
                 let mut read_done = None;
@@ -210,6 +178,9 @@ impl WorkerPool {
                                     st.slots[slot_index].busy = false
                                 }
                                 WorkerReport::Progress { .. } => {}
+                                WorkerReport::Rejected { error } => {
+                                    leptos::logging::warn!("layer worker {slot_index}: {error}")
+                                }
                             }
                             report = Some(r);
                         }
@@ -226,7 +197,7 @@ impl WorkerPool {
                                 WorkerReport::Done { id, .. }
                                 | WorkerReport::Failed { id, .. }
                                 | WorkerReport::Progress { id, .. } => *id,
-                                WorkerReport::Ready => usize::MAX,
+                                WorkerReport::Ready | WorkerReport::Rejected { .. } => usize::MAX,
                             };
                             st.splits.entry(id).or_default().back = Some(back);
                             report = take_combined(&mut st.splits, id);
@@ -266,11 +237,7 @@ impl WorkerPool {
 
     /// Reads `min(len, max_bytes)` bytes of a file from a layer blob in a worker; the
     /// blob's digest is checked over all of it before `on_done` gets the bytes.
-    pub fn read_file(
-        &self,
-        request: ReadFileRequest,
-        on_done: impl FnOnce(Result<Vec<u8>, String>) + 'static,
-    ) {
+    pub fn read_file(&self, request: ReadFileRequest, on_done: impl FnOnce(ReadResult) + 'static) {
         {
             let mut st = self.state.borrow_mut();
             let id = st.next_read;
@@ -279,23 +246,6 @@ impl WorkerPool {
             st.waiting_reads.push_back((id, request));
         }
         dispatch(&self.state);
-    }
-
-    /// Same as [`WorkerPool::read_file`], as a future.
-    pub async fn read_file_bytes(&self, request: ReadFileRequest) -> Result<Vec<u8>, String> {
-        let slot: Rc<RefCell<Option<ReadResult>>> = Rc::default();
-        let resolve_slot = Rc::clone(&slot);
-        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            let slot = Rc::clone(&resolve_slot);
-            self.read_file(request.clone(), move |result| {
-                *slot.borrow_mut() = Some(result);
-                let _ = resolve.call0(&JsValue::NULL);
-            });
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-        slot.borrow_mut()
-            .take()
-            .unwrap_or_else(|| Err("file read dropped".into()))
     }
 }
 
@@ -309,20 +259,8 @@ fn take_combined(splits: &mut HashMap<usize, SplitParts>, id: usize) -> Option<W
 }
 
 fn post_request(worker: &Worker, request: &WorkerRequest, port: Option<&MessagePort>) -> bool {
-    let Ok(text) = serde_json::to_string(request) else {
-        return false;
-    };
-    let msg = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&msg, &"text".into(), &text.into());
-    match port {
-        Some(port) => {
-            let _ = js_sys::Reflect::set(&msg, &"port".into(), port);
-            worker
-                .post_message_with_transfer(&msg, &Array::of1(port))
-                .is_ok()
-        }
-        None => worker.post_message(&msg).is_ok(),
-    }
+    let (msg, transfer) = request_message(request, port);
+    worker.post_message_with_transfer(&msg, &transfer).is_ok()
 }
 
 fn wants_split(mode: SplitMode, job: &LayerJob, slots: usize, queued: usize) -> bool {
@@ -355,9 +293,7 @@ fn dispatch(state: &Rc<RefCell<PoolState>>) {
         ) && let Some(done) = st.reads.remove(&id)
         {
             // Answer after this borrow ends.
-            wasm_bindgen_futures::spawn_local(async move {
-                done(Err("could not post the read to a worker".into()))
-            });
+            wasm_bindgen_futures::spawn_local(async move { done(Err(WorkerError::NotPosted)) });
         }
     }
     loop {

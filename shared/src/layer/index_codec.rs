@@ -312,7 +312,14 @@ mod tests {
     fn every_truncation_and_trailing_byte_is_an_error() {
         let bytes = sample().encode();
         for cut in 0..bytes.len() {
-            assert!(LayerIndex::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+            let err = LayerIndex::decode(&bytes[..cut]).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    IndexCodecError::Truncated { .. } | IndexCodecError::BadHeader(_)
+                ),
+                "cut at {cut}: {err}"
+            );
         }
         let mut longer = bytes.clone();
         longer.push(0);

@@ -26,6 +26,8 @@ mod index_codec;
 mod limits;
 mod path;
 mod pipeline;
+mod range;
+mod split;
 mod tar;
 mod whiteout;
 
@@ -39,5 +41,7 @@ pub use index_codec::IndexCodecError;
 pub use limits::Limits;
 pub use path::{display_path, normalize_path};
 pub use pipeline::{LayerPipeline, LayerSpec, Progress, VerifiedLayer};
+pub use range::{RangeError, RangeReader};
+pub use split::{CompressedDone, CompressedHalf, TarDone, TarHalf, join};
 pub use tar::TarWalker;
 pub use whiteout::{OPAQUE_MARKER, WHITEOUT_PREFIX, Whiteout};

@@ -107,11 +107,6 @@ impl LayerPipeline {
         }
     }
 
-    /// The index built so far (entries appear as their headers arrive).
-    pub fn index_so_far(&self) -> &LayerIndex {
-        self.walker.index()
-    }
-
     /// Ends the blob: checks size and digest, flushes decompression, checks the diff_id
     /// and the tar's end. The layer is verified only if all of that passes.
     pub fn finish(mut self) -> Result<VerifiedLayer, LayerError> {

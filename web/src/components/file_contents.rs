@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::pages::read_file;
-use crate::worker_protocol::ReadFileRequest;
+use crate::worker::protocol::ReadFileRequest;
 
 /// Bytes shown before "load all".
 const PREVIEW_BYTES: u64 = 64 * 1024;
@@ -23,7 +23,9 @@ pub(crate) fn FileContents(request: ReadFileRequest, name: String) -> impl IntoV
             max_bytes: max,
             ..req.clone()
         };
-        read_file(request, move |result| loaded.set(Some(result)));
+        read_file(request, move |result| {
+            loaded.set(Some(result.map_err(|e| e.to_string())))
+        });
     });
     let download_request = request.clone();
     let download_name = name.clone();

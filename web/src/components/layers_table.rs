@@ -3,7 +3,7 @@ use strata_shared::manifest::HistoryStep;
 
 use crate::format::{bytes, rate, short_digest};
 use crate::image_load::LayerRow;
-use crate::worker_protocol::Stage;
+use crate::worker::protocol::Stage;
 
 /// Every layer: digest, media type, size, the history step that made it, and live progress
 /// until verified.

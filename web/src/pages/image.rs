@@ -14,8 +14,8 @@ use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
 use crate::merged_tree::{LayerSlot, MergedTreeState, merge};
 use crate::url_state::{Key, Tab, ViewState, href_with};
+use crate::worker::protocol::{LayerJob, Stage, WorkerError, WorkerReport};
 use crate::worker_pool::{WorkerPool, pool_size};
-use crate::worker_protocol::{LayerJob, Stage, WorkerReport};
 
 thread_local! {
     /// The workers of the image on screen; replaced (and the old ones terminated) on navigation.
@@ -159,9 +159,10 @@ fn record(lives: &[crate::image_load::LayerLive], report: &WorkerReport) {
                 live.stage.set(Stage::Verified);
             }
         }
+        WorkerReport::Rejected { .. } => {}
         WorkerReport::Failed { id, ref error } => {
             if let Some(live) = lives.get(id) {
-                live.error.set(Some(error.clone()));
+                live.error.set(Some(error.to_string()));
                 live.stage.set(Stage::Failed);
             }
         }
@@ -185,10 +186,10 @@ fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
         pool.submit(LayerJob {
             id: row.index,
             url: row.blob_url.clone(),
-            digest: row.descriptor.digest.to_string(),
+            digest: row.descriptor.digest.clone(),
             size: row.descriptor.size,
-            media_type: row.descriptor.media_type.as_str().to_owned(),
-            diff_id: row.diff_id.as_ref().map(ToString::to_string),
+            media_type: row.descriptor.media_type.clone(),
+            diff_id: row.diff_id.clone(),
         });
     }
     POOL.with(|p| *p.borrow_mut() = Some(pool));
@@ -196,12 +197,12 @@ fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
 
 /// Reads a file's bytes from its verified layer, in a worker.
 pub(crate) fn read_file(
-    request: crate::worker_protocol::ReadFileRequest,
-    on_done: impl FnOnce(Result<Vec<u8>, String>) + 'static,
+    request: crate::worker::protocol::ReadFileRequest,
+    on_done: impl FnOnce(Result<Vec<u8>, WorkerError>) + 'static,
 ) {
     POOL.with(|p| match p.borrow().as_ref() {
         Some(pool) => pool.read_file(request, on_done),
-        None => on_done(Err("the layer workers are not running".into())),
+        None => on_done(Err(WorkerError::NoWorkers)),
     });
 }
 

@@ -12,7 +12,7 @@ use super::marks::{change_marker, modified_detail};
 use crate::format::{bytes, utc_minutes};
 use crate::image_load::LayerRow;
 use crate::url_state::{Key, Tab, href_with};
-use crate::worker_protocol::ReadFileRequest;
+use crate::worker::protocol::ReadFileRequest;
 
 #[component]
 pub(super) fn PathDetail(
@@ -108,9 +108,9 @@ pub(super) fn file_source(
     let row = layers.get(node.layer as usize)?;
     Some(ReadFileRequest {
         url: row.blob_url.clone(),
-        digest: row.descriptor.digest.to_string(),
+        digest: row.descriptor.digest.clone(),
         size: row.descriptor.size,
-        media_type: row.descriptor.media_type.as_str().to_owned(),
+        media_type: row.descriptor.media_type.clone(),
         data_offset: entry.data_offset(),
         len: entry.size(),
         max_bytes: entry.size(),

@@ -1,0 +1,269 @@
+//! One layer split across two workers, so that both cores work on a big layer:
+//!
+//! ```text
+//! front worker: fetch ─▶ CompressedHalf ──batches (1 MiB, transferred)──┐
+//! back worker:          TarHalf ◀─────────────────────── MessagePort ─┘
+//! ```
+//!
+//! The page hands both workers the two ends of one `MessageChannel`. The front posts
+//! decompressed batches as transferred `ArrayBuffer`s and waits when
+//! [`SPLIT_MAX_IN_FLIGHT`] are unacknowledged, so memory stays bounded when the back is
+//! slower. Each half reports its own result to the page; the pool marks the layer
+//! verified only when both passed (see `worker_pool`).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Array, Uint8Array};
+use strata_shared::layer::{CompressedHalf, Compression, Limits, TarHalf};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{MessageEvent, MessagePort, Response};
+
+use super::blob::{ChunkReader, with_blob};
+use super::js::{now_ms, post, scope};
+use super::protocol::{
+    FrontResult, FrontSummary, LayerJob, LayerSummary, PortMessage, SPLIT_BATCH_BYTES,
+    SPLIT_MAX_IN_FLIGHT, Stage, WorkerError, WorkerReport, front_message,
+};
+
+/// Compressed bytes handed to the decompressor at once: bounds one push's output (a
+/// deflate block expands at most ~1032×), so a bomb cannot build a huge batch.
+const INFLATE_PIECE: usize = 16 << 10;
+
+/// The front's end of the port, with the count of batches the back has not acknowledged.
+struct Link {
+    port: MessagePort,
+    in_flight: Cell<u32>,
+    wake: RefCell<Option<js_sys::Function>>,
+}
+
+impl Link {
+    /// Posts `batch` (and empties it), first waiting while too many are in flight.
+    async fn send(self: &Rc<Self>, batch: &mut Vec<u8>) {
+        while self.in_flight.get() >= SPLIT_MAX_IN_FLIGHT {
+            let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+                *self.wake.borrow_mut() = Some(resolve);
+            });
+            let _ = JsFuture::from(promise).await;
+        }
+        let array = Uint8Array::new_with_length(batch.len() as u32);
+        array.copy_from(batch);
+        batch.clear();
+        let buffer = array.buffer();
+        if self
+            .port
+            .post_message_with_transferable(&buffer, &Array::of1(&buffer))
+            .is_ok()
+        {
+            self.in_flight.set(self.in_flight.get() + 1);
+        }
+    }
+
+    fn acked(&self) {
+        self.in_flight.set(self.in_flight.get().saturating_sub(1));
+        if let Some(wake) = self.wake.borrow_mut().take() {
+            let _ = wake.call0(&JsValue::NULL);
+        }
+    }
+}
+
+/// The front half: fetch (cache first), then [`CompressedHalf`]; decompressed batches
+/// go to the back through `port`.
+pub(super) async fn front(job: LayerJob, port: MessagePort) {
+    let link = Rc::new(Link {
+        port,
+        in_flight: Cell::new(0),
+        wake: RefCell::new(None),
+    });
+    let on_ack = Closure::<dyn FnMut(MessageEvent)>::new({
+        let link = Rc::clone(&link);
+        move |event: MessageEvent| {
+            if matches!(PortMessage::decode(&event.data()), PortMessage::Ack) {
+                link.acked();
+            }
+        }
+    });
+    link.port
+        .set_onmessage(Some(on_ack.as_ref().unchecked_ref()));
+    let result = with_blob(
+        &job.url,
+        &job.digest.to_string(),
+        true,
+        |response, cached, retry| {
+            front_consume(job.clone(), Rc::clone(&link), response, cached, retry)
+        },
+    )
+    .await;
+    let end = match &result {
+        Ok(_) => PortMessage::End,
+        Err(e) => PortMessage::Abort(e.clone()),
+    };
+    let _ = link.port.post_message(&end.encode());
+    link.port.set_onmessage(None);
+    drop(on_ack);
+    let _ = scope().post_message(&front_message(&FrontResult { id: job.id, result }));
+}
+
+async fn front_consume(
+    job: LayerJob,
+    link: Rc<Link>,
+    response: Response,
+    cached: bool,
+    retry: bool,
+) -> Result<FrontSummary, WorkerError> {
+    if retry {
+        let _ = link.port.post_message(&PortMessage::Reset.encode());
+    }
+    let started = now_ms();
+    let compression = Compression::from_media_type(job.media_type.as_str())?;
+    let mut half = CompressedHalf::new(
+        job.digest.clone(),
+        Some(job.size),
+        compression,
+        &Limits::default(),
+    );
+    let mut batch = Vec::with_capacity(SPLIT_BATCH_BYTES * 2);
+    let mut reader = ChunkReader::new(&response)?;
+    let mut last_report = 0.0;
+    let mut decompressed = 0u64;
+    while let Some(chunk) = reader.next().await? {
+        for piece in chunk.chunks(INFLATE_PIECE) {
+            let pushed = half.push(piece, &mut |out: &[u8]| {
+                batch.extend_from_slice(out);
+                Ok(())
+            });
+            if let Err(e) = pushed {
+                reader.cancel();
+                return Err(e.into());
+            }
+            if batch.len() >= SPLIT_BATCH_BYTES {
+                decompressed += batch.len() as u64;
+                link.send(&mut batch).await;
+            }
+        }
+        let t = now_ms();
+        if t - last_report > 100.0 {
+            last_report = t;
+            post(
+                &progress(&job, half.compressed_in(), decompressed, Stage::Downloading),
+                None,
+            );
+        }
+    }
+    let compressed = half.compressed_in();
+    post(
+        &progress(&job, compressed, decompressed, Stage::Indexing),
+        None,
+    );
+    half.finish(&mut |out: &[u8]| {
+        batch.extend_from_slice(out);
+        Ok(())
+    })?;
+    if !batch.is_empty() {
+        decompressed += batch.len() as u64;
+        link.send(&mut batch).await;
+    }
+    Ok(FrontSummary {
+        compressed,
+        decompressed,
+        millis: now_ms() - started,
+        cached,
+    })
+}
+
+fn progress(job: &LayerJob, compressed: u64, decompressed: u64, stage: Stage) -> WorkerReport {
+    WorkerReport::Progress {
+        id: job.id,
+        stage,
+        compressed,
+        decompressed,
+        entries: 0,
+    }
+}
+
+/// The back half's state: [`TarHalf`] over the batches, in order.
+struct Back {
+    job: LayerJob,
+    started: f64,
+    half: Result<TarHalf, WorkerError>,
+}
+
+impl Back {
+    fn new(job: LayerJob) -> Self {
+        let half = job
+            .diff_id
+            .clone()
+            .ok_or(WorkerError::NoDiffId)
+            .and_then(|d| Ok(TarHalf::new(d, Limits::default())?));
+        Back {
+            job,
+            started: now_ms(),
+            half,
+        }
+    }
+
+    fn push(&mut self, batch: &[u8]) {
+        if let Ok(half) = &mut self.half {
+            // The half keeps its first error for `finish`.
+            let _ = half.push(batch);
+        }
+    }
+
+    fn finish(self) -> WorkerReport {
+        let id = self.job.id;
+        let millis = now_ms() - self.started;
+        match self.half.and_then(|half| Ok(half.finish()?)) {
+            Ok(done) => WorkerReport::Done {
+                id,
+                summary: LayerSummary {
+                    compressed: 0,
+                    decompressed: done.decompressed_size,
+                    diff_id: Some(done.diff_id.to_string()),
+                    entries: done.index.len() as u64,
+                    millis,
+                    cached: false,
+                },
+                index: done.index,
+            },
+            Err(error) => WorkerReport::Failed { id, error },
+        }
+    }
+}
+
+/// The back half: installs the port handler; reports when the front says the stream
+/// ended (or failed).
+pub(super) fn back(job: LayerJob, port: MessagePort) {
+    let state = Rc::new(RefCell::new(Some(Back::new(job.clone()))));
+    let reply = port.clone();
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let report = match PortMessage::decode(&event.data()) {
+            PortMessage::Batch(batch) => {
+                if let Some(back) = state.borrow_mut().as_mut() {
+                    back.push(&batch);
+                }
+                let _ = reply.post_message(&PortMessage::Ack.encode());
+                None
+            }
+            PortMessage::Reset => {
+                *state.borrow_mut() = Some(Back::new(job.clone()));
+                None
+            }
+            PortMessage::End => state.borrow_mut().take().map(Back::finish),
+            PortMessage::Abort(error) => state
+                .borrow_mut()
+                .take()
+                .map(|_| WorkerReport::Failed { id: job.id, error }),
+            PortMessage::Ack | PortMessage::Unknown => None,
+        };
+        if let Some(report) = report {
+            reply.set_onmessage(None);
+            reply.close();
+            post(&report, Some("back"));
+        }
+    });
+    port.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    // The handler lives as long as the port delivers messages; it is small.
+    handler.forget();
+}

@@ -1,0 +1,108 @@
+//! One whole layer in one worker: the shared pipeline (digest, decompression, diff_id,
+//! tar index), fed chunk by chunk as the blob downloads.
+
+use strata_shared::layer::{LayerPipeline, LayerSpec, Limits, VerifiedLayer};
+use web_sys::Response;
+
+use super::blob::{ChunkReader, with_blob};
+use super::js::{now_ms, post};
+use super::protocol::{LayerJob, LayerSummary, Stage, WorkerError, WorkerReport};
+
+/// The state of one layer being processed.
+struct LayerRun {
+    id: usize,
+    pipeline: LayerPipeline,
+}
+
+impl LayerRun {
+    /// Prepares the pipeline for `job`; a missing diff_id fails the layer.
+    fn new(job: &LayerJob) -> Result<Self, WorkerError> {
+        let diff_id = job.diff_id.clone().ok_or(WorkerError::NoDiffId)?;
+        let spec = LayerSpec {
+            media_type: job.media_type.as_str().to_owned(),
+            digest: job.digest.clone(),
+            size: Some(job.size),
+            diff_id,
+        };
+        let pipeline = LayerPipeline::new(&spec, Limits::default())?;
+        Ok(LayerRun {
+            id: job.id,
+            pipeline,
+        })
+    }
+
+    /// A progress report.
+    fn progress(&self, stage: Stage) -> WorkerReport {
+        let p = self.pipeline.progress();
+        WorkerReport::Progress {
+            id: self.id,
+            stage,
+            compressed: p.compressed_in,
+            decompressed: p.decompressed_out,
+            entries: p.entries,
+        }
+    }
+
+    /// Checks everything at the end of the stream: size, digest, diff_id, tar end.
+    fn finish(
+        self,
+        millis: f64,
+        cached: bool,
+    ) -> Result<(LayerSummary, VerifiedLayer), WorkerError> {
+        let layer = self.pipeline.finish()?;
+        let summary = LayerSummary {
+            compressed: layer.compressed_size,
+            decompressed: layer.decompressed_size,
+            diff_id: Some(layer.diff_id.to_string()),
+            entries: layer.index.len() as u64,
+            millis,
+            cached,
+        };
+        Ok((summary, layer))
+    }
+}
+
+/// Runs one whole layer job and reports `Done` or `Failed`.
+pub(super) async fn run(job: LayerJob) {
+    let id = job.id;
+    let result = with_blob(
+        &job.url,
+        &job.digest.to_string(),
+        true,
+        |response, cached, _retry| consume(job.clone(), response, cached),
+    )
+    .await;
+    let report = match result {
+        Ok((summary, layer)) => WorkerReport::Done {
+            id,
+            summary,
+            index: layer.index,
+        },
+        Err(error) => WorkerReport::Failed { id, error },
+    };
+    post(&report, None);
+}
+
+async fn consume(
+    job: LayerJob,
+    response: Response,
+    cached: bool,
+) -> Result<(LayerSummary, VerifiedLayer), WorkerError> {
+    let started = now_ms();
+    let mut run = LayerRun::new(&job)?;
+    let mut reader = ChunkReader::new(&response)?;
+    let mut last_report = 0.0;
+    while let Some(chunk) = reader.next().await? {
+        if let Err(e) = run.pipeline.push(&chunk) {
+            reader.cancel();
+            return Err(e.into());
+        }
+        let t = now_ms();
+        if t - last_report > 100.0 {
+            last_report = t;
+            post(&run.progress(Stage::Downloading), None);
+        }
+    }
+    post(&run.progress(Stage::Indexing), None);
+    run.finish(now_ms() - started, cached)
+}
