@@ -23,6 +23,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use strata_shared::Digest;
+use strata_shared::media_type::MANIFEST_ACCEPT;
 use url::Url;
 
 use crate::AppState;
@@ -32,14 +33,6 @@ use crate::guard::{self, ManifestRef};
 use crate::limits::{Limits, content_length, read_capped};
 use crate::redirect::{self, Outgoing};
 use crate::registry::{Endpoint, Registry};
-
-/// Every manifest type Strata reads (schema1 only to recognize and explain it).
-const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
-application/vnd.oci.image.manifest.v1+json, \
-application/vnd.docker.distribution.manifest.list.v2+json, \
-application/vnd.docker.distribution.manifest.v2+json, \
-application/vnd.docker.distribution.manifest.v1+prettyjws, \
-application/vnd.docker.distribution.manifest.v1+json";
 
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 

@@ -32,11 +32,8 @@ pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json"
 pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 /// An in-toto statement (BuildKit attestation layers).
 pub const IN_TOTO: &str = "application/vnd.in-toto+json";
-/// Every manifest type, for `Accept` headers.
-pub const ACCEPT_ALL_MANIFESTS: &str = "application/vnd.oci.image.index.v1+json, \
-     application/vnd.oci.image.manifest.v1+json, \
-     application/vnd.docker.distribution.manifest.list.v2+json, \
-     application/vnd.docker.distribution.manifest.v2+json";
+/// Every manifest type, for `Accept` headers: the list the page and the relay send.
+pub const ACCEPT_ALL_MANIFESTS: &str = strata_shared::media_type::MANIFEST_ACCEPT;
 
 /// Index annotation naming the kind of a BuildKit reference entry.
 pub const REFERENCE_TYPE: &str = "vnd.docker.reference.type";
