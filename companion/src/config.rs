@@ -1,10 +1,9 @@
-//! Configuration: the [`Config`] the library runs with, and the command-line [`Flags`]
-//! of the companion contract that produce it.
+//! Configuration: the [`Config`] the library runs with, its [`Limits`], and the
+//! command-line [`Flags`] of the companion contract that produce it.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-
-use crate::limits::Limits;
+use std::time::Duration;
 
 /// Where registry credentials come from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -125,6 +124,54 @@ impl Default for Config {
     }
 }
 
+/// Caps, timeouts and rate bounds of the relay (not flags: the defaults are the contract).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest manifest relayed (registries cap manifests at 4 MiB).
+    pub manifest_max_bytes: u64,
+    /// Largest token-service answer read.
+    pub token_max_bytes: u64,
+    /// Largest upstream error body passed through.
+    pub error_body_max_bytes: u64,
+    /// Largest tag list or referrers index relayed.
+    pub list_max_bytes: u64,
+    /// Connecting to an upstream.
+    pub connect_timeout: Duration,
+    /// Longest pause between two reads of an upstream body.
+    pub read_timeout: Duration,
+    /// Whole exchange for small documents (manifests, tokens, lists).
+    pub request_timeout: Duration,
+    /// Redirect hops followed per request.
+    pub max_redirects: usize,
+    /// Upstream requests in flight at once (a streaming blob holds one until it ends).
+    pub max_concurrent_upstream: usize,
+    /// How long a request waits for an upstream slot before a 429.
+    pub queue_timeout: Duration,
+    /// Sustained requests per second per client address.
+    pub client_rate_per_second: u32,
+    /// Burst of requests per client address.
+    pub client_burst: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            manifest_max_bytes: 4 * 1024 * 1024,
+            token_max_bytes: 64 * 1024,
+            error_body_max_bytes: 64 * 1024,
+            list_max_bytes: 8 * 1024 * 1024,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(60),
+            max_redirects: 5,
+            max_concurrent_upstream: 128,
+            queue_timeout: Duration::from_secs(30),
+            client_rate_per_second: 50,
+            client_burst: 500,
+        }
+    }
+}
+
 /// Why a configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -176,9 +223,9 @@ pub enum ConfigError {
     Client(String),
 }
 
-/// Command-line flags: `strata-companion [--listen 127.0.0.1:8787]
-/// [--insecure-registry HOST:PORT]... [--ca-cert FILE]... [--allow-origin ORIGIN]...
-/// [--mirror REGISTRY=URL]... [--dist DIR]`.
+/// Command-line flags: `strata-companion [--listen ADDR] [--insecure-registry HOST[:PORT]]...
+/// [--ca-cert FILE]... [--allow-origin ORIGIN]... [--mirror REGISTRY=URL]... [--dist DIR]
+/// [--allow-host HOST]... [--anonymous]`. [`Limits`] and endpoint overrides are not flags.
 #[derive(Debug, clap::Parser)]
 #[command(
     name = "strata-companion",
@@ -190,7 +237,8 @@ pub struct Flags {
     #[arg(long, default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
     /// Registry reached over plain http, allowed on loopback/private addresses (repeatable).
-    /// Written https://HOST:PORT, it is allowed there but still reached over https.
+    /// HOST alone means any port; written https://HOST[:PORT], it is allowed there but
+    /// still reached over https.
     #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
     pub insecure_registries: Vec<String>,
     /// PEM file of CA certificates trusted for upstream https, e.g. a LAN's internal CA
@@ -209,7 +257,7 @@ pub struct Flags {
     /// Extra name accepted in the Host header, e.g. strata.example.org (repeatable).
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
-    /// Ignore docker credentials and pull anonymously.
+    /// Ignore docker credentials (and credential helpers) and pull anonymously.
     #[arg(long)]
     pub anonymous: bool,
     /// Docker/Podman Engine API socket for local images (unix:///path or none). Default:

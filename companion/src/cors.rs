@@ -7,8 +7,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::AppState;
 use crate::error::Error;
+use crate::host::authority;
+use crate::state::AppState;
 
 /// Headers the page may read.
 pub(crate) const EXPOSED_HEADERS: &str = "Docker-Content-Digest, Content-Type, Content-Length, \
@@ -84,10 +85,6 @@ fn is_same_origin(origin: &str, headers: &HeaderMap) -> bool {
     if url.scheme() != "http" && url.scheme() != "https" {
         return false;
     }
-    let authority = match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_owned(),
-        _ => return false,
-    };
-    authority.eq_ignore_ascii_case(host)
+    let authority = authority(&url);
+    !authority.is_empty() && authority.eq_ignore_ascii_case(host)
 }

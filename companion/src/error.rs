@@ -1,6 +1,7 @@
 //! The relay's own errors. Each variant maps to one status and one stable `code` in
 //! [`Error::status`] / [`Error::code`]; the client gets `{"code","message"}` and internal
-//! detail (upstream error text, addresses) goes to the log only.
+//! detail (upstream error text, addresses) goes to the log only. Transport errors are
+//! classified here too ([`classify`]), so every error the client can see is made in this file.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -186,7 +187,7 @@ impl Error {
     }
 
     /// The message for the client: names the input for request errors, hides internal
-    /// detail for upstream errors.
+    /// detail for upstream errors. Every variant is listed, so a new one has to choose.
     pub fn public_message(&self) -> String {
         match self {
             Error::UpstreamUnreachable { host, .. } => format!("registry {host} cannot be reached"),
@@ -202,7 +203,22 @@ impl Error {
                     limit / (1024 * 1024)
                 )
             }
-            other => other.to_string(),
+            // The message names only what the client sent or what the relay decided.
+            Error::InvalidHost { .. }
+            | Error::InvalidName { .. }
+            | Error::InvalidReference { .. }
+            | Error::InvalidDigest(_)
+            | Error::InvalidQuery { .. }
+            | Error::NotFound
+            | Error::MethodNotAllowed(_)
+            | Error::ForbiddenRequestHost(_)
+            | Error::ForbiddenOrigin(_)
+            | Error::ForbiddenHost { .. }
+            | Error::RateLimited(_)
+            | Error::UpstreamCertificate { .. }
+            | Error::BodyTooLarge { .. }
+            | Error::TooManyRedirects(_)
+            | Error::TokenRefused { .. } => self.to_string(),
         }
     }
 }
@@ -229,4 +245,78 @@ impl IntoResponse for Error {
         }
         response
     }
+}
+
+/// The address of a host name is not allowed; raised inside the resolver so that the
+/// connection is never attempted.
+#[derive(Debug, thiserror::Error)]
+#[error("{name} resolves to non-public addresses only (name it with --insecure-registry to allow)")]
+pub(crate) struct NonPublicAddress {
+    pub(crate) name: String,
+}
+
+/// Maps a transport error to the relay's error, recognizing refusals by the resolver and
+/// certificates that do not verify.
+pub(crate) fn classify(error: &reqwest::Error, host: &str) -> Error {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(refused) = e.downcast_ref::<NonPublicAddress>() {
+            return Error::ForbiddenHost {
+                host: host.to_owned(),
+                reason: refused.to_string(),
+            };
+        }
+        if let Some(problem) = certificate_problem(e) {
+            return Error::UpstreamCertificate {
+                host: host.to_owned(),
+                problem: format!("{problem:?}"),
+            };
+        }
+        source = e.source();
+    }
+    let detail = error_chain(error);
+    if error.is_timeout() {
+        Error::UpstreamTimeout {
+            host: host.to_owned(),
+            detail,
+        }
+    } else if error.is_connect() {
+        Error::UpstreamUnreachable {
+            host: host.to_owned(),
+            detail,
+        }
+    } else {
+        Error::UpstreamProtocol {
+            host: host.to_owned(),
+            detail,
+        }
+    }
+}
+
+/// rustls' verdict on the peer certificate, when `error` is (or wraps) one. Looks inside
+/// `io::Error`s explicitly, since their `source` skips the error they wrap (and the TLS
+/// connector nests them).
+fn certificate_problem<'a>(
+    mut error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::CertificateError> {
+    loop {
+        if let Some(rustls::Error::InvalidCertificate(problem)) =
+            error.downcast_ref::<rustls::Error>()
+        {
+            return Some(problem);
+        }
+        error = error.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+}
+
+/// The error and all its sources, for the log.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        source = e.source();
+    }
+    out
 }

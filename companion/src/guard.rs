@@ -1,29 +1,23 @@
 //! What the relay accepts, checked before any upstream request: repository names, tags
-//! and digests by distribution's grammar, the `Host` header (against DNS rebinding) and
-//! the method (GET and HEAD only).
-//!
-//! Grammar (distribution/reference):
-//! ```text
-//! name            := path-component ['/' path-component]*     (at most 255 characters)
-//! path-component  := alpha-numeric [separator alpha-numeric]*
-//! alpha-numeric   := /[a-z0-9]+/
-//! separator       := /[_.]|__|[-]+/
-//! tag             := /[\w][\w.-]{0,127}/
-//! ```
+//! and digests by distribution's grammar (the one in [`strata_shared::reference`]), the
+//! `Host` header (against DNS rebinding) and the method (GET and HEAD only).
 
 use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use strata_shared::Digest;
+use strata_shared::reference::{REPOSITORY_NAME_MAX_LEN, parse_strict};
+use strata_shared::{Digest, ReferenceError};
 
-use crate::AppState;
 use crate::error::Error;
+use crate::host::hostname_of;
+use crate::state::AppState;
 
-/// Longest repository name distribution accepts.
-const NAME_MAX: usize = 255;
+/// A registry host that is always valid: the grammar reads `NAME` alone as
+/// `HOST/NAME`'s repository path, so that its first component is never taken for a host.
+const ANY_HOST: &str = "registry.invalid";
 
-/// Checks a repository name (`library/nginx`) against the path-component grammar.
+/// Checks a repository name (`library/nginx`) against the grammar's remote name.
 pub(crate) fn validate_name(name: &str) -> Result<(), Error> {
     let bad = |reason| {
         Err(Error::InvalidName {
@@ -34,52 +28,22 @@ pub(crate) fn validate_name(name: &str) -> Result<(), Error> {
     if name.is_empty() {
         return bad("empty");
     }
-    if name.len() > NAME_MAX {
+    if name.len() > REPOSITORY_NAME_MAX_LEN {
         return bad("longer than 255 characters");
     }
-    for component in name.split('/') {
-        if component.is_empty() {
-            return bad("empty path component");
-        }
-        if !is_path_component(component) {
-            if component.bytes().any(|b| b.is_ascii_uppercase()) {
-                return bad("repository name must be lowercase");
-            }
-            return bad(
-                "each path component must be lowercase letters and digits, separated by '.', '_', '__' or '-'",
-            );
-        }
+    if name.contains([':', '@']) {
+        return bad("a repository name has no tag or digest");
     }
-    Ok(())
+    match parse_strict(&format!("{ANY_HOST}/{name}")) {
+        Ok(parsed) if parsed.path == name && parsed.tag.is_none() => Ok(()),
+        Ok(_) => bad("not a repository name"),
+        Err(ReferenceError::Uppercase(_)) => bad("repository name must be lowercase"),
+        Err(ReferenceError::InvalidFormat { reason, .. }) => bad(reason),
+        Err(_) => bad("not a repository name"),
+    }
 }
 
-fn is_path_component(c: &str) -> bool {
-    let b = c.as_bytes();
-    let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
-    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if alnum(b[i]) {
-            i += 1;
-            continue;
-        }
-        // A separator run: '.', '_', '__' or one or more '-'.
-        let start = i;
-        while i < b.len() && !alnum(b[i]) {
-            i += 1;
-        }
-        let sep = &c[start..i];
-        let ok = matches!(sep, "." | "_" | "__") || sep.bytes().all(|x| x == b'-');
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
-/// Checks a tag against `[\w][\w.-]{0,127}`.
+/// Checks a tag against the grammar's `[\w][\w.-]{0,127}`.
 pub(crate) fn validate_tag(tag: &str) -> Result<(), Error> {
     let bad = |reason: &str| {
         Err(Error::InvalidReference {
@@ -87,21 +51,16 @@ pub(crate) fn validate_tag(tag: &str) -> Result<(), Error> {
             reason: reason.to_owned(),
         })
     };
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let bytes = tag.as_bytes();
-    if bytes.is_empty() {
+    if tag.is_empty() {
         return bad("empty tag");
     }
-    if bytes.len() > 128 {
-        return bad("tag longer than 128 characters");
+    match parse_strict(&format!("{ANY_HOST}/x:{tag}")) {
+        Ok(parsed) if parsed.tag.as_deref() == Some(tag) && parsed.digest.is_none() => Ok(()),
+        Err(ReferenceError::InvalidFormat { reason, .. }) if !tag.contains(['/', '@', ':']) => {
+            bad(reason)
+        }
+        _ => bad("a tag may contain only letters, digits, '_', '.' and '-'"),
     }
-    if !word(bytes[0]) {
-        return bad("a tag must start with a letter, digit or '_'");
-    }
-    if !bytes.iter().all(|&b| word(b) || b == b'.' || b == b'-') {
-        return bad("a tag may contain only letters, digits, '_', '.' and '-'");
-    }
-    Ok(())
 }
 
 /// What a `/manifests/{reference}` names.
@@ -198,31 +157,6 @@ fn host_is_served(host_header: &str, state: &AppState) -> bool {
         })
 }
 
-/// The host part of `host[:port]` or `[v6]:port`, without brackets.
-pub(crate) fn hostname_of(authority: &str) -> Option<&str> {
-    if let Some(rest) = authority.strip_prefix('[') {
-        let end = rest.find(']')?;
-        let after = &rest[end + 1..];
-        if !(after.is_empty() || after.strip_prefix(':').is_some_and(is_port)) {
-            return None;
-        }
-        return Some(&rest[..end]);
-    }
-    match authority.rsplit_once(':') {
-        Some((h, p)) if is_port(p) && !h.contains(':') => Some(h),
-        Some(_) => None,
-        None => Some(authority),
-    }
-    .filter(|h| !h.is_empty())
-}
-
-fn is_port(p: &str) -> bool {
-    !p.is_empty()
-        && p.len() <= 5
-        && p.bytes().all(|b| b.is_ascii_digit())
-        && p.parse::<u32>().is_ok_and(|n| n <= 65535)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,9 +193,15 @@ mod tests {
             "a:b",
             "a@b",
         ] {
-            assert!(validate_name(bad).is_err(), "{bad}");
+            assert!(
+                matches!(validate_name(bad), Err(Error::InvalidName { .. })),
+                "{bad}"
+            );
         }
-        assert!(validate_name(&"a".repeat(256)).is_err());
+        assert!(matches!(
+            validate_name(&"a".repeat(256)),
+            Err(Error::InvalidName { .. })
+        ));
         assert!(validate_name(&"a".repeat(255)).is_ok());
     }
 
@@ -271,23 +211,23 @@ mod tests {
             assert!(validate_tag(ok).is_ok(), "{ok}");
         }
         for bad in ["", ".a", "-a", "a/b", "a:b", "a b", &"a".repeat(129)] {
-            assert!(validate_tag(bad).is_err(), "{bad}");
+            assert!(
+                matches!(validate_tag(bad), Err(Error::InvalidReference { .. })),
+                "{bad}"
+            );
         }
         let d = format!("sha256:{}", "a".repeat(64));
         assert_eq!(
             parse_reference(&d).unwrap(),
             ManifestRef::Digest(Digest::parse(&d).unwrap())
         );
-        assert!(parse_reference("sha256:abc").is_err());
-        assert!(parse_reference(&format!("sha256:{}", "A".repeat(64))).is_err());
-    }
-
-    #[test]
-    fn hostnames() {
-        assert_eq!(hostname_of("localhost:8787"), Some("localhost"));
-        assert_eq!(hostname_of("[::1]:8787"), Some("::1"));
-        assert_eq!(hostname_of("example.org"), Some("example.org"));
-        assert_eq!(hostname_of("a:b"), None);
-        assert_eq!(hostname_of(":80"), None);
+        assert!(matches!(
+            parse_reference("sha256:abc"),
+            Err(Error::InvalidReference { .. })
+        ));
+        assert!(matches!(
+            parse_reference(&format!("sha256:{}", "A".repeat(64))),
+            Err(Error::InvalidReference { .. })
+        ));
     }
 }

@@ -3,83 +3,47 @@
 //! The browser cannot talk to registries directly (CORS, token realms on other hosts,
 //! redirects to CDNs), so the companion carries bytes for it — a courier, not a witness:
 //! the page verifies every digest itself. The relay is shaped like a careful registry
-//! client (see `auth` for the token handshake, `redirect` for cross-host redirects,
-//! `upstream` for the egress policy) and refuses to be an open proxy (`guard`, `cors`,
-//! `limits`).
+//! client and refuses to be an open proxy. Modules, by concern:
+//!
+//! - `relay/`: the routes (`mod.rs`), the one slot → fetch → headers sequence they share
+//!   (`fetch`), one file per route (`manifests`, `blobs`, `tags`, `referrers`), and the
+//!   headers passed each way (`headers`);
+//! - `auth/`: the token handshake, Basic auth and credentials;
+//! - `redirect`: cross-host redirects; `upstream`: the egress policy and the HTTP client;
+//! - `registry`: registry names to API endpoints, mirrors; `host`: host names, ports,
+//!   authorities and public addresses;
+//! - `guard` (names, tags, digests, `Host`, methods), `cors` and `rate_limit`: what is
+//!   refused before anything goes upstream; `body`: capped reads of upstream bodies;
+//! - `config` ([`Config`], [`Limits`], [`Flags`]), `state` ([`AppState`]), `clock`,
+//!   `error` ([`Error`], and the classification of transport errors), `static_files`.
 //!
 //! Areas each have a `router()`, merged in [`app`].
 
 pub mod auth;
+mod body;
+mod clock;
 mod config;
 mod cors;
 mod error;
 mod guard;
-mod limits;
+mod host;
 pub mod local;
+mod rate_limit;
 mod redirect;
 mod registry;
 mod relay;
+mod state;
 mod static_files;
 mod upstream;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::Router;
 
-pub use config::{Config, ConfigError, CredentialsSource, DockerHost, Flags};
+pub use clock::{Clock, SystemClock};
+pub use config::{Config, ConfigError, CredentialsSource, DockerHost, Flags, Limits};
 pub use error::Error;
-pub use limits::Limits;
-
-/// Everything a request handler needs: configuration, the upstream client, the token
-/// cache and the limiters. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    config: Config,
-    registries: registry::Registries,
-    upstream: upstream::Upstream,
-    auth: auth::Authenticator,
-    limiter: limits::Limiter,
-    local: local::LocalSources,
-}
-
-impl AppState {
-    /// Validates `config` and builds the upstream client.
-    pub fn new(config: Config) -> Result<AppState, ConfigError> {
-        let registries = registry::Registries::new(&config)?;
-        let egress =
-            upstream::Egress::new(&config.insecure_registries, registries.operator_hosts());
-        let upstream = upstream::Upstream::new(egress, config.limits.clone(), &config.ca_certs)?;
-        let credentials = auth::credentials::CredentialStore::load(&config.credentials)?;
-        let auth = auth::Authenticator::new(credentials);
-        let limiter = limits::Limiter::new(&config.limits);
-        let local = local::LocalSources::new(&config.oci_layouts, config.docker_host.socket());
-        Ok(AppState {
-            inner: Arc::new(Inner {
-                config,
-                registries,
-                upstream,
-                auth,
-                limiter,
-                local,
-            }),
-        })
-    }
-
-    /// The configuration this state was built from.
-    pub fn config(&self) -> &Config {
-        &self.inner.config
-    }
-
-    /// The local sources: OCI layouts, the demo and the daemon.
-    pub fn local(&self) -> &local::LocalSources {
-        &self.inner.local
-    }
-}
+pub use state::AppState;
 
 /// The whole application: relay routes, health, the optional static app, and the guards
 /// (Host allow-list, CORS, methods, per-client rate) around them.
@@ -87,13 +51,13 @@ pub fn app(state: AppState) -> Router {
     let api = relay::router()
         .merge(local::router())
         .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::rate_limit,
+            state.rate_limiter(),
+            rate_limit::rate_limit,
         ))
         .merge(relay::health_router());
     let router = Router::new()
         .merge(api)
-        .merge(static_files::router(&state.inner.config));
+        .merge(static_files::router(state.config()));
     router
         .layer(axum::middleware::from_fn(guard::only_get_and_head))
         .layer(axum::middleware::from_fn_with_state(
@@ -110,8 +74,14 @@ pub fn app(state: AppState) -> Router {
 /// Binds `config.listen` (port 0 picks a free port) and serves [`app`] in the background.
 /// Returns the bound address and the server task.
 pub async fn serve(config: Config) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listen = config.listen;
-    let state = AppState::new(config)?;
+    serve_state(AppState::new(config)?).await
+}
+
+/// [`serve`] of a state built by the caller (e.g. with [`AppState::with_clock`]).
+pub async fn serve_state(
+    state: AppState,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listen = state.config().listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;

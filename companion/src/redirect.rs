@@ -9,8 +9,9 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
-use crate::error::Error;
-use crate::upstream::{Upstream, authority, classify, same_origin};
+use crate::error::{Error, classify};
+use crate::host::{authority, same_origin};
+use crate::upstream::Upstream;
 
 /// One upstream request and the redirects after it.
 pub(crate) struct Outgoing<'a> {

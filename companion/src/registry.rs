@@ -10,6 +10,8 @@ use url::Url;
 
 use crate::config::{Config, ConfigError};
 use crate::error::Error;
+use crate::host::{authority, host_and_port, validate_host};
+use crate::upstream::Egress;
 
 /// The Docker Hub registry name as users write it.
 pub(crate) const DOCKER_HUB: &str = "docker.io";
@@ -31,7 +33,7 @@ impl Endpoint {
         self.origin
             .join(path_and_query)
             .map_err(|e| Error::UpstreamProtocol {
-                host: crate::upstream::authority(&self.origin),
+                host: authority(&self.origin),
                 detail: format!("cannot build URL for {path_and_query:?}: {e}"),
             })
     }
@@ -58,7 +60,7 @@ impl Registry {
 
 /// Registry mapping and mirrors.
 pub(crate) struct Registries {
-    insecure: crate::upstream::Egress,
+    insecure: Egress,
     mirrors: HashMap<String, Vec<Endpoint>>,
     /// `Config::endpoint_overrides`: registry name → API origin used instead of its own.
     overrides: HashMap<String, Url>,
@@ -94,7 +96,7 @@ impl Registries {
         let mut mirrors: HashMap<String, Vec<Endpoint>> = HashMap::new();
         for (registry, url) in &config.mirrors {
             let (registry, origin) = parse_origin(registry, url).map_err(ConfigError::Mirror)?;
-            let host = crate::upstream::authority(&origin);
+            let host = authority(&origin);
             mirrors.entry(registry).or_default().push(Endpoint {
                 registry: host,
                 origin,
@@ -107,7 +109,7 @@ impl Registries {
             overrides.insert(registry, origin);
         }
         Ok(Registries {
-            insecure: crate::upstream::Egress::new(&config.insecure_registries, Vec::new()),
+            insecure: Egress::new(&config.insecure_registries, Vec::new()),
             mirrors,
             overrides,
         })
@@ -149,7 +151,7 @@ impl Registries {
         } else {
             name.clone()
         };
-        let (hostname, port) = split(&api);
+        let (hostname, port) = host_and_port(&api);
         // Plain http only when named with --insecure-registry without `https://` (port 80
         // when none is written).
         let plain_http = self.insecure.allows_http(hostname, port.unwrap_or(80));
@@ -193,18 +195,6 @@ fn parse_origin(registry: &str, url: &str) -> Result<(String, Url), String> {
     Ok((registry, origin))
 }
 
-fn split(api: &str) -> (&str, Option<u16>) {
-    let hostname = crate::guard::hostname_of(api).unwrap_or(api);
-    let port = api.rsplit_once(':').and_then(|(h, p)| {
-        if h.ends_with(']') || !h.contains(':') {
-            p.parse().ok()
-        } else {
-            None
-        }
-    });
-    (hostname, port)
-}
-
 /// Lowercases, validates and maps Docker Hub's aliases to `docker.io`.
 fn normalize_name(host: &str) -> Result<String, Error> {
     validate_host(host)?;
@@ -215,63 +205,6 @@ fn normalize_name(host: &str) -> Result<String, Error> {
         }
         _ => lower,
     })
-}
-
-/// `domain-name [':' port]` or `'[' IPv6 ']' [':' port]`, by the reference grammar.
-pub(crate) fn validate_host(host: &str) -> Result<(), Error> {
-    let bad = |reason| {
-        Err(Error::InvalidHost {
-            host: host.to_owned(),
-            reason,
-        })
-    };
-    if host.is_empty() || host.len() > 255 {
-        return bad("empty or too long");
-    }
-    let (name, port) = if let Some(rest) = host.strip_prefix('[') {
-        let Some(end) = rest.find(']') else {
-            return bad("unclosed '['");
-        };
-        if rest[..end].parse::<std::net::Ipv6Addr>().is_err() {
-            return bad("not an IPv6 address");
-        }
-        let after = &rest[end + 1..];
-        if after.is_empty() {
-            (None, None)
-        } else if let Some(p) = after.strip_prefix(':') {
-            (None, Some(p))
-        } else {
-            return bad("junk after ']'");
-        }
-    } else {
-        match host.split_once(':') {
-            Some((n, p)) => (Some(n), Some(p)),
-            None => (Some(host), None),
-        }
-    };
-    if let Some(p) = port
-        && (p.is_empty()
-            || p.len() > 5
-            || !p.bytes().all(|b| b.is_ascii_digit())
-            || p.parse::<u32>().map_or(true, |n| n == 0 || n > 65535))
-    {
-        return bad("bad port");
-    }
-    if let Some(name) = name {
-        let ok = !name.is_empty()
-            && name.split('.').all(|c| {
-                let b = c.as_bytes();
-                !b.is_empty()
-                    && b.len() <= 63
-                    && b[0].is_ascii_alphanumeric()
-                    && b[b.len() - 1].is_ascii_alphanumeric()
-                    && b.iter().all(|&x| x.is_ascii_alphanumeric() || x == b'-')
-            });
-        if !ok {
-            return bad("not a host name or address");
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -333,13 +266,13 @@ mod tests {
             "https://127.0.0.1:5443/",
             "an https:// insecure entry keeps TLS"
         );
-        assert!(
+        assert!(matches!(
             Registries::new(&Config {
                 insecure_registries: vec!["https://".into()],
                 ..Config::default()
-            })
-            .is_err()
-        );
+            }),
+            Err(ConfigError::InsecureRegistry(_))
+        ));
         assert_eq!(
             r.resolve("[::1]:5000").unwrap().endpoint.origin.as_str(),
             "https://[::1]:5000/"
@@ -371,27 +304,13 @@ mod tests {
                 endpoint_overrides: vec![("docker.io".into(), bad.into())],
                 ..Config::default()
             };
-            assert!(Registries::new(&config).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn hosts() {
-        for ok in [
-            "docker.io",
-            "127.0.0.1:5000",
-            "localhost",
-            "[::1]:5000",
-            "[::1]",
-            "a-b.c",
-        ] {
-            assert!(validate_host(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "", "a_b", "-a", "a..b", "a:", "a:0", "a:99999", "a:x", "[::1", "[zz]", "a/b", "a b",
-            "user@h",
-        ] {
-            assert!(validate_host(bad).is_err(), "{bad}");
+            assert!(
+                matches!(
+                    Registries::new(&config),
+                    Err(ConfigError::EndpointOverride(_))
+                ),
+                "{bad}"
+            );
         }
     }
 }

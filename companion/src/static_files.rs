@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceExt as _;
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::AppState;
 use crate::config::Config;
 use crate::error::Error;
+use crate::state::AppState;
 
 pub(crate) fn router(config: &Config) -> Router<AppState> {
     match &config.dist {

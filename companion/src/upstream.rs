@@ -4,21 +4,24 @@
 //! [`Egress::check`]: http(s) only, no userinfo, no https→http downgrade, and plain http or
 //! a loopback/private address only for hosts named with `--insecure-registry` (or a
 //! configured mirror). An `--insecure-registry https://HOST:PORT` entry allows the private
-//! address but keeps TLS (a LAN registry with an internal CA, trusted with `--ca-cert`). Host names are resolved once by [`GuardedResolver`], which keeps only
-//! public addresses for other hosts, and the connection goes to exactly those addresses, so
-//! a name cannot be rebound to 127.0.0.1 between the check and the connect.
+//! address but keeps TLS (a LAN registry with an internal CA, trusted with `--ca-cert`).
+//! Host names are resolved once by [`GuardedResolver`], which keeps only public addresses
+//! for other hosts, and the connection goes to exactly those addresses, so a name cannot
+//! be rebound to 127.0.0.1 between the check and the connect.
 
 use std::collections::{HashMap, HashSet};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
-use crate::config::ConfigError;
-use crate::error::Error;
-use crate::limits::Limits;
+use crate::config::{ConfigError, Limits};
+use crate::error::{Error, NonPublicAddress};
+use crate::host::{authority, is_public, split_insecure_entry};
 
 /// Which hosts may be reached over http and on non-public addresses.
 #[derive(Clone, Debug, Default)]
@@ -36,7 +39,7 @@ impl Egress {
         let mut egress = Egress::default();
         let entries = insecure
             .iter()
-            .filter_map(|entry| split_host_port(entry))
+            .filter_map(|entry| split_insecure_entry(entry))
             .chain(mirrors.into_iter().map(|(h, p)| (h, Some(p), true)));
         for (host, port, plain_http) in entries {
             egress.names.insert(host.clone());
@@ -127,106 +130,6 @@ impl Egress {
     }
 }
 
-/// `host[:port]` of a `--insecure-registry` value, lowercase, IPv6 without brackets, and
-/// whether plain http is allowed (every form but `https://HOST[:PORT]`).
-fn split_host_port(entry: &str) -> Option<(String, Option<u16>, bool)> {
-    let entry = entry.trim();
-    let (entry, plain_http) = match entry.strip_prefix("https://") {
-        Some(rest) => (rest, false),
-        None => (entry.trim_start_matches("http://"), true),
-    };
-    let entry = entry.trim_end_matches('/');
-    let hostname = crate::guard::hostname_of(entry)?;
-    let rest = &entry[entry.find(hostname)? + hostname.len()..];
-    let rest = rest.trim_start_matches(']');
-    let port = match rest.strip_prefix(':') {
-        Some(p) => Some(p.parse().ok()?),
-        None => None,
-    };
-    Some((hostname.to_ascii_lowercase(), port, plain_http))
-}
-
-/// `host:port` of a URL for messages and comparisons.
-pub(crate) fn authority(url: &Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_owned(),
-        _ => String::new(),
-    }
-}
-
-/// Same scheme, host and port.
-pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
-        && a.port_or_known_default() == b.port_or_known_default()
-}
-
-/// Whether an address is globally routable: not loopback, private, link-local, CGNAT,
-/// unspecified, multicast, documentation or reserved, for IPv4 and IPv6 (including
-/// IPv4-mapped, NAT64 and 6to4 forms of such addresses).
-pub(crate) fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(a) => is_public_v4(a),
-        IpAddr::V6(a) => is_public_v6(a),
-    }
-}
-
-fn is_public_v4(a: Ipv4Addr) -> bool {
-    let [o0, o1, o2, _] = a.octets();
-    !(o0 == 0                                   // "this network", unspecified
-        || o0 == 10                             // private
-        || o0 == 127                            // loopback
-        || (o0 == 100 && (64..128).contains(&o1)) // CGNAT 100.64/10
-        || (o0 == 169 && o1 == 254)             // link-local (cloud metadata)
-        || (o0 == 172 && (16..32).contains(&o1)) // private
-        || (o0 == 192 && o1 == 0 && o2 == 0)    // IETF protocol assignments
-        || (o0 == 192 && o1 == 0 && o2 == 2)    // documentation
-        || (o0 == 192 && o1 == 88 && o2 == 99)  // 6to4 relay anycast
-        || (o0 == 192 && o1 == 168)             // private
-        || (o0 == 198 && (18..20).contains(&o1)) // benchmarking
-        || (o0 == 198 && o1 == 51 && o2 == 100) // documentation
-        || (o0 == 203 && o1 == 0 && o2 == 113)  // documentation
-        || o0 >= 224) // multicast, reserved, broadcast
-}
-
-fn is_public_v6(a: Ipv6Addr) -> bool {
-    let s = a.segments();
-    if let Some(v4) = a.to_ipv4_mapped() {
-        return is_public_v4(v4);
-    }
-    if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-        // NAT64 well-known prefix 64:ff9b::/96
-        let [a0, a1] = s[6].to_be_bytes();
-        let [a2, a3] = s[7].to_be_bytes();
-        return is_public_v4(Ipv4Addr::new(a0, a1, a2, a3));
-    }
-    if s[0] == 0x2002 {
-        // 6to4 embeds an IPv4 address
-        let [a0, a1] = s[1].to_be_bytes();
-        let [a2, a3] = s[2].to_be_bytes();
-        return is_public_v4(Ipv4Addr::new(a0, a1, a2, a3));
-    }
-    !(a.is_unspecified()
-        || a.is_loopback()
-        || s[0..6] == [0, 0, 0, 0, 0, 0]          // IPv4-compatible (deprecated) and ::/96
-        || (s[0] & 0xfe00) == 0xfc00              // unique local fc00::/7
-        || (s[0] & 0xffc0) == 0xfe80              // link-local fe80::/10
-        || (s[0] & 0xffc0) == 0xfec0              // site-local fec0::/10
-        || (s[0] & 0xff00) == 0xff00              // multicast
-        || (s[0] == 0x2001 && s[1] == 0x0db8)     // documentation
-        || (s[0] == 0x2001 && s[1] == 0)          // Teredo
-        || s[0] == 0x0100 && s[1..4] == [0, 0, 0]) // discard-only 100::/64
-}
-
-/// The address of a host name is not allowed; raised inside the resolver so that the
-/// connection is never attempted.
-#[derive(Debug, thiserror::Error)]
-#[error("{name} resolves to non-public addresses only (name it with --insecure-registry to allow)")]
-pub(crate) struct NonPublicAddress {
-    name: String,
-}
-
 /// Resolves once and keeps only public addresses, except for insecure-registry names.
 struct GuardedResolver {
     allowed_names: HashSet<String>,
@@ -251,11 +154,13 @@ impl Resolve for GuardedResolver {
     }
 }
 
-/// The client every upstream request goes through, with the policy it obeys.
+/// The client every upstream request goes through, with the policy it obeys and the
+/// slots that bound how many requests are in flight at once.
 pub(crate) struct Upstream {
     pub(crate) client: reqwest::Client,
     pub(crate) egress: Egress,
     pub(crate) limits: Limits,
+    slots: Arc<Semaphore>,
 }
 
 impl Upstream {
@@ -280,15 +185,28 @@ impl Upstream {
             .dns_resolver(Arc::new(resolver))
             .connect_timeout(limits.connect_timeout)
             .read_timeout(limits.read_timeout)
-            .pool_idle_timeout(std::time::Duration::from_secs(90))
+            .pool_idle_timeout(Duration::from_secs(90))
             .user_agent(concat!("strata-companion/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::Client(e.to_string()))?;
         Ok(Upstream {
             client,
             egress,
+            slots: Arc::new(Semaphore::new(limits.max_concurrent_upstream.max(1))),
             limits,
         })
+    }
+
+    /// One upstream slot, held until the permit drops (for blobs: until the stream ends);
+    /// a 429 after `queue_timeout` without one.
+    pub(crate) async fn slot(&self) -> Result<OwnedSemaphorePermit, Error> {
+        let wait = self.slots.clone().acquire_owned();
+        match tokio::time::timeout(self.limits.queue_timeout, wait).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(Error::RateLimited(
+                "too many upstream requests in flight; retry shortly",
+            )),
+        }
     }
 }
 
@@ -306,72 +224,6 @@ fn load_ca_certs(path: &Path) -> Result<Vec<reqwest::Certificate>, ConfigError> 
         return Err(invalid("no PEM certificate in it".into()));
     }
     Ok(certs)
-}
-
-/// Maps a transport error to the relay's error, recognizing refusals by the resolver and
-/// certificates that do not verify.
-pub(crate) fn classify(error: &reqwest::Error, host: &str) -> Error {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if let Some(refused) = e.downcast_ref::<NonPublicAddress>() {
-            return Error::ForbiddenHost {
-                host: host.to_owned(),
-                reason: refused.to_string(),
-            };
-        }
-        if let Some(problem) = certificate_problem(e) {
-            return Error::UpstreamCertificate {
-                host: host.to_owned(),
-                problem: format!("{problem:?}"),
-            };
-        }
-        source = e.source();
-    }
-    let detail = error_chain(error);
-    if error.is_timeout() {
-        Error::UpstreamTimeout {
-            host: host.to_owned(),
-            detail,
-        }
-    } else if error.is_connect() {
-        Error::UpstreamUnreachable {
-            host: host.to_owned(),
-            detail,
-        }
-    } else {
-        Error::UpstreamProtocol {
-            host: host.to_owned(),
-            detail,
-        }
-    }
-}
-
-/// rustls' verdict on the peer certificate, when `error` is (or wraps) one. Looks inside
-/// `io::Error`s explicitly, since their `source` skips the error they wrap (and the TLS
-/// connector nests them).
-fn certificate_problem<'a>(
-    mut error: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a rustls::CertificateError> {
-    loop {
-        if let Some(rustls::Error::InvalidCertificate(problem)) =
-            error.downcast_ref::<rustls::Error>()
-        {
-            return Some(problem);
-        }
-        error = error.downcast_ref::<std::io::Error>()?.get_ref()?;
-    }
-}
-
-/// The error and all its sources, for the log.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut out = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        source = e.source();
-    }
-    out
 }
 
 #[cfg(test)]
@@ -429,7 +281,11 @@ mod tests {
             ],
             vec![],
         );
-        let ok = |u: &str| e.check(&Url::parse(u).unwrap(), None).is_ok();
+        let ok = |u: &str| match e.check(&Url::parse(u).unwrap(), None) {
+            Ok(()) => true,
+            Err(Error::ForbiddenHost { .. }) => false,
+            Err(other) => panic!("{u}: {other}"),
+        };
         assert!(ok("http://127.0.0.1:5000/v2/"));
         assert!(ok("https://127.0.0.1:5000/v2/"));
         assert!(ok("http://localhost:5001/token"));
@@ -443,10 +299,10 @@ mod tests {
         assert!(!ok("https://user:pw@registry.example.org/"));
         assert!(!ok("ftp://registry.example.org/"));
         let from = Url::parse("https://127.0.0.1:5000/v2/").unwrap();
-        assert!(
-            e.check(&Url::parse("http://127.0.0.1:5000/x").unwrap(), Some(&from))
-                .is_err()
-        );
+        assert!(matches!(
+            e.check(&Url::parse("http://127.0.0.1:5000/x").unwrap(), Some(&from)),
+            Err(Error::ForbiddenHost { .. })
+        ));
     }
 
     #[test]
@@ -458,7 +314,11 @@ mod tests {
             ],
             vec![],
         );
-        let ok = |u: &str| e.check(&Url::parse(u).unwrap(), None).is_ok();
+        let ok = |u: &str| match e.check(&Url::parse(u).unwrap(), None) {
+            Ok(()) => true,
+            Err(Error::ForbiddenHost { .. }) => false,
+            Err(other) => panic!("{u}: {other}"),
+        };
         assert!(ok("https://127.0.0.1:5443/v2/"));
         assert!(!ok("http://127.0.0.1:5443/v2/"));
         assert!(ok("https://lan-registry:8443/v2/"));

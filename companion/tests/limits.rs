@@ -221,7 +221,10 @@ async fn a_stalled_upstream_is_cut_off() {
     let body = tokio::time::timeout(Duration::from_secs(10), r.bytes())
         .await
         .expect("the relay cut the stalled stream off");
-    assert!(body.is_err(), "a stalled blob is an error, not a success");
+    assert!(
+        matches!(&body, Err(e) if e.is_decode() || e.is_body()),
+        "a stalled blob is a body error, not a success: {body:?}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",

@@ -490,16 +490,20 @@ async fn ghcr_flow() {
         listener,
         ghcr(origin, format!("http://localhost:{}", content.port())),
     );
-    let relay = Relay::start(insecure(&[
-        registry.to_string(),
-        format!("localhost:{}", content.port()),
-    ]))
+    let clock = HandClock::new();
+    let relay = Relay::start_with_clock(
+        insecure(&[
+            registry.to_string(),
+            format!("localhost:{}", content.port()),
+        ]),
+        clock.clone(),
+    )
     .await;
     let manifest = format!("/api/registry/{registry}/v2/owner/image/manifests/main");
     assert_eq!(relay.get(&manifest).await.status(), 200);
-    // A token without expiry is neither discarded at once nor refetched per request
-    // (it lives 60 s: unit test in auth::cache).
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // A token without expiry is neither discarded at once nor refetched per request:
+    // it lives 60 s less a margin (unit test in auth::cache).
+    clock.advance(std::time::Duration::from_secs(50));
     assert_eq!(relay.get(&manifest).await.status(), 200);
     let r = relay
         .get(&format!(

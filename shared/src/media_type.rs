@@ -42,6 +42,16 @@ pub enum MediaType {
     Other(String),
 }
 
+/// The `Accept` header of every manifest request (page, relay and tests): indexes and
+/// manifests, OCI and Docker, then schema1 at a lower weight, signed last, only so that
+/// it can be recognized and explained.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.docker.distribution.manifest.v2+json, \
+application/vnd.docker.distribution.manifest.v1+json;q=0.5, \
+application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.5";
+
 const TABLE: &[(&str, MediaType)] = &[
     (
         "application/vnd.oci.image.index.v1+json",
@@ -185,6 +195,17 @@ impl<'de> serde::Deserialize<'de> for MediaType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn manifest_accept_names_every_index_and_manifest_type() {
+        let accepted: Vec<MediaType> = MANIFEST_ACCEPT.split(", ").map(MediaType::parse).collect();
+        for (_, mt) in TABLE {
+            let wanted = mt.is_index() || mt.is_manifest() || *mt == MediaType::DockerSchema1;
+            assert_eq!(accepted.contains(mt), wanted, "{mt}");
+        }
+        assert_eq!(accepted.last(), Some(&MediaType::DockerSchema1));
+        assert!(MANIFEST_ACCEPT.contains("manifest.v1+json;q=0.5"));
+    }
 
     #[test]
     fn round_trips_every_known_type() {

@@ -5,17 +5,11 @@ use std::fmt;
 
 use js_sys::Uint8Array;
 use strata_shared::manifest::{ImageConfig, ImageIndex, ParsedDocument};
+use strata_shared::media_type::MANIFEST_ACCEPT;
 use strata_shared::{Digest, DigestVerifier, Reference};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
-
-/// Media types the page can read, sent as `Accept` on every manifest request.
-const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
-application/vnd.oci.image.manifest.v1+json, \
-application/vnd.docker.distribution.manifest.list.v2+json, \
-application/vnd.docker.distribution.manifest.v2+json, \
-application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.5";
 
 /// Bytes are never shown before this check: which digest they were checked against, and why
 /// that digest is the right one.

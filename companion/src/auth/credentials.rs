@@ -61,8 +61,17 @@ impl Credential {
         if self.is_identity_token() {
             return None;
         }
-        Some(super::token::basic(&self.username, self.secret.expose()))
+        Some(basic(&self.username, self.secret.expose()))
     }
+}
+
+/// `Basic base64(user:secret)`.
+fn basic(username: &str, secret: &str) -> HeaderValue {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{secret}"));
+    let mut value =
+        HeaderValue::from_str(&format!("Basic {encoded}")).unwrap_or(HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    value
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -30,7 +30,9 @@ use cache::{TokenCache, TokenKey};
 use challenge::BearerChallenge;
 use credentials::CredentialStore;
 
+use crate::clock::Clock;
 use crate::error::Error;
+use crate::host::authority;
 use crate::redirect;
 use crate::upstream::Upstream;
 
@@ -84,9 +86,10 @@ pub(crate) struct Authenticator {
 }
 
 impl Authenticator {
-    pub(crate) fn new(credentials: CredentialStore) -> Self {
+    /// Token lifetimes are measured on `clock`.
+    pub(crate) fn new(credentials: CredentialStore, clock: Arc<dyn Clock>) -> Self {
         Authenticator {
-            tokens: TokenCache::default(),
+            tokens: TokenCache::new(clock),
             gates: Mutex::new(HashMap::new()),
             schemes: Mutex::new(HashMap::new()),
             credentials,
@@ -216,7 +219,7 @@ impl Authenticator {
     /// Steps 1–2.
     async fn ping(&self, upstream: &Upstream, origin: &Url) -> Result<Scheme, Error> {
         let url = origin.join("/v2/").map_err(|e| Error::UpstreamProtocol {
-            host: crate::upstream::authority(origin),
+            host: authority(origin),
             detail: e.to_string(),
         })?;
         let answer = redirect::send(

@@ -7,15 +7,16 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use url::Url;
 
 use super::Secret;
 use super::challenge::BearerChallenge;
 use super::credentials::Credential;
-use crate::error::Error;
-use crate::upstream::{Upstream, authority, classify};
+use crate::body::read_capped;
+use crate::error::{Error, classify};
+use crate::host::authority;
+use crate::upstream::Upstream;
 
 /// The OAuth2 `client_id` the realm sees (Docker sends `docker`).
 const CLIENT_ID: &str = "strata";
@@ -48,16 +49,16 @@ struct TokenAnswer {
 }
 
 /// Parses a token-service answer.
-pub(crate) fn parse_answer(body: &[u8]) -> Result<Token, String> {
+pub(crate) fn parse_answer(body: &[u8]) -> Result<Token, AnswerError> {
     let answer: TokenAnswer =
-        serde_json::from_slice(body).map_err(|e| format!("token answer is not JSON: {e}"))?;
+        serde_json::from_slice(body).map_err(|e| AnswerError::NotJson(e.to_string()))?;
     let value = answer
         .token
         .filter(|t| !t.is_empty())
         .or(answer.access_token.filter(|t| !t.is_empty()))
-        .ok_or("token answer has neither token nor access_token")?;
+        .ok_or(AnswerError::NoToken)?;
     if HeaderValue::from_str(&format!("Bearer {value}")).is_err() {
-        return Err("token contains characters not allowed in a header".into());
+        return Err(AnswerError::NotAHeader);
     }
     let ttl = match answer.expires_in {
         Some(s) if s > 0 => Duration::from_secs(s),
@@ -67,6 +68,20 @@ pub(crate) fn parse_answer(body: &[u8]) -> Result<Token, String> {
         secret: Secret::new(value),
         ttl,
     })
+}
+
+/// Why a token answer cannot be used (the token itself is never in the message).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum AnswerError {
+    /// The body is not the JSON object of the protocol.
+    #[error("token answer is not JSON: {0}")]
+    NotJson(String),
+    /// Neither field holds a token.
+    #[error("token answer has neither token nor access_token")]
+    NoToken,
+    /// The token would not fit in an `Authorization` header.
+    #[error("token contains characters not allowed in a header")]
+    NotAHeader,
 }
 
 /// The service to ask for: the challenge's, else the realm's host.
@@ -163,21 +178,15 @@ pub(crate) async fn fetch(
         });
     }
     let limit = upstream.limits.token_max_bytes;
-    let body = crate::limits::read_capped(response, limit, || Error::BodyTooLarge {
+    let body = read_capped(response, limit, || Error::BodyTooLarge {
         what: "token answer",
         limit,
     })
     .await?;
-    parse_answer(&body).map_err(|detail| Error::UpstreamProtocol { host, detail })
-}
-
-/// `Basic base64(user:secret)`.
-pub(crate) fn basic(username: &str, secret: &str) -> HeaderValue {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{secret}"));
-    let mut value =
-        HeaderValue::from_str(&format!("Basic {encoded}")).unwrap_or(HeaderValue::from_static(""));
-    value.set_sensitive(true);
-    value
+    parse_answer(&body).map_err(|e| Error::UpstreamProtocol {
+        host,
+        detail: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -195,9 +204,18 @@ mod tests {
         // A rotated `refresh_token` in the answer is ignored (see `TokenAnswer`).
         let t = parse_answer(br#"{"access_token":"d","refresh_token":"rotated"}"#).unwrap();
         assert_eq!(t.secret.expose(), "d");
-        assert!(parse_answer(br#"{"expires_in":10}"#).is_err());
-        assert!(parse_answer(b"<html>").is_err());
-        assert!(parse_answer(br#"{"token":"a\nb"}"#).is_err());
+        assert!(matches!(
+            parse_answer(br#"{"expires_in":10}"#),
+            Err(AnswerError::NoToken)
+        ));
+        assert!(matches!(
+            parse_answer(b"<html>"),
+            Err(AnswerError::NotJson(_))
+        ));
+        assert!(matches!(
+            parse_answer(br#"{"token":"a\nb"}"#),
+            Err(AnswerError::NotAHeader)
+        ));
     }
 
     #[test]

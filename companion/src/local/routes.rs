@@ -15,7 +15,7 @@ use strata_shared::manifest::MAX_MANIFEST_BYTES;
 use strata_shared::source::{ImageSource, is_tag};
 
 use super::{LocalError, LocalSources};
-use crate::AppState;
+use crate::state::AppState;
 
 const DIGEST_HEADER: &str = "docker-content-digest";
 const IMMUTABLE: &str = "private, max-age=31536000, immutable";

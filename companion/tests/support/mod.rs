@@ -10,7 +10,9 @@ use axum::extract::Request;
 use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use strata_companion::{Config, CredentialsSource};
+use std::time::{Duration, Instant};
+
+use strata_companion::{AppState, Clock, Config, CredentialsSource, SystemClock};
 
 /// One request a fake server saw.
 #[derive(Clone, Debug)]
@@ -98,12 +100,18 @@ pub struct Relay {
 }
 
 impl Relay {
-    pub async fn start(mut config: Config) -> Relay {
+    pub async fn start(config: Config) -> Relay {
+        Relay::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// A relay whose token lifetimes run on `clock`.
+    pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Relay {
         config.listen = "127.0.0.1:0".parse().unwrap();
         if config.credentials == CredentialsSource::Environment {
             config.credentials = CredentialsSource::None;
         }
-        let (addr, _handle) = strata_companion::serve(config).await.unwrap();
+        let state = AppState::with_clock(config, clock).unwrap();
+        let (addr, _handle) = strata_companion::serve_state(state).await.unwrap();
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         Relay { addr, client }
     }
@@ -118,6 +126,25 @@ impl Relay {
 
     pub async fn head(&self, path: &str) -> reqwest::Response {
         self.client.head(self.url(path)).send().await.unwrap()
+    }
+}
+
+/// A clock that moves only when the test says: token expiry without sleeping.
+pub struct HandClock(Mutex<Instant>);
+
+impl HandClock {
+    pub fn new() -> Arc<HandClock> {
+        Arc::new(HandClock(Mutex::new(Instant::now())))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for HandClock {
+    fn now(&self) -> Instant {
+        *self.0.lock().unwrap()
     }
 }
 

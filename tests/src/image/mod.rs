@@ -25,7 +25,4 @@ pub use media::*;
 pub use spec::*;
 
 /// Every manifest type, for `Accept` headers.
-pub const ACCEPT_ALL_MANIFESTS: &str = "application/vnd.oci.image.index.v1+json, \
-     application/vnd.oci.image.manifest.v1+json, \
-     application/vnd.docker.distribution.manifest.list.v2+json, \
-     application/vnd.docker.distribution.manifest.v2+json";
+pub const ACCEPT_ALL_MANIFESTS: &str = strata_shared::media_type::MANIFEST_ACCEPT;
