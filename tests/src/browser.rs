@@ -204,6 +204,7 @@ pub async fn start_app_for(hosts: &[String]) -> anyhow::Result<crate::companion:
         insecure_registries: hosts.to_vec(),
         dist: Some(app_dist()?),
         credentials: strata_companion::CredentialsSource::None,
+        docker_host: strata_companion::DockerHost::Off,
         ..crate::companion::Config::default()
     })
     .await

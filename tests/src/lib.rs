@@ -24,6 +24,7 @@ pub mod fake_registry;
 pub mod fixtures;
 pub mod http;
 pub mod image;
+pub mod local_images;
 pub mod provenance_fixtures;
 pub mod pull_through;
 pub mod push;

@@ -6,7 +6,9 @@ use std::fmt;
 use js_sys::Uint8Array;
 use strata_shared::manifest::{ImageConfig, ImageIndex, ParsedDocument};
 use strata_shared::media_type::MANIFEST_ACCEPT;
-use strata_shared::{Digest, DigestVerifier, Reference};
+use strata_shared::{Digest, DigestVerifier};
+
+use crate::endpoint::Endpoint;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
@@ -98,14 +100,6 @@ struct Fetched {
     /// `Strata-Referrers-Fallback`: set when the companion read the `sha256-<hex>` tag.
     referrers_fallback: Option<String>,
     bytes: Vec<u8>,
-}
-
-/// The relay's path for a registry API route.
-pub(crate) fn relay_url(reference: &Reference, route: &str) -> String {
-    format!(
-        "/api/registry/{}/v2/{}/{route}",
-        reference.registry, reference.repository
-    )
 }
 
 /// Absolute form of a relay path, for workers (whose base URL is a blob URL).
@@ -243,13 +237,18 @@ pub(crate) struct VerifiedDocument {
 /// else against the registry's `Docker-Content-Digest`, and against `size` when a
 /// descriptor gave one.
 pub(crate) async fn fetch_manifest(
-    reference: &Reference,
+    endpoint: &Endpoint,
     manifest_ref: &str,
     object: &'static str,
     expected_from_descriptor: Option<(&Digest, u64)>,
 ) -> Result<VerifiedDocument, ApiError> {
-    let url = relay_url(reference, &format!("manifests/{manifest_ref}"));
-    let what = format!("{}:{manifest_ref}", reference.name());
+    let what = format!("{}:{manifest_ref}", endpoint.name);
+    let url = endpoint
+        .url(&format!("manifests/{manifest_ref}"))
+        .map_err(|e| ApiError::NotFound {
+            what: what.clone(),
+            detail: e.to_string(),
+        })?;
     let fetched = get(&url, Some(MANIFEST_ACCEPT), &what).await?;
     let actual = Digest::sha256_of(&fetched.bytes);
     let requested = Digest::parse(manifest_ref).ok();
@@ -301,11 +300,16 @@ pub(crate) async fn fetch_manifest(
 
 /// Fetches the config blob and checks size and digest before parsing it.
 pub(crate) async fn fetch_config(
-    reference: &Reference,
+    endpoint: &Endpoint,
     digest: &Digest,
     size: u64,
 ) -> Result<(ImageConfig, Verification), ApiError> {
-    let url = relay_url(reference, &format!("blobs/{digest}"));
+    let url = endpoint
+        .url(&format!("blobs/{digest}"))
+        .map_err(|e| ApiError::NotFound {
+            what: format!("blob {digest}"),
+            detail: e.to_string(),
+        })?;
     let fetched = get(&url, None, &format!("config {digest}")).await?;
     let mut verifier = DigestVerifier::new(digest.clone(), Some(size));
     let outcome = verifier
@@ -328,11 +332,16 @@ pub(crate) async fn fetch_config(
 
 /// Fetches a blob and checks its size and digest before returning the bytes.
 pub(crate) async fn fetch_blob_verified(
-    reference: &Reference,
+    endpoint: &Endpoint,
     digest: &Digest,
     size: u64,
 ) -> Result<Vec<u8>, ApiError> {
-    let url = relay_url(reference, &format!("blobs/{digest}"));
+    let url = endpoint
+        .url(&format!("blobs/{digest}"))
+        .map_err(|e| ApiError::NotFound {
+            what: format!("blob {digest}"),
+            detail: e.to_string(),
+        })?;
     let fetched = get(&url, None, &format!("blob {digest}")).await?;
     let mut verifier = DigestVerifier::new(digest.clone(), Some(size));
     verifier
@@ -346,10 +355,15 @@ pub(crate) async fn fetch_blob_verified(
 /// `sha256-<hex>` tag because the registry has no referrers API. The list itself is not
 /// content-addressed; each manifest it names is verified when fetched.
 pub(crate) async fn fetch_referrers(
-    reference: &Reference,
+    endpoint: &Endpoint,
     subject: &Digest,
 ) -> Result<(ImageIndex, bool), ApiError> {
-    let url = relay_url(reference, &format!("referrers/{subject}"));
+    let url = endpoint
+        .url(&format!("referrers/{subject}"))
+        .map_err(|e| ApiError::NotFound {
+            what: format!("referrers of {subject}"),
+            detail: e.to_string(),
+        })?;
     let fetched = get(
         &url,
         Some("application/vnd.oci.image.index.v1+json"),

@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use strata_shared::manifest::{
     Descriptor, Document, ImageConfig, ImageManifest, IndexEntries, Platform, layer_history,
 };
-use strata_shared::{Digest, MediaType, Reference};
+use strata_shared::{Digest, MediaType};
+
+use crate::endpoint::Endpoint;
 
 use crate::api::{self, ApiError, Verification};
 use crate::worker::protocol::{LayerSummary, Stage};
@@ -73,8 +75,8 @@ pub(crate) struct LayerRow {
 /// Everything the image page shows.
 #[derive(Clone, Debug)]
 pub(crate) struct ImageModel {
-    /// The reference as asked.
-    pub reference: Reference,
+    /// Where the image is read from, and its name.
+    pub endpoint: Endpoint,
     /// The top-level digest the pinned link uses.
     pub pinned: Digest,
     /// Present when the reference names an index.
@@ -92,7 +94,8 @@ pub(crate) struct ImageModel {
 impl ImageModel {
     /// `/image/{name}@{digest}`: the pinned link, keeping the platform.
     pub(crate) fn pinned_path(&self) -> String {
-        let mut path = format!("/image/{}@{}", self.reference.name(), self.pinned);
+        let config = self.manifest.as_ref().map(|m| &m.manifest.config.digest);
+        let mut path = self.endpoint.pinned_path(&self.pinned, config);
         if let Some(index) = &self.index {
             path.push_str(&format!("?platform={}", index.selected));
         }
@@ -116,14 +119,14 @@ impl ImageModel {
 
 /// Fetches and verifies the documents of `reference`, for `platform` when it is an index.
 pub(crate) async fn load_image(
-    reference: Reference,
+    endpoint: Endpoint,
+    manifest_ref: String,
     platform: Option<Platform>,
 ) -> Result<ImageModel, ApiError> {
-    let top =
-        api::fetch_manifest(&reference, &reference.manifest_reference(), "index", None).await?;
+    let top = api::fetch_manifest(&endpoint, &manifest_ref, "index", None).await?;
     let pinned = top.digest.clone();
     let mut model = ImageModel {
-        reference: reference.clone(),
+        endpoint: endpoint.clone(),
         pinned,
         index: None,
         manifest: None,
@@ -158,7 +161,7 @@ pub(crate) async fn load_image(
                 });
                 let d = &chosen.descriptor;
                 let child = api::fetch_manifest(
-                    &reference,
+                    &endpoint,
                     &d.digest.to_string(),
                     "manifest",
                     Some((&d.digest, d.size)),
@@ -186,7 +189,7 @@ pub(crate) async fn load_image(
             }
         };
     let (config, config_verification) = api::fetch_config(
-        &reference,
+        &endpoint,
         &manifest_doc.config.digest,
         manifest_doc.config.size,
     )
@@ -201,10 +204,9 @@ pub(crate) async fn load_image(
             descriptor: descriptor.clone(),
             diff_id: config.rootfs.diff_ids.get(index).cloned(),
             history_step: steps.get(index).copied().flatten(),
-            blob_url: api::absolute(&api::relay_url(
-                &reference,
-                &format!("blobs/{}", descriptor.digest),
-            )),
+            blob_url: endpoint
+                .url(&format!("blobs/{}", descriptor.digest))
+                .unwrap_or_default(),
             live: LayerLive {
                 stage: RwSignal::new(Stage::Pending),
                 compressed: RwSignal::new(0),

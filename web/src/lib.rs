@@ -2,13 +2,16 @@
 //! [`api`]; layer work runs in Web Workers ([`worker_pool`] on the page, [`worker`] inside).
 
 mod api;
+mod archive_store;
 mod components;
 mod download;
+mod endpoint;
 mod format;
 mod image_load;
 mod merged_tree;
 mod pages;
 mod provenance_load;
+mod source_resolve;
 mod url_state;
 pub mod worker;
 pub mod worker_pool;
@@ -28,7 +31,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <pages::NotFound/> }>
                 <Route path=path!("/") view=pages::HomePage/>
-                <Route path=path!("/image/*reference") view=pages::ImagePage/>
+                <Route path=path!("/image/*reference") view=|| view! { <pages::ImagePage/> }/>
+                <Route path=path!("/archive/:digest") view=|| view! { <pages::ImagePage archive=true/> }/>
             </Routes>
         </Router>
     }

@@ -18,7 +18,9 @@ use strata_shared::attestation::spdx::SpdxDocument;
 use strata_shared::attestation::statement::{Envelope, PredicateFamily, parse_statement};
 use strata_shared::attestation::{Predicate, Provenance, Sbom};
 use strata_shared::manifest::{Descriptor, Document, ImageIndex, ImageManifest};
-use strata_shared::{Digest, MediaType, Reference};
+use strata_shared::{Digest, MediaType};
+
+use crate::endpoint::Endpoint;
 
 use crate::api::{self, ApiError};
 use crate::image_load::ImageModel;
@@ -237,7 +239,7 @@ pub(crate) async fn load_provenance(model: &ImageModel) -> Arc<LoadedProvenance>
 }
 
 struct Ctx<'a> {
-    reference: &'a Reference,
+    endpoint: &'a Endpoint,
     subjects: Vec<Digest>,
     seen: BTreeSet<Digest>,
     out: LoadedProvenance,
@@ -245,7 +247,7 @@ struct Ctx<'a> {
 
 async fn load_uncached(model: &ImageModel) -> LoadedProvenance {
     let mut ctx = Ctx {
-        reference: &model.reference,
+        endpoint: &model.endpoint,
         subjects: subjects(model),
         seen: BTreeSet::new(),
         out: LoadedProvenance::default(),
@@ -272,7 +274,7 @@ async fn load_uncached(model: &ImageModel) -> LoadedProvenance {
     }
     // 2. OCI referrers of each subject.
     for subject in ctx.subjects.clone() {
-        match api::fetch_referrers(ctx.reference, &subject).await {
+        match api::fetch_referrers(ctx.endpoint, &subject).await {
             Ok((index, via_tag)) => {
                 let source = if via_tag {
                     Source::ReferrersTag
@@ -327,7 +329,7 @@ async fn attach(
         return;
     }
     let expected = descriptor.map(|d| (&d.digest, d.size));
-    let fetched = api::fetch_manifest(ctx.reference, manifest_ref, "attachment", expected).await;
+    let fetched = api::fetch_manifest(ctx.endpoint, manifest_ref, "attachment", expected).await;
     let doc = match fetched {
         Ok(doc) => doc,
         Err(ApiError::NotFound { .. }) if descriptor.is_none() => return,
@@ -448,7 +450,7 @@ async fn read_layers(ctx: &mut Ctx<'_>, manifest: &ImageManifest, a: &mut Attach
             a.blobs.push(item);
             continue;
         }
-        let bytes = match api::fetch_blob_verified(ctx.reference, &layer.digest, layer.size).await {
+        let bytes = match api::fetch_blob_verified(ctx.endpoint, &layer.digest, layer.size).await {
             Ok(b) => b,
             Err(e) => {
                 item.state = BlobState::Failed(e.to_string());
@@ -488,7 +490,7 @@ fn read_blob(
             reference_matches: payload
                 .as_ref()
                 .ok()
-                .map(|p| p.names_repository(&ctx.reference.name())),
+                .map(|p| p.names_repository(&ctx.endpoint.name)),
             error: payload
                 .as_ref()
                 .err()

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use strata_shared::Reference;
+use strata_shared::source::ImageSource;
 
 /// The reference input: parsed and normalized like the docker CLI before any request; a bad
 /// reference says what is wrong and goes nowhere.
@@ -12,7 +12,7 @@ pub(crate) fn ReferenceForm(initial: String, #[prop(optional)] autofocus: bool) 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let input = text.get_untracked();
-        match Reference::parse_normalized(input.trim()) {
+        match ImageSource::parse(input.trim()) {
             Ok(reference) => {
                 error.set(None);
                 navigate(&format!("/image/{reference}"), Default::default());
@@ -30,7 +30,7 @@ pub(crate) fn ReferenceForm(initial: String, #[prop(optional)] autofocus: bool) 
                 autocomplete="off"
                 autofocus=autofocus
                 aria-label="Image reference"
-                placeholder="nginx:1.27 · ghcr.io/org/app@sha256:… · 127.0.0.1:5000/team/api:dev"
+                placeholder="nginx:1.27 · oci:demo · docker-daemon:app:dev · 127.0.0.1:5000/team/api:dev"
                 prop:value=move || text.get()
                 on:input=move |ev| text.set(event_target_value(&ev))
             />

@@ -1,16 +1,78 @@
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
-use crate::components::{ReferenceForm, TopBar};
+use crate::components::{OpenImage, ReferenceForm, TopBar};
 
-/// Paste a reference; examples and what Strata verifies.
+/// The demo's pinned-enough link: the demo is built identically everywhere.
+const DEMO: &str = "/image/oci:demo";
+
+/// What this machine offers besides registries: the companion's layouts and the daemon.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+struct LocalOverview {
+    #[serde(default)]
+    layouts: Vec<LayoutEntry>,
+    #[serde(default)]
+    daemon: bool,
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
+struct LayoutEntry {
+    name: String,
+    #[serde(default)]
+    tags: Vec<TagEntry>,
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
+struct TagEntry {
+    tag: String,
+}
+
+/// One image of the daemon's list.
+#[derive(Clone, Debug, serde::Deserialize)]
+struct DaemonImage {
+    #[serde(rename = "Id")]
+    id: String,
+    #[serde(rename = "RepoTags", default)]
+    repo_tags: Option<Vec<String>>,
+    #[serde(rename = "Size", default)]
+    size: i64,
+}
+
+async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Option<T> {
+    use wasm_bindgen::JsCast;
+    let window = web_sys::window()?;
+    let response: web_sys::Response =
+        wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
+            .await
+            .ok()?
+            .dyn_into()
+            .ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?;
+    serde_json::from_str(&text.as_string()?).ok()
+}
+
+/// Start here: the demo, images on this machine (files, folders, the daemon, layouts), or
+/// a reference to paste.
 #[component]
 pub(crate) fn HomePage() -> impl IntoView {
+    let local = RwSignal::new(None::<LocalOverview>);
+    let daemon_images = RwSignal::new(None::<Vec<DaemonImage>>);
+    spawn_local(async move {
+        let overview: Option<LocalOverview> = get_json("/api/local").await;
+        if overview.as_ref().is_some_and(|o| o.daemon) {
+            daemon_images.set(get_json("/api/docker/images").await);
+        }
+        local.set(overview);
+    });
     let examples = [
         "nginx:1.27",
-        "docker.io/library/debian:bookworm",
-        "ghcr.io/org/app:tag",
+        "debian:bookworm",
         "quay.io/prometheus/prometheus",
-        "127.0.0.1:5000/team/app:dev",
     ];
     view! {
         <main class="page home" data-strata-state="ready">
@@ -19,12 +81,77 @@ pub(crate) fn HomePage() -> impl IntoView {
                 <h1>"Look inside a container image"</h1>
                 <ReferenceForm initial=String::new() autofocus=true/>
                 <p class="examples">
-                    "Try: "
+                    <a class="demo-link" href=DEMO data-strata-demo="">"Open the demo image"</a>
+                    " — built into Strata, works offline. Or try: "
                     {examples
                         .iter()
                         .map(|e| view! { <a class="mono" href=format!("/image/{e}")>{*e}</a> " " })
                         .collect_view()}
                 </p>
+                <OpenImage/>
+                {move || {
+                    let images = daemon_images.get().unwrap_or_default();
+                    (!images.is_empty())
+                        .then(|| {
+                            view! {
+                                <section class="local-images" aria-label="Images of the local daemon">
+                                    <h2>"On this machine's Docker"</h2>
+                                    <ul>
+                                        {images
+                                            .into_iter()
+                                            .take(20)
+                                            .map(|image| {
+                                                let name = image
+                                                    .repo_tags
+                                                    .as_ref()
+                                                    .and_then(|t| t.first().cloned())
+                                                    .filter(|t| t != "<none>:<none>");
+                                                let target = match &name {
+                                                    Some(tag) => format!("docker-daemon:{tag}"),
+                                                    None => format!("docker-daemon:{}", image.id),
+                                                };
+                                                let label = name.unwrap_or_else(|| image.id.chars().take(19).collect());
+                                                view! {
+                                                    <li data-daemon-image=image.id.clone()>
+                                                        <a class="mono" href=format!("/image/{target}")>{label}</a>
+                                                        " "
+                                                        <span class="dim">{crate::format::bytes(image.size.max(0) as u64)}</span>
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ul>
+                                </section>
+                            }
+                        })
+                }}
+                {move || {
+                    let layouts: Vec<_> = local
+                        .get()
+                        .map(|o| o.layouts)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|l| l.name != "demo")
+                        .collect();
+                    (!layouts.is_empty())
+                        .then(|| {
+                            view! {
+                                <section class="local-layouts" aria-label="OCI layouts served by the companion">
+                                    <h2>"OCI layouts"</h2>
+                                    <ul>
+                                        {layouts
+                                            .into_iter()
+                                            .flat_map(|l| {
+                                                let name = l.name.clone();
+                                                l.tags.into_iter().map(move |t| format!("oci:{name}:{}", t.tag))
+                                            })
+                                            .map(|r| view! { <li><a class="mono" href=format!("/image/{r}")>{r.clone()}</a></li> })
+                                            .collect_view()}
+                                    </ul>
+                                </section>
+                            }
+                        })
+                }}
                 <ul class="promises">
                     <li>"Every manifest, config and layer is checked against its digest in your browser — the relay is a courier, not a witness."</li>
                     <li>"Layers are decompressed and indexed in Web Workers while they download."</li>

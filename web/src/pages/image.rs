@@ -3,12 +3,11 @@ use std::cell::RefCell;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use strata_shared::Reference;
 use strata_shared::manifest::{Platform, layer_history};
 
 use crate::components::{
-    ConfigView, ErrorView, FilesView, HistoryView, LayersTable, Platforms, ReferenceForm, TopBar,
-    VerificationBadge,
+    ConfigView, ErrorView, FilesView, HistoryView, LayersTable, OpenImage, Platforms,
+    ReferenceForm, TopBar, VerificationBadge,
 };
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
@@ -26,12 +25,15 @@ thread_local! {
 enum PageState {
     Loading(String),
     Failed(String),
+    /// `/archive/{digest}` whose file is not open in this tab.
+    NeedFile(String),
     Loaded(Box<ImageModel>),
 }
 
-/// `/image/{reference}`: resolves, verifies and shows one image.
+/// `/image/{reference}` (a registry reference, `oci:…` or `docker-daemon:…`) and
+/// `/archive/{digest}` (`archive`): resolves, verifies and shows one image.
 #[component]
-pub(crate) fn ImagePage() -> impl IntoView {
+pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let state = RwSignal::new(PageState::Loading("Resolving reference".into()));
@@ -40,10 +42,13 @@ pub(crate) fn ImagePage() -> impl IntoView {
 
     // Memos, so that only a new reference or platform reloads the image: the rest of the
     // query (tab, path, search) changes the view, never the load.
-    let reference = Memo::new(move |_| params.read().get("reference").unwrap_or_default());
+    let param = if archive { "digest" } else { "reference" };
+    let reference = Memo::new(move |_| params.read().get(param).unwrap_or_default());
     let platform = Memo::new(move |_| ViewState::from_map(&query.read()).platform);
     Effect::new(move |_| {
         let raw = reference.get();
+        // An archive opened on this page (after "open the file again") reloads it.
+        let _ = archive && crate::archive_store::opened().get() > 0;
         let platform = platform.get().and_then(|p| Platform::parse(&p));
         let this_load = generation.get_value() + 1;
         generation.set_value(this_load);
@@ -51,12 +56,17 @@ pub(crate) fn ImagePage() -> impl IntoView {
         files.set(None);
         state.set(PageState::Loading(format!("Resolving {raw}")));
         spawn_local(async move {
-            let next = match Reference::parse_normalized(&raw) {
+            let next = match crate::source_resolve::resolve(&raw, archive).await {
+                Err(crate::source_resolve::ResolveError::NeedFile(digest)) => {
+                    PageState::NeedFile(digest.to_string())
+                }
                 Err(e) => PageState::Failed(e.to_string()),
-                Ok(reference) => match load_image(reference, platform).await {
-                    Ok(model) => PageState::Loaded(Box::new(model)),
-                    Err(e) => PageState::Failed(e.to_string()),
-                },
+                Ok((endpoint, manifest_ref)) => {
+                    match load_image(endpoint, manifest_ref, platform).await {
+                        Ok(model) => PageState::Loaded(Box::new(model)),
+                        Err(e) => PageState::Failed(e.to_string()),
+                    }
+                }
             };
             if generation.get_value() != this_load {
                 return;
@@ -71,6 +81,7 @@ pub(crate) fn ImagePage() -> impl IntoView {
     let page_state = move || match state.get() {
         PageState::Loading(_) => "loading",
         PageState::Failed(_) => "error",
+        PageState::NeedFile(_) => "needs-file",
         PageState::Loaded(model) => {
             if model.all_layers_verified() {
                 "ready"
@@ -81,7 +92,11 @@ pub(crate) fn ImagePage() -> impl IntoView {
             }
         }
     };
-    let initial_input = params.read_untracked().get("reference").unwrap_or_default();
+    let initial_input = if archive {
+        String::new()
+    } else {
+        params.read_untracked().get("reference").unwrap_or_default()
+    };
 
     view! {
         <main class="page image" data-strata-state=page_state>
@@ -91,6 +106,15 @@ pub(crate) fn ImagePage() -> impl IntoView {
             {move || match state.get() {
                 PageState::Loading(step) => view! { <p class="loading">{step} "…"</p> }.into_any(),
                 PageState::Failed(message) => view! { <ErrorView message/> }.into_any(),
+                PageState::NeedFile(digest) => view! {
+                    <section class="need-file" data-strata-need-file=digest.clone()>
+                        <p>
+                            "This link shows an image from a file, which is read in the browser and never uploaded or stored. Open the file that holds "
+                            <code>{digest.clone()}</code> ":"
+                        </p>
+                        <OpenImage expect=digest.clone()/>
+                    </section>
+                }.into_any(),
                 PageState::Loaded(model) => view! { <ImageBody model=*model files/> }.into_any(),
             }}
         </main>
@@ -212,8 +236,16 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
     // A memo: the tab's content is rebuilt when the tab changes, not on every query change.
     let tab = Memo::new(move |_| ViewState::from_map(&query.read()).tab);
     let pinned_path = model.pinned_path();
-    let pinned_full = format!("{}@{}", model.reference.name(), model.pinned);
-    let base_path = format!("/image/{}@{}", model.reference.name(), model.pinned);
+    let config_digest = model
+        .manifest
+        .as_ref()
+        .map(|m| m.manifest.config.digest.clone());
+    let pinned_full = model
+        .endpoint
+        .pinned_reference(&model.pinned, config_digest.as_ref());
+    let base_path = model
+        .endpoint
+        .pinned_path(&model.pinned, config_digest.as_ref());
     let copy_target = pinned_full.clone();
     let copy = move |_| {
         if let Some(w) = web_sys::window() {
@@ -270,7 +302,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
         <section class="image-header">
             <div class="pinned">
                 <a class="mono" href=pinned_path.clone() data-pinned-link="" data-pinned-digest=model.pinned.to_string() title=pinned_full.clone()>
-                    {format!("{}@{}", model.reference.name(), short_digest(&model.pinned.to_string()))}
+                    {format!("{}@{}", model.endpoint.name, short_digest(&model.pinned.to_string()))}
                 </a>
                 <button class="copy" title="Copy the pinned reference" on:click=copy>"copy"</button>
             </div>
