@@ -24,6 +24,10 @@ if [ "$#" -gt 0 ]; then
 else
     mapfile -t targets < <(cargo fuzz list)
 fi
+if [ "${#targets[@]}" -eq 0 ]; then
+    echo "[fuzz] no targets found (cargo fuzz list)" >&2
+    exit 1
+fi
 
 echo "[fuzz] building ${#targets[@]} targets"
 build_start=$(date +%s)
@@ -146,11 +150,13 @@ for target in "${targets[@]}"; do
         summary+=("[fuzz] $target: ${runs:-?} runs in ${took}s, ok")
     else
         input=$(sed -n 's/.*Test unit written to \([^ ]*\).*/\1/p' "$log" | tail -1)
-        summary+=("[fuzz] $target: ${runs:-?} runs in ${took}s, FAILED (exit $status): ${input:+fuzz/$input}")
+        summary+=("[fuzz] $target: ${runs:-?} runs in ${took}s, FAILED (exit $status)${input:+: $input}")
         failed+=("$target")
         echo "[fuzz] $target failed; log: fuzz/$log"
         grep -E 'panicked|ERROR: libFuzzer|SUMMARY' "$log" | head -5 || true
-        [ -n "$input" ] && echo "[fuzz] reproduce: cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run $target -s none -a $input"
+        if [ -n "$input" ]; then
+            echo "[fuzz] reproduce: cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run $target -s none -a $input"
+        fi
     fi
     echo "${summary[-1]}"
 done
