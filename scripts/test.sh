@@ -31,4 +31,7 @@ cargo test -p strata-web --target wasm32-unknown-unknown --lib
 step "native and browser tests"
 STRATA_DIST="$PWD/dist" cargo test --workspace --exclude strata-web
 
+step "fuzz every target for a few seconds (stable toolchain)"
+scripts/fuzz.sh 5
+
 step "done"

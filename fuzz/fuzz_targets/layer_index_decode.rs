@@ -1,6 +1,6 @@
 //! Decodes arbitrary bytes as a binary layer index (what a worker hands the page) and,
 //! when they decode, merges the index as a layer: neither may panic or over-allocate.
-//! Run: `cd fuzz && cargo +nightly fuzz run layer_index_decode`.
+//! Run: `scripts/fuzz.sh 60 layer_index_decode` (stable toolchain).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -1,6 +1,6 @@
 //! Builds small tars from fuzz input (names, kinds, whiteouts) with tar's Builder and
 //! merges them as layers: the merge must never panic, whatever the paths.
-//! Run: `cd fuzz && cargo +nightly fuzz run layer_merge`.
+//! Run: `scripts/fuzz.sh 60 layer_merge` (stable toolchain).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,7 +13,9 @@ fuzz_target!(|data: &[u8]| {
     for layer in data.split(|&b| b == b'|').take(8) {
         let mut tar = Vec::new();
         for rec in layer.split(|&b| b == b';').take(64) {
-            let Some((&k, name)) = rec.split_first() else { continue };
+            let Some((&k, name)) = rec.split_first() else {
+                continue;
+            };
             if name.is_empty() || name.len() > 90 || name.contains(&0) {
                 continue;
             }

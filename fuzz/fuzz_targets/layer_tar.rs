@@ -1,6 +1,6 @@
 //! Feeds arbitrary bytes to the tar walker in chunks whose sizes come from the input, under
 //! small caps. It must never panic, and memory stays bounded by the caps.
-//! Run: `cd fuzz && cargo +nightly fuzz run layer_tar`.
+//! Run: `scripts/fuzz.sh 60 layer_tar` (stable toolchain).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -8,7 +8,9 @@ use strata_shared::layer::{Limits, TarWalker};
 use strata_shared::tree::TreeBuilder;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&seed, body)) = data.split_first() else { return };
+    let Some((&seed, body)) = data.split_first() else {
+        return;
+    };
     let limits = Limits {
         max_header_bytes: 64 << 10,
         max_entries: 10_000,
@@ -26,7 +28,13 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(index) = walker.finish() {
         for e in index.iter() {
-            let _ = (e.path(), e.link_target(), e.uname(), e.xattrs().count(), e.whiteout());
+            let _ = (
+                e.path(),
+                e.link_target(),
+                e.uname(),
+                e.xattrs().count(),
+                e.whiteout(),
+            );
         }
         let mut tree = TreeBuilder::new();
         tree.apply(&index, None);

@@ -1,14 +1,16 @@
 //! Feeds arbitrary bytes as a zstd layer through the whole pipeline (digest, zstd,
 //! diff_id, tar walk) under small caps. Must never panic or grow past the caps.
-//! Run: `cd fuzz && cargo +nightly fuzz run layer_zstd_tar`.
+//! Run: `scripts/fuzz.sh 60 layer_zstd_tar` (stable toolchain).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use strata_shared::Digest;
 use strata_shared::layer::{LayerPipeline, LayerSpec, Limits};
+use strata_shared::Digest;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&seed, body)) = data.split_first() else { return };
+    let Some((&seed, body)) = data.split_first() else {
+        return;
+    };
     let spec = LayerSpec {
         media_type: "application/vnd.oci.image.layer.v1.tar+zstd".into(),
         digest: Digest::sha256_of(body),
@@ -23,7 +25,9 @@ fuzz_target!(|data: &[u8]| {
         max_zstd_window: 1 << 20,
         ..Limits::default()
     };
-    let Ok(mut p) = LayerPipeline::new(&spec, limits) else { return };
+    let Ok(mut p) = LayerPipeline::new(&spec, limits) else {
+        return;
+    };
     for piece in body.chunks(usize::from(seed).max(1)) {
         if p.push(piece).is_err() {
             return;

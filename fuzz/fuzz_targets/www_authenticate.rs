@@ -36,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let parsed = challenge::parse(input);
     for c in &parsed {
-        assert!(!c.scheme.is_empty() && c.scheme.chars().all(is_tchar), "{c:?}");
+        assert!(
+            !c.scheme.is_empty() && c.scheme.chars().all(is_tchar),
+            "{c:?}"
+        );
         for (name, _) in &c.params {
             assert!(!name.is_empty() && name.chars().all(is_tchar), "{c:?}");
             assert_eq!(name, &name.to_ascii_lowercase(), "{c:?}");
