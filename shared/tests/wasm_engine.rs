@@ -17,9 +17,9 @@ use std::io::Write as _;
 use strata_shared::Digest;
 use strata_shared::digest::VerifyError;
 use strata_shared::layer::{
-    ChangeKind, EntryKind, LayerError, LayerIndex, LayerPipeline, LayerSpec, Limits, TreeBuilder,
-    VerifiedLayer,
+    EntryKind, LayerError, LayerIndex, LayerPipeline, LayerSpec, Limits, VerifiedLayer,
 };
+use strata_shared::tree::{ChangeKind, TreeBuilder};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
