@@ -102,6 +102,18 @@ struct Fetched {
     bytes: Vec<u8>,
 }
 
+/// The URL of an endpoint's route; a route an opened archive cannot answer is "not found".
+fn route_url(
+    endpoint: &Endpoint,
+    route: &str,
+    what: impl FnOnce() -> String,
+) -> Result<String, ApiError> {
+    endpoint.url(route).map_err(|e| ApiError::NotFound {
+        what: what(),
+        detail: e.to_string(),
+    })
+}
+
 /// Absolute form of a relay path, for workers (whose base URL is a blob URL).
 pub(crate) fn absolute(path: &str) -> String {
     let origin = web_sys::window()
@@ -243,12 +255,9 @@ pub(crate) async fn fetch_manifest(
     expected_from_descriptor: Option<(&Digest, u64)>,
 ) -> Result<VerifiedDocument, ApiError> {
     let what = format!("{}:{manifest_ref}", endpoint.name);
-    let url = endpoint
-        .url(&format!("manifests/{manifest_ref}"))
-        .map_err(|e| ApiError::NotFound {
-            what: what.clone(),
-            detail: e.to_string(),
-        })?;
+    let url = route_url(endpoint, &format!("manifests/{manifest_ref}"), || {
+        what.clone()
+    })?;
     let fetched = get(&url, Some(MANIFEST_ACCEPT), &what).await?;
     let actual = Digest::sha256_of(&fetched.bytes);
     let requested = Digest::parse(manifest_ref).ok();
@@ -304,12 +313,9 @@ pub(crate) async fn fetch_config(
     digest: &Digest,
     size: u64,
 ) -> Result<(ImageConfig, Verification), ApiError> {
-    let url = endpoint
-        .url(&format!("blobs/{digest}"))
-        .map_err(|e| ApiError::NotFound {
-            what: format!("blob {digest}"),
-            detail: e.to_string(),
-        })?;
+    let url = route_url(endpoint, &format!("blobs/{digest}"), || {
+        format!("blob {digest}")
+    })?;
     let fetched = get(&url, None, &format!("config {digest}")).await?;
     let mut verifier = DigestVerifier::new(digest.clone(), Some(size));
     let outcome = verifier
@@ -336,12 +342,9 @@ pub(crate) async fn fetch_blob_verified(
     digest: &Digest,
     size: u64,
 ) -> Result<Vec<u8>, ApiError> {
-    let url = endpoint
-        .url(&format!("blobs/{digest}"))
-        .map_err(|e| ApiError::NotFound {
-            what: format!("blob {digest}"),
-            detail: e.to_string(),
-        })?;
+    let url = route_url(endpoint, &format!("blobs/{digest}"), || {
+        format!("blob {digest}")
+    })?;
     let fetched = get(&url, None, &format!("blob {digest}")).await?;
     let mut verifier = DigestVerifier::new(digest.clone(), Some(size));
     verifier
@@ -358,12 +361,9 @@ pub(crate) async fn fetch_referrers(
     endpoint: &Endpoint,
     subject: &Digest,
 ) -> Result<(ImageIndex, bool), ApiError> {
-    let url = endpoint
-        .url(&format!("referrers/{subject}"))
-        .map_err(|e| ApiError::NotFound {
-            what: format!("referrers of {subject}"),
-            detail: e.to_string(),
-        })?;
+    let url = route_url(endpoint, &format!("referrers/{subject}"), || {
+        format!("referrers of {subject}")
+    })?;
     let fetched = get(
         &url,
         Some("application/vnd.oci.image.index.v1+json"),
