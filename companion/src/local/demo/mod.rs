@@ -128,18 +128,8 @@ fn platform_image(layout: &mut MemoryLayout, arch: &str, variant: Option<&str>) 
     if let Some(v) = variant {
         config["variant"] = json!(v);
     }
-    let config = serde_json::to_vec(&config).expect("json");
-    let config_size = config.len();
-    let config_digest = layout.put(config);
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config_size},
-        "layers": layers,
-        "annotations": {"org.opencontainers.image.created": CREATED},
-    }))
-    .expect("json");
-    let size = manifest.len();
-    let digest = layout.put(manifest);
+    let annotations = json!({"org.opencontainers.image.created": CREATED});
+    let (digest, size) = put_image_manifest(layout, &config, json!(layers), Some(annotations));
     (
         json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": size, "platform": platform}),
         arch.to_owned(),
@@ -157,28 +147,16 @@ fn attestation_manifest(layout: &mut MemoryLayout, subject: &Value, arch: &str) 
         (attest::SLSA_V1, attest::slsa(arch)),
     ] {
         let statement = attest::statement("strata-demo", subject_hex, predicate_type, predicate);
-        let bytes = serde_json::to_vec(&statement).expect("json");
-        let size = bytes.len();
-        let digest = layout.put(bytes);
+        let (digest, size) = put_json(layout, &statement);
         diff_ids.push(digest.clone());
         layers.push(json!({"mediaType": IN_TOTO, "digest": digest, "size": size,
                            "annotations": {"in-toto.io/predicate-type": predicate_type}}));
     }
-    let config = serde_json::to_vec(&json!({
+    let config = json!({
         "architecture": "unknown", "os": "unknown", "config": {},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
-    }))
-    .expect("json");
-    let config_size = config.len();
-    let config_digest = layout.put(config);
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config_size},
-        "layers": layers,
-    }))
-    .expect("json");
-    let size = manifest.len();
-    let digest = layout.put(manifest);
+    });
+    let (digest, size) = put_image_manifest(layout, &config, json!(layers), None);
     json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": size,
            "platform": {"architecture": "unknown", "os": "unknown"},
            "annotations": {"vnd.docker.reference.digest": subject_digest,
@@ -190,22 +168,40 @@ fn signature_manifest(layout: &mut MemoryLayout, index_digest: &Digest) -> (Dige
     let (payload, signature) = attest::cosign_signature("oci:demo", &index_digest.to_string());
     let payload_size = payload.len();
     let payload_digest = layout.put(payload);
-    let config = serde_json::to_vec(&json!({
+    let config = json!({
         "architecture": "", "os": "", "config": {}, "created": "0001-01-01T00:00:00Z",
         "rootfs": {"type": "layers", "diff_ids": [payload_digest]},
-    }))
-    .expect("json");
-    let config_size = config.len();
-    let config_digest = layout.put(config);
-    let manifest = serde_json::to_vec(&json!({
+    });
+    let layers = json!([{"mediaType": SIMPLE_SIGNING, "digest": payload_digest, "size": payload_size,
+                         "annotations": {"dev.cosignproject.cosign/signature": signature}}]);
+    put_image_manifest(layout, &config, layers, None)
+}
+
+/// Stores `value` as JSON; returns its digest and size.
+fn put_json(layout: &mut MemoryLayout, value: &Value) -> (Digest, usize) {
+    let bytes = serde_json::to_vec(value).expect("JSON of a json! value");
+    let size = bytes.len();
+    (layout.put(bytes), size)
+}
+
+/// Stores `config` and an OCI image manifest over it and `layers`; returns the
+/// manifest's digest and size.
+fn put_image_manifest(
+    layout: &mut MemoryLayout,
+    config: &Value,
+    layers: Value,
+    annotations: Option<Value>,
+) -> (Digest, usize) {
+    let (config_digest, config_size) = put_json(layout, config);
+    let mut manifest = json!({
         "schemaVersion": 2, "mediaType": OCI_MANIFEST,
         "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config_size},
-        "layers": [{"mediaType": SIMPLE_SIGNING, "digest": payload_digest, "size": payload_size,
-                    "annotations": {"dev.cosignproject.cosign/signature": signature}}],
-    }))
-    .expect("json");
-    let size = manifest.len();
-    (layout.put(manifest), size)
+        "layers": layers,
+    });
+    if let Some(annotations) = annotations {
+        manifest["annotations"] = annotations;
+    }
+    put_json(layout, &manifest)
 }
 
 #[cfg(test)]
