@@ -128,9 +128,45 @@ fn js_detail(v: JsValue) -> String {
         .unwrap_or_else(|| "unknown error".into())
 }
 
+thread_local! {
+    /// The document fetches of the image being shown, and which page load owns them.
+    static PAGE_FETCHES: std::cell::RefCell<Option<(u64, web_sys::AbortController)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A page load (`owner`) starts: the fetches of any earlier load are aborted.
+pub(crate) fn begin_page_fetches(owner: u64) {
+    PAGE_FETCHES.with(|c| {
+        if let Some((_, old)) = c.borrow_mut().take() {
+            old.abort();
+        }
+        *c.borrow_mut() = web_sys::AbortController::new().ok().map(|a| (owner, a));
+    });
+}
+
+/// The page of load `owner` is left: its fetches are aborted, unless a newer load
+/// already took over.
+pub(crate) fn end_page_fetches(owner: u64) {
+    PAGE_FETCHES.with(|c| {
+        let mut current = c.borrow_mut();
+        if current.as_ref().is_some_and(|(o, _)| *o == owner)
+            && let Some((_, old)) = current.take()
+        {
+            old.abort();
+        }
+    });
+}
+
+fn page_signal() -> Option<web_sys::AbortSignal> {
+    PAGE_FETCHES.with(|c| c.borrow().as_ref().map(|(_, a)| a.signal()))
+}
+
 async fn get(url: &str, accept: Option<&str>, what: &str) -> Result<Fetched, ApiError> {
     let init = RequestInit::new();
     init.set_method("GET");
+    if let Some(signal) = page_signal() {
+        init.set_signal(Some(&signal));
+    }
     let request =
         Request::new_with_str_and_init(url, &init).map_err(|e| ApiError::Invalid(js_detail(e)))?;
     if let Some(accept) = accept {

@@ -17,6 +17,8 @@ use crate::worker::protocol::{LayerJob, Stage, WorkerError, WorkerReport};
 use crate::worker_pool::{WorkerPool, pool_size};
 
 thread_local! {
+    /// Counts image loads in this tab: each owns its document fetches.
+    static LOADS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// The workers of the image on screen; replaced (and the old ones terminated) on navigation.
     static POOL: RefCell<Option<WorkerPool>> = const { RefCell::new(None) };
 }
@@ -39,6 +41,9 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
     let state = RwSignal::new(PageState::Loading("Resolving reference".into()));
     let files = RwSignal::new(None::<MergedTreeState>);
     let generation = StoredValue::new(0u64);
+    // Not a StoredValue: the cleanup below may run after the page's arena is gone.
+    let current_owner = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let owner_of_effect = current_owner.clone();
 
     // Memos, so that only a new reference or platform reloads the image: the rest of the
     // query (tab, path, search) changes the view, never the load.
@@ -53,6 +58,12 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
         let this_load = generation.get_value() + 1;
         generation.set_value(this_load);
         POOL.with(|p| p.borrow_mut().take());
+        let owner = LOADS.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        });
+        owner_of_effect.store(owner, std::sync::atomic::Ordering::Relaxed);
+        crate::api::begin_page_fetches(owner);
         files.set(None);
         state.set(PageState::Loading(format!("Resolving {raw}")));
         spawn_local(async move {
@@ -76,6 +87,11 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
             }
             state.set(next);
         });
+    });
+
+    // Leaving the page aborts what it still fetches (a newer page's fetches are kept).
+    on_cleanup(move || {
+        crate::api::end_page_fetches(current_owner.load(std::sync::atomic::Ordering::Relaxed));
     });
 
     let page_state = move || match state.get() {
