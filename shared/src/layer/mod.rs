@@ -16,6 +16,7 @@
 //! [`crate::tree`] then merges indexed layers in order. Caps in [`Limits`]
 //! turn decompression bombs and header floods into [`LayerError`]s.
 
+mod compressed_end;
 mod compression;
 mod decompress;
 mod diff_id;

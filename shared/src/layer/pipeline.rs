@@ -1,5 +1,6 @@
 //! The whole per-layer chain on one thread: verify, decompress, diff_id, tar walk.
 
+use super::compressed_end::end_compressed;
 use super::{Compression, Decompressor, DiffIdVerifier, LayerError, LayerIndex, Limits, TarWalker};
 use crate::digest::{Digest, DigestVerifier};
 
@@ -110,18 +111,13 @@ impl LayerPipeline {
     /// Ends the blob: checks size and digest, flushes decompression, checks the diff_id
     /// and the tar's end. The layer is verified only if all of that passes.
     pub fn finish(mut self) -> Result<VerifiedLayer, LayerError> {
-        if let Some(e) = self.compressed_error {
-            return Err(e);
-        }
-        let compressed_size = self.compressed.bytes_seen();
-        let digest = self.compressed.finish()?;
-        if let Some(e) = self.failed {
-            return Err(e);
-        }
-        let dec = self
-            .decompressor
-            .take()
-            .ok_or(LayerError::Misuse("finished"))?;
+        let end = end_compressed(
+            self.compressed_error,
+            self.compressed,
+            self.failed.take(),
+            self.decompressor.take(),
+        )?;
+        let (digest, compressed_size, dec) = (end.digest, end.size, end.decompressor);
         let (diff_id, walker) = (&mut self.diff_id, &mut self.walker);
         dec.finish(&mut |out: &[u8]| {
             diff_id.push(out);

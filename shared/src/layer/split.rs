@@ -10,6 +10,7 @@
 //! digest is wrong reports that mismatch, the root cause, rather than the corruption it
 //! caused downstream ([`join`] puts the compressed half's failure first).
 
+use super::compressed_end::end_compressed;
 use super::{
     Compression, Decompressor, DiffIdVerifier, LayerError, LayerIndex, Limits, Sink, TarWalker,
     VerifiedLayer,
@@ -94,19 +95,9 @@ impl CompressedHalf {
 
     /// Ends the blob: size and digest first, then the decompression error if there was
     /// one, then the stream's end (the tail goes to `sink`).
-    pub fn finish(mut self, sink: &mut Sink<'_>) -> Result<CompressedDone, LayerError> {
-        if let Some(e) = self.overflow {
-            return Err(e);
-        }
-        let compressed_size = self.verifier.bytes_seen();
-        let digest = self.verifier.finish()?;
-        if let Some(e) = self.failed {
-            return Err(e);
-        }
-        let dec = self
-            .decompressor
-            .take()
-            .ok_or(LayerError::Misuse("finished"))?;
+    pub fn finish(self, sink: &mut Sink<'_>) -> Result<CompressedDone, LayerError> {
+        let end = end_compressed(self.overflow, self.verifier, self.failed, self.decompressor)?;
+        let (digest, compressed_size, dec) = (end.digest, end.size, end.decompressor);
         let mut decompressed_size = dec.decompressed_out();
         dec.finish(&mut |out: &[u8]| {
             decompressed_size += out.len() as u64;
