@@ -114,14 +114,6 @@ fn route_url(
     })
 }
 
-/// Absolute form of a relay path, for workers (whose base URL is a blob URL).
-pub(crate) fn absolute(path: &str) -> String {
-    let origin = web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default();
-    format!("{origin}{path}")
-}
-
 fn js_detail(v: JsValue) -> String {
     v.as_string()
         .or_else(|| js_sys::JSON::stringify(&v).ok().and_then(|s| s.as_string()))

@@ -70,7 +70,7 @@ impl Endpoint {
     /// `tags/list`), absolute so that workers can fetch it too.
     pub(crate) fn url(&self, route: &str) -> Result<String, NotInArchive> {
         match &self.origin {
-            Origin::Relay { base } => Ok(crate::api::absolute(&format!("{base}/{route}"))),
+            Origin::Relay { base } => Ok(absolute(&format!("{base}/{route}"))),
             Origin::Archive { image, .. } => {
                 let digest = route
                     .strip_prefix("manifests/")
@@ -103,4 +103,12 @@ impl Endpoint {
             _ => format!("{}@{digest}", self.name),
         }
     }
+}
+
+/// Absolute form of a relay path, for workers (whose base URL is a blob URL).
+fn absolute(path: &str) -> String {
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
+    format!("{origin}{path}")
 }
