@@ -209,3 +209,33 @@ pub async fn start_app_for(hosts: &[String]) -> anyhow::Result<crate::companion:
     })
     .await
 }
+
+/// Waits until the page has left the home page for an `/archive/…` view.
+pub async fn wait_for_archive_page(client: &Client, timeout: Duration) -> anyhow::Result<String> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let url = client.current_url().await?.to_string();
+        if url.contains("/archive/sha256:") {
+            return Ok(url);
+        }
+        if let Ok(error) = client
+            .find(Locator::Css("[data-strata-error=archive]"))
+            .await
+        {
+            anyhow::bail!("the archive was refused: {}", error.text().await?);
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "still on {url}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Chooses `path` in the file input `selector`, as a user picking a file.
+pub async fn open_file(
+    client: &Client,
+    selector: &str,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let input = client.wait().for_element(Locator::Css(selector)).await?;
+    input.send_keys(&path.to_string_lossy()).await?;
+    Ok(())
+}

@@ -28,6 +28,7 @@ pub mod local_images;
 pub mod provenance_fixtures;
 pub mod pull_through;
 pub mod push;
+pub mod real_files;
 pub mod registry;
 pub mod scripted_registry;
 pub mod tap;

@@ -47,3 +47,30 @@ pub fn legacy_archive(name: &str, payload: &[u8]) -> (Vec<u8>, Digest) {
     }
     (outer.into_inner().unwrap(), id)
 }
+
+/// A ustar archive of these members, in order: duplicates are written as given.
+pub fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut outer = tar::Builder::new(Vec::new());
+    for (path, data) in members {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        outer.append_data(&mut header, path, *data).unwrap();
+    }
+    outer.into_inner().unwrap()
+}
+
+/// The members of an archive made by [`legacy_archive`] or [`tar_of`], in order.
+pub fn members_of(archive: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut reader = tar::Archive::new(archive);
+    for entry in reader.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
+        out.push((path, data));
+    }
+    out
+}

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
@@ -15,6 +15,7 @@ use strata_tests::browser::{Browser, attributes, start_app, visible_text, wait_f
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{BuiltImage, Entry, Format, Layer, LayerSpec, sha256_digest};
 use strata_tests::push::{PushedImage, Pusher};
+use strata_tests::real_files::real_files_tar;
 use strata_tests::registry::Registry;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -123,62 +124,10 @@ async fn reopening_an_image_serves_its_layers_from_cache_storage() -> anyhow::Re
     Ok(())
 }
 
-/// Files under `dir` (sorted, depth first) until `budget` bytes of file data.
-fn collect(dir: &Path, budget: u64, total: &mut u64, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    out.push(dir.to_path_buf());
-    for p in entries {
-        if *total >= budget {
-            return;
-        }
-        let Ok(meta) = std::fs::symlink_metadata(&p) else {
-            continue;
-        };
-        if meta.is_dir() {
-            collect(&p, budget, total, out);
-        } else if meta.is_file() || meta.file_type().is_symlink() {
-            *total += meta.len();
-            out.push(p);
-        }
-    }
-}
-
 /// A gzip layer of real files under `roots` (GNU tar, gzip -6), about `budget` bytes of files.
 fn real_layer(roots: &[&str], budget: u64, work: &Path) -> anyhow::Result<Layer> {
-    let mut list = Vec::new();
-    let mut total = 0;
-    for root in roots {
-        let left = budget.saturating_sub(total);
-        if left > 0 {
-            collect(Path::new(root), total + left, &mut total, &mut list);
-        }
-    }
-    let mut names = Vec::new();
-    for p in &list {
-        names.extend_from_slice(p.as_os_str().as_encoded_bytes());
-        names.push(0);
-    }
-    let list_path = work.join("files");
-    std::fs::write(&list_path, names)?;
     let tar_path = work.join("layer.tar");
-    let status = Command::new("tar")
-        .args([
-            "--format=gnu",
-            "--no-recursion",
-            "--null",
-            "--ignore-failed-read",
-            "-cf",
-        ])
-        .arg(&tar_path)
-        .arg("-T")
-        .arg(&list_path)
-        .stderr(Stdio::null())
-        .status()?;
-    anyhow::ensure!(status.code().is_some_and(|c| c <= 1), "tar: {status}");
+    real_files_tar(roots, budget, &tar_path)?;
     let tar = std::fs::read(&tar_path)?;
     // pigz writes one ordinary gzip member, like gzip -6, on both cores.
     let gz = Command::new("pigz")

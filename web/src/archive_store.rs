@@ -50,12 +50,33 @@ pub(crate) struct ArchiveImage {
     pub(crate) image_id: Option<Digest>,
 }
 
+/// How an archive stores its images, which decides what can be checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ArchiveShape {
+    /// `oci-layout` + `index.json` + `blobs/sha256/…`: an OCI layout directory, an
+    /// `oci-archive`, or `docker save` from Docker 25 on.
+    OciLayout,
+    /// `manifest.json` + `<id>.json` + `<dir>/layer.tar`: `docker save` up to Docker 24,
+    /// `podman save`, `skopeo … docker-archive:`.
+    LegacyDockerSave,
+}
+
+impl ArchiveShape {
+    /// The page's name for it.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            ArchiveShape::OciLayout => "OCI image layout",
+            ArchiveShape::LegacyDockerSave => "docker save (legacy)",
+        }
+    }
+}
+
 /// An opened archive: its images and where each blob's bytes are.
 pub(crate) struct ArchiveStore {
     /// The file's name, or the directory's, or the daemon reference.
     pub(crate) label: String,
-    /// What kind of archive, for the page: "OCI layout", "docker save (legacy)", …
-    pub(crate) shape: &'static str,
+    /// What kind of archive.
+    pub(crate) shape: ArchiveShape,
     /// The images, in archive order.
     pub(crate) images: Vec<ArchiveImage>,
     blobs: HashMap<Digest, Blob>,
@@ -275,7 +296,7 @@ async fn from_members(
         }
         return Ok(ArchiveStore {
             label,
-            shape: "OCI image layout",
+            shape: ArchiveShape::OciLayout,
             images,
             blobs,
             urls: RefCell::default(),
@@ -324,7 +345,7 @@ async fn from_members(
     }
     Ok(ArchiveStore {
         label,
-        shape: "docker save (legacy)",
+        shape: ArchiveShape::LegacyDockerSave,
         images,
         blobs,
         urls: RefCell::default(),

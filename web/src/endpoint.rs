@@ -96,6 +96,16 @@ impl Endpoint {
         }
     }
 
+    /// The opened archive this image is read from, and whether it is the daemon's export.
+    pub(crate) fn opened_archive(
+        &self,
+    ) -> Option<(std::rc::Rc<archive_store::ArchiveStore>, bool)> {
+        match &self.origin {
+            Origin::Relay { .. } => None,
+            Origin::Archive { image, daemon } => archive_store::find(image).map(|s| (s, *daemon)),
+        }
+    }
+
     /// The pinned reference a user copies: `name@digest`, or `docker-daemon:sha256:ID`.
     pub(crate) fn pinned_reference(&self, digest: &Digest, config: Option<&Digest>) -> String {
         match (&self.origin, config) {

@@ -66,8 +66,9 @@ pub(crate) struct LayerRow {
     pub diff_id: Option<Digest>,
     /// The history step that made it.
     pub history_step: Option<usize>,
-    /// Absolute relay URL of the blob (workers fetch it; their base URL is a blob: URL).
-    pub blob_url: String,
+    /// Absolute URL of the blob (workers fetch it; their base URL is a blob: URL), or why
+    /// the source has none.
+    pub blob_url: Result<String, crate::endpoint::NotInArchive>,
     /// Progress.
     pub live: LayerLive,
 }
@@ -204,9 +205,7 @@ pub(crate) async fn load_image(
             descriptor: descriptor.clone(),
             diff_id: config.rootfs.diff_ids.get(index).cloned(),
             history_step: steps.get(index).copied().flatten(),
-            blob_url: endpoint
-                .url(&format!("blobs/{}", descriptor.digest))
-                .unwrap_or_default(),
+            blob_url: endpoint.url(&format!("blobs/{}", descriptor.digest)),
             live: LayerLive {
                 stage: RwSignal::new(Stage::Pending),
                 compressed: RwSignal::new(0),

@@ -11,6 +11,7 @@ mod image_load;
 mod merged_tree;
 mod pages;
 mod provenance_load;
+mod recent;
 mod source_resolve;
 mod url_state;
 pub mod worker;

@@ -2,6 +2,7 @@
 // Leptos' `#[component]` makes a `pub` props struct for every component, whatever the
 // function's visibility; the lint stays on for the rest of the crate.
 #![allow(unreachable_pub)]
+mod archive_checks;
 mod config_view;
 mod error_view;
 mod file_contents;
@@ -15,6 +16,7 @@ mod reference_form;
 mod top_bar;
 mod verification_badge;
 
+pub(crate) use archive_checks::ArchiveChecks;
 pub(crate) use config_view::ConfigView;
 pub(crate) use error_view::ErrorView;
 pub(crate) use file_contents::FileContents;

@@ -185,7 +185,7 @@ fn describe(store: &ArchiveStore) -> String {
     format!(
         "{} ({}) holds {} images: pick one.",
         store.label,
-        store.shape,
+        store.shape.label(),
         store.images.len()
     )
 }

@@ -89,6 +89,7 @@ pub(crate) fn HomePage() -> impl IntoView {
                         .collect_view()}
                 </p>
                 <OpenImage/>
+                <RecentImages/>
                 {move || {
                     let images = daemon_images.get().unwrap_or_default();
                     (!images.is_empty())
@@ -159,5 +160,49 @@ pub(crate) fn HomePage() -> impl IntoView {
                 </ul>
             </section>
         </main>
+    }
+}
+
+/// Images opened before in this browser, newest first, with a control to forget them.
+#[component]
+fn RecentImages() -> impl IntoView {
+    let images = RwSignal::new(crate::recent::list());
+    let forget = move |_| {
+        crate::recent::forget_all();
+        images.set(Vec::new());
+    };
+    move || {
+        let list = images.get();
+        (!list.is_empty()).then(|| {
+            view! {
+                <section class="recent-images" aria-label="Recently opened in this browser">
+                    <h2>
+                        "Recently opened "
+                        <button class="link-button" on:click=forget title="Forget this list (kept only in this browser)">"forget"</button>
+                    </h2>
+                    <ul>
+                        {list
+                            .into_iter()
+                            .map(|image| {
+                                let when = js_sys::Date::new(&image.opened_ms.into())
+                                    .to_iso_string()
+                                    .as_string()
+                                    .unwrap_or_default();
+                                let when = when.get(..16).unwrap_or_default().replace('T', " ");
+                                view! {
+                                    <li data-recent-image=image.path.clone()>
+                                        <a class="mono" href=image.path.clone()>{image.name.clone()}</a>
+                                        " "
+                                        <span class="dim">
+                                            {when} {image.needs_file.then_some(" · needs its file")}
+                                        </span>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </section>
+            }
+        })
     }
 }

@@ -6,8 +6,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use strata_shared::manifest::{Platform, layer_history};
 
 use crate::components::{
-    ConfigView, ErrorView, FilesView, HistoryView, LayersTable, OpenImage, Platforms,
-    ReferenceForm, TopBar, VerificationBadge,
+    ArchiveChecks, ConfigView, ErrorView, FilesView, HistoryView, LayersTable, OpenImage,
+    Platforms, ReferenceForm, TopBar, VerificationBadge,
 };
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
@@ -83,6 +83,12 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
                 return;
             }
             if let PageState::Loaded(model) = &next {
+                crate::recent::remember(crate::recent::RecentImage {
+                    path: model.pinned_path(),
+                    name: model.endpoint.name.clone(),
+                    opened_ms: js_sys::Date::now(),
+                    needs_file: archive,
+                });
                 start_layers(model, files);
             }
             state.set(next);
@@ -161,6 +167,15 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
             files.set(Some(merge(&slots.borrow(), &steps)));
         }
     };
+    // A blob the source does not have fails its layer alone, before any worker starts.
+    for row in &model.layers {
+        if let Err(missing) = &row.blob_url {
+            on_report(WorkerReport::Failed {
+                id: row.index,
+                error: WorkerError::NotInSource(missing.to_string()),
+            });
+        }
+    }
     start_pool(model, on_report);
 }
 
@@ -223,9 +238,10 @@ fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
         }
     };
     for row in &model.layers {
+        let Ok(url) = &row.blob_url else { continue };
         pool.submit(LayerJob {
             id: row.index,
-            url: row.blob_url.clone(),
+            url: url.clone(),
             digest: row.descriptor.digest.clone(),
             size: row.descriptor.size,
             media_type: row.descriptor.media_type.clone(),
@@ -279,6 +295,11 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
     let config = model.config.clone();
     let layers = model.layers.clone();
     let provenance_model = model.clone();
+    let archive_origin = model
+        .endpoint
+        .opened_archive()
+        .map(|(store, daemon)| (store.label.clone(), store.shape, daemon));
+    let image_id = config_digest.as_ref().map(ToString::to_string);
     let tab_body = {
         let (index_view, manifest, config) = (index_view.clone(), manifest.clone(), config.clone());
         move |tab: Tab| {
@@ -299,6 +320,9 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
             }
             Tab::Provenance => view! { <crate::components::ProvenanceView model=provenance_model.clone() files/> }.into_any(),
             Tab::Overview => view! {
+                {archive_origin.clone().map(|(label, shape, daemon)| view! {
+                    <ArchiveChecks label shape daemon config=image_id.clone() layers=layers.len()/>
+                })}
                 {index_view.clone().map(|index| view! { <Platforms index base_path=base_path.clone()/> })}
                 {manifest.clone().map(manifest_panel)}
                 {config.clone().map(|(config, _)| {

@@ -257,6 +257,9 @@ pub enum WorkerError {
     /// No diff_id in the config for this layer.
     #[error("the config lists no diff_id for this layer, so it cannot be verified")]
     NoDiffId,
+    /// The source has no such blob (an archive without it); the source's message.
+    #[error("{0}")]
+    NotInSource(String),
     /// The relay could not be reached (the browser's message).
     #[error("relay unreachable: {0}")]
     Unreachable(String),

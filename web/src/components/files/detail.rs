@@ -107,7 +107,7 @@ pub(super) fn file_source(
     let entry = index.get(node.entry? as usize)?;
     let row = layers.get(node.layer as usize)?;
     Some(ReadFileRequest {
-        url: row.blob_url.clone(),
+        url: row.blob_url.clone().ok()?,
         digest: row.descriptor.digest.clone(),
         size: row.descriptor.size,
         media_type: row.descriptor.media_type.clone(),
