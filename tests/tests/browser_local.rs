@@ -84,11 +84,20 @@ async fn archives_open_from_the_file_input_and_links_ask_for_the_file() -> anyho
         .output()?;
     std::fs::write(&gz_path, gz.stdout)?;
 
+    // And zstd-compressed (`docker save x | zstd`).
+    let zst_path = dir.path().join("app.tar.zst");
+    let zst = std::process::Command::new("zstd")
+        .args(["-q", "-c"])
+        .arg(&legacy_path)
+        .output()?;
+    anyhow::ensure!(zst.status.success(), "zstd failed");
+    std::fs::write(&zst_path, zst.stdout)?;
+
     let app = start_app_for(&[]).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
     let mut archive_url = String::new();
-    for path in [&legacy_path, &oci_path, &gz_path] {
+    for path in [&legacy_path, &oci_path, &gz_path, &zst_path] {
         client.goto(&format!("{}/", app.url())).await?;
         open_file(&client, "input[data-strata-open=archive]", path).await?;
         let url = wait_for_archive_page(&client, READY_TIMEOUT).await?;
@@ -217,7 +226,19 @@ async fn bad_archives_are_refused_by_name_and_a_bad_layer_fails_alone() -> anyho
     for b in &mut corrupt_gz[middle..middle + 64] {
         *b ^= 0x5a;
     }
+    let zstd = std::process::Command::new("sh")
+        .args(["-c", "zstd -q -c"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    {
+        use std::io::Write;
+        zstd.stdin.as_ref().unwrap().write_all(&big)?;
+    }
+    let mut corrupt_zst = zstd.wait_with_output()?.stdout;
+    corrupt_zst.truncate(corrupt_zst.len() / 2);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("cut.tar.zst", corrupt_zst, "zstd data is corrupt or cut"),
         (
             "escape.tar",
             with_manifest(r#""../../etc/passwd""#),
@@ -317,12 +338,22 @@ async fn bad_archives_are_refused_by_name_and_a_bad_layer_fails_alone() -> anyho
         String::from_utf8_lossy(&skopeo.stderr)
     );
     let oci_members = members_of(&std::fs::read(&oci_path)?);
-    // The largest blob is the layer.
-    let (largest, _) = oci_members
-        .iter()
-        .filter(|(p, _)| p.starts_with("blobs/"))
-        .max_by_key(|(_, d)| d.len())
-        .unwrap();
+    // The layer's blob, found through index.json and the manifest.
+    let member = |path: &str| -> anyhow::Result<serde_json::Value> {
+        let (_, data) = oci_members
+            .iter()
+            .find(|(p, _)| p == path)
+            .ok_or_else(|| anyhow::anyhow!("no {path} in skopeo's archive"))?;
+        Ok(serde_json::from_slice(data)?)
+    };
+    let blob_path = |digest: &serde_json::Value| {
+        format!(
+            "blobs/{}",
+            digest.as_str().unwrap_or_default().replace(':', "/")
+        )
+    };
+    let manifest = member(&blob_path(&member("index.json")?["manifests"][0]["digest"]))?;
+    let largest = &blob_path(&manifest["layers"][0]["digest"]);
     let without: Vec<(&str, &[u8])> = oci_members
         .iter()
         .filter(|(p, _)| p != largest && !p.ends_with('/'))

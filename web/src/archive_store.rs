@@ -212,8 +212,12 @@ async fn decompressed(blob: &Blob) -> Result<Blob, OpenError> {
             .dyn_into()
             .map_err(|_| OpenError::Compression(format))?;
     let args = js_sys::Array::of1(&JsValue::from_str(format));
-    let stream = js_sys::Reflect::construct(&constructor, &args)
-        .map_err(|_| OpenError::Compression(format))?;
+    let stream = match js_sys::Reflect::construct(&constructor, &args) {
+        Ok(stream) => stream,
+        // Browsers without zstd in DecompressionStream: the engine's own decoder.
+        Err(_) if format == "zstd" => return zstd_in_wasm(blob).await,
+        Err(_) => return Err(OpenError::Compression(format)),
+    };
     let source = blob.stream();
     let pipe: js_sys::Function = js_sys::Reflect::get(&source, &"pipeThrough".into())
         .map_err(js_error)?
@@ -231,6 +235,47 @@ async fn decompressed(blob: &Blob) -> Result<Blob, OpenError> {
             OpenError::Read(format!("{format} data is corrupt or cut: {}", js_error(e)))
         })?;
     Ok(out.unchecked_into())
+}
+
+/// Decompresses a zstd file with the engine's push decoder, read in order in 1 MiB slices;
+/// the output goes to the browser's blob storage in 8 MiB parts (kept on disk when large),
+/// so neither side is held whole here.
+async fn zstd_in_wasm(blob: &Blob) -> Result<Blob, OpenError> {
+    use strata_shared::layer::{Compression, Decompressor, Limits};
+    const READ: u64 = 1 << 20;
+    const PART: usize = 8 << 20;
+    let corrupt = |e: strata_shared::layer::LayerError| {
+        OpenError::Read(format!("zstd data is corrupt or cut: {e}"))
+    };
+    let mut decoder = Decompressor::new(Compression::Zstd, &Limits::default());
+    let parts = js_sys::Array::new();
+    let mut pending = Vec::with_capacity(PART);
+    let flush = |pending: &mut Vec<u8>, parts: &js_sys::Array| -> Result<(), OpenError> {
+        let bytes = Uint8Array::from(pending.as_slice());
+        let part =
+            Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes)).map_err(js_error)?;
+        parts.push(&part);
+        pending.clear();
+        Ok(())
+    };
+    let size = blob.size() as u64;
+    let mut offset = 0;
+    while offset < size {
+        let input = read_range(blob, offset, READ).await?;
+        offset += input.len() as u64;
+        decoder.push_to_vec(&input, &mut pending).map_err(corrupt)?;
+        if pending.len() >= PART {
+            flush(&mut pending, &parts)?;
+        }
+    }
+    decoder
+        .finish(&mut |b: &[u8]| {
+            pending.extend_from_slice(b);
+            Ok(())
+        })
+        .map_err(corrupt)?;
+    flush(&mut pending, &parts)?;
+    Blob::new_with_blob_sequence(&parts).map_err(js_error)
 }
 
 /// Opens an archive file (or the daemon's export, as a Blob).
