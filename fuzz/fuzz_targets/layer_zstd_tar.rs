@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
         media_type: "application/vnd.oci.image.layer.v1.tar+zstd".into(),
         digest: Digest::sha256_of(body),
         size: Some(body.len() as u64),
-        diff_id: Digest::sha256_of(b""),
+        diff_id: Some(Digest::sha256_of(b"")),
     };
     let limits = Limits {
         max_header_bytes: 64 << 10,

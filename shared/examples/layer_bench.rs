@@ -120,7 +120,7 @@ fn main() {
         media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
         digest: digest.clone(),
         size: Some(blob.len() as u64),
-        diff_id: diff_id.clone(),
+        diff_id: Some(diff_id.clone()),
     };
     let t = Instant::now();
     let mut p = LayerPipeline::new(&spec, Limits::default()).unwrap();

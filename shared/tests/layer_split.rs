@@ -55,7 +55,7 @@ fn front(
 
 /// The tar half in random chunks.
 fn back(decompressed: &[u8], diff_id: &Digest, seed: u64) -> Result<TarDone, LayerError> {
-    let mut half = TarHalf::new(diff_id.clone(), Limits::default())?;
+    let mut half = TarHalf::new(Some(diff_id.clone()), Limits::default())?;
     // Errors are kept by the half; push everything, as the back worker does.
     let _ = feed(decompressed, seed, |chunk| half.push(chunk));
     half.finish()
@@ -212,7 +212,7 @@ fn tar_half_keeps_the_pipelines_order_of_failures() {
     );
     let d512 = Digest::of(strata_shared::Algorithm::Sha512, &tar);
     assert!(matches!(
-        TarHalf::new(d512, Limits::default()).err(),
+        TarHalf::new(Some(d512), Limits::default()).err(),
         Some(LayerError::DiffIdAlgorithm(_))
     ));
 }

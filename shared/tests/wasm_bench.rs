@@ -82,7 +82,7 @@ async fn bench_layer_engine() {
         media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
         digest: digest.clone(),
         size: Some(blob.len() as u64),
-        diff_id: diff_id.clone(),
+        diff_id: Some(diff_id.clone()),
     };
     // Size the tar first: doubling a Vec of a few hundred MB would need twice that.
     let mut tar_len = 0;

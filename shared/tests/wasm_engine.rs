@@ -99,7 +99,7 @@ fn spec(media_type: &str, blob: &[u8], tar: &[u8]) -> LayerSpec {
         media_type: media_type.into(),
         digest: Digest::sha256_of(blob),
         size: Some(blob.len() as u64),
-        diff_id: Digest::sha256_of(tar),
+        diff_id: Some(Digest::sha256_of(tar)),
     }
 }
 

@@ -40,6 +40,8 @@ pub(crate) enum ApiError {
     RateLimited {
         limit: Option<String>,
         remaining: Option<String>,
+        /// `Retry-After`, seconds (or an HTTP date), as the registry sent it.
+        retry_after: Option<String>,
     },
     /// The relay could not reach the registry, or refused the request.
     Relay {
@@ -67,14 +69,29 @@ impl fmt::Display for ApiError {
                 f,
                 "{registry} requires authentication ({detail}). Add credentials to the companion's docker config."
             ),
-            ApiError::RateLimited { limit, remaining } => {
+            ApiError::RateLimited {
+                limit,
+                remaining,
+                retry_after,
+            } => {
                 write!(f, "Registry rate limit reached")?;
                 if let (Some(l), Some(r)) = (limit, remaining) {
-                    write!(f, " (remaining {r} of {l})")?;
+                    write!(f, " ({} of {} left", quota(r), quota(l))?;
+                    if let Some(window) = window_seconds(l) {
+                        write!(f, " per {}", crate::format::duration_secs(window))?;
+                    }
+                    write!(f, ")")?;
+                }
+                match retry_after.as_deref().map(str::trim) {
+                    Some(after) => match after.parse::<u64>() {
+                        Ok(secs) => write!(f, ". Retry in {}", crate::format::duration_secs(secs))?,
+                        Err(_) => write!(f, ". Retry after {after}")?,
+                    },
+                    None => write!(f, ". Wait")?,
                 }
                 write!(
                     f,
-                    ". Wait, or sign in via the companion's docker config to lift it."
+                    ", or sign in via the companion's docker config to lift it."
                 )
             }
             ApiError::Relay {
@@ -194,20 +211,38 @@ async fn get(url: &str, accept: Option<&str>, what: &str) -> Result<Fetched, Api
         status,
         &bytes,
         what,
-        header("RateLimit-Limit"),
-        header("RateLimit-Remaining"),
+        RateHeaders {
+            limit: header("RateLimit-Limit"),
+            remaining: header("RateLimit-Remaining"),
+            retry_after: header("Retry-After"),
+        },
     ))
+}
+
+/// The rate-limit headers of an error response.
+struct RateHeaders {
+    limit: Option<String>,
+    remaining: Option<String>,
+    retry_after: Option<String>,
+}
+
+/// The count of a `RateLimit-*` value: Docker Hub sends `100;w=21600`.
+fn quota(value: &str) -> &str {
+    value.split(';').next().unwrap_or(value).trim()
+}
+
+/// The `w=` window of a `RateLimit-Limit` value, in seconds.
+fn window_seconds(value: &str) -> Option<u64> {
+    value
+        .split(';')
+        .skip(1)
+        .find_map(|p| p.trim().strip_prefix("w="))
+        .and_then(|w| w.trim().parse().ok())
 }
 
 /// Maps an error response (the registry's passed through, or the relay's own) to what the
 /// user needs to read.
-fn classify_error(
-    status: u16,
-    body: &[u8],
-    what: &str,
-    limit: Option<String>,
-    remaining: Option<String>,
-) -> ApiError {
+fn classify_error(status: u16, body: &[u8], what: &str, rate: RateHeaders) -> ApiError {
     #[derive(serde::Deserialize)]
     struct RelayError {
         code: String,
@@ -235,7 +270,11 @@ fn classify_error(
         })
         .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
     if status == 429 {
-        return ApiError::RateLimited { limit, remaining };
+        return ApiError::RateLimited {
+            limit: rate.limit,
+            remaining: rate.remaining,
+            retry_after: rate.retry_after,
+        };
     }
     if registry.is_none() {
         if let Ok(relay) = serde_json::from_slice::<RelayError>(body) {
@@ -401,4 +440,42 @@ pub(crate) async fn fetch_referrers(
     let index: ImageIndex = serde_json::from_slice(&fetched.bytes)
         .map_err(|e| ApiError::Invalid(format!("referrers index of {subject}: {e}")))?;
     Ok((index, fetched.referrers_fallback.as_deref() == Some("tag")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn a_rate_limit_says_how_long_to_wait_with_docker_hubs_windows() {
+        let error = classify_error(
+            429,
+            br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit."}]}"#,
+            "blob sha256:ab",
+            RateHeaders {
+                limit: Some("100;w=21600".into()),
+                remaining: Some("0;w=21600".into()),
+                retry_after: Some("3600".into()),
+            },
+        );
+        assert_eq!(
+            error.to_string(),
+            "Registry rate limit reached (0 of 100 left per 6 h). Retry in 1 h, or sign in via the companion's docker config to lift it."
+        );
+        let bare = classify_error(
+            429,
+            b"",
+            "x",
+            RateHeaders {
+                limit: None,
+                remaining: None,
+                retry_after: Some("Wed, 02 Dec 2026 10:00:00 GMT".into()),
+            },
+        );
+        assert!(
+            bare.to_string()
+                .contains("Retry after Wed, 02 Dec 2026 10:00:00 GMT")
+        );
+    }
 }

@@ -45,6 +45,16 @@ pub(crate) fn utc_minutes(secs: i64) -> String {
     )
 }
 
+/// A wait or a window in words: `45 s`, `3 min`, `6 h`, `1 h 30 min`.
+pub(crate) fn duration_secs(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min", secs.div_ceil(60)),
+        _ if secs.is_multiple_of(3600) => format!("{} h", secs / 3600),
+        _ => format!("{} h {} min", secs / 3600, (secs % 3600).div_ceil(60)),
+    }
+}
+
 /// Proleptic Gregorian date of a day count from 1970-01-01 (H. Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -78,5 +88,9 @@ mod tests {
         assert_eq!(utc_minutes(951_782_400), "2000-02-29 00:00");
         assert_eq!(utc_minutes(1_700_000_000), "2023-11-14 22:13");
         assert_eq!(utc_minutes(-60), "1969-12-31 23:59");
+        assert_eq!(duration_secs(45), "45 s");
+        assert_eq!(duration_secs(61), "2 min");
+        assert_eq!(duration_secs(21_600), "6 h");
+        assert_eq!(duration_secs(5_400), "1 h 30 min");
     }
 }

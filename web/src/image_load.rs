@@ -73,6 +73,34 @@ pub(crate) struct LayerRow {
     pub live: LayerLive,
 }
 
+/// An object below the top document that could not be fetched or verified. It fails
+/// alone: what verified above and beside it stays on the page.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ObjectFailure {
+    /// "platform manifest", "config".
+    pub object: &'static str,
+    /// The digest that names it.
+    pub digest: Digest,
+    /// What was asked for (the route).
+    pub asked: String,
+    /// What came back, for the user.
+    pub answer: String,
+    /// A 429: the object is worth asking for again later.
+    pub rate_limited: bool,
+}
+
+impl ObjectFailure {
+    fn new(object: &'static str, digest: &Digest, asked: String, error: &ApiError) -> Self {
+        ObjectFailure {
+            object,
+            digest: digest.clone(),
+            asked,
+            answer: error.to_string(),
+            rate_limited: matches!(error, ApiError::RateLimited { .. }),
+        }
+    }
+}
+
 /// Everything the image page shows.
 #[derive(Clone, Debug)]
 pub(crate) struct ImageModel {
@@ -90,6 +118,8 @@ pub(crate) struct ImageModel {
     pub layers: Vec<LayerRow>,
     /// Set for legacy schema1 images.
     pub schema1: bool,
+    /// Objects that failed alone (a platform manifest, the config).
+    pub failures: Vec<ObjectFailure>,
 }
 
 impl ImageModel {
@@ -134,6 +164,7 @@ pub(crate) async fn load_image(
         config: None,
         layers: Vec::new(),
         schema1: false,
+        failures: Vec::new(),
     };
     let (manifest_doc, manifest_verification, manifest_digest, media_type, raw) =
         match top.parsed.document {
@@ -161,13 +192,26 @@ pub(crate) async fn load_image(
                     verification: top.verification,
                 });
                 let d = &chosen.descriptor;
-                let child = api::fetch_manifest(
+                let child = match api::fetch_manifest(
                     &endpoint,
                     &d.digest.to_string(),
                     "manifest",
                     Some((&d.digest, d.size)),
                 )
-                .await?;
+                .await
+                {
+                    Ok(child) => child,
+                    // The index verified: its platforms stay on screen, to pick another.
+                    Err(e) => {
+                        model.failures.push(ObjectFailure::new(
+                            "platform manifest",
+                            &d.digest,
+                            format!("manifests/{}", d.digest),
+                            &e,
+                        ));
+                        return Ok(model);
+                    }
+                };
                 let raw = String::from_utf8_lossy(&child.parsed.raw).into_owned();
                 match child.parsed.document {
                     Document::Manifest(m) => (
@@ -189,13 +233,28 @@ pub(crate) async fn load_image(
                 }
             }
         };
-    let (config, config_verification) = api::fetch_config(
-        &endpoint,
-        &manifest_doc.config.digest,
-        manifest_doc.config.size,
-    )
-    .await?;
-    let steps = layer_history(&config.history, manifest_doc.layers.len());
+    let config_descriptor = &manifest_doc.config;
+    // A config that cannot be had fails alone: the layers still show, with their digests
+    // verified and their diff_ids computed but unchecked.
+    let config =
+        match api::fetch_config(&endpoint, &config_descriptor.digest, config_descriptor.size).await
+        {
+            Ok(config) => Some(config),
+            Err(e) => {
+                model.failures.push(ObjectFailure::new(
+                    "config",
+                    &config_descriptor.digest,
+                    format!("blobs/{}", config_descriptor.digest),
+                    &e,
+                ));
+                None
+            }
+        };
+    let history = config
+        .as_ref()
+        .map(|(c, _)| c.history.clone())
+        .unwrap_or_default();
+    let steps = layer_history(&history, manifest_doc.layers.len());
     model.layers = manifest_doc
         .layers
         .iter()
@@ -203,7 +262,9 @@ pub(crate) async fn load_image(
         .map(|(index, descriptor)| LayerRow {
             index,
             descriptor: descriptor.clone(),
-            diff_id: config.rootfs.diff_ids.get(index).cloned(),
+            diff_id: config
+                .as_ref()
+                .and_then(|(c, _)| c.rootfs.diff_ids.get(index).cloned()),
             history_step: steps.get(index).copied().flatten(),
             blob_url: endpoint.url(&format!("blobs/{}", descriptor.digest)),
             live: LayerLive {
@@ -221,6 +282,6 @@ pub(crate) async fn load_image(
         verification: manifest_verification,
         raw,
     });
-    model.config = Some((config, config_verification));
+    model.config = config;
     Ok(model)
 }

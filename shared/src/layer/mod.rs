@@ -34,7 +34,7 @@ mod whiteout;
 
 pub use compression::Compression;
 pub use decompress::{Decompressor, Sink};
-pub use diff_id::DiffIdVerifier;
+pub use diff_id::{DiffIdOutcome, DiffIdVerifier};
 pub use entry::{Entry, EntryFlags, EntryKind};
 pub use error::LayerError;
 pub use index::LayerIndex;

@@ -13,8 +13,10 @@ pub struct LayerSpec {
     pub digest: Digest,
     /// The descriptor's size of the compressed blob.
     pub size: Option<u64>,
-    /// The config's `rootfs.diff_ids[i]`: sha256 of the decompressed tar.
-    pub diff_id: Digest,
+    /// The config's `rootfs.diff_ids[i]`: sha256 of the decompressed tar. `None` when
+    /// the image has none (schema1, a config that could not be fetched): the layer is
+    /// then verified against its blob digest only, and its diff_id computed.
+    pub diff_id: Option<Digest>,
 }
 
 /// How far a layer has come, for progress bars and MB/s.
@@ -33,8 +35,10 @@ pub struct Progress {
 pub struct VerifiedLayer {
     /// Digest of the compressed blob (checked).
     pub digest: Digest,
-    /// sha256 of the decompressed stream (checked against the config).
+    /// sha256 of the decompressed stream.
     pub diff_id: Digest,
+    /// Whether `diff_id` was checked against the config (false: there was none).
+    pub diff_id_checked: bool,
     /// Compressed size.
     pub compressed_size: u64,
     /// Decompressed size, trailing bytes included.
@@ -66,7 +70,7 @@ impl LayerPipeline {
             compressed: DigestVerifier::new(spec.digest.clone(), spec.size),
             compressed_error: None,
             decompressor: Some(Decompressor::new(compression, &limits)),
-            diff_id: DiffIdVerifier::new(spec.diff_id.clone())?,
+            diff_id: DiffIdVerifier::expecting(spec.diff_id.clone())?,
             walker: TarWalker::new(limits),
             failed: None,
         })
@@ -124,11 +128,12 @@ impl LayerPipeline {
             walker.push(out)
         })?;
         let decompressed_size = self.diff_id.bytes_seen();
-        let diff_id = self.diff_id.finish()?;
+        let diff_id = self.diff_id.finish_outcome()?;
         let index = self.walker.finish()?;
         Ok(VerifiedLayer {
             digest,
-            diff_id,
+            diff_id: diff_id.diff_id,
+            diff_id_checked: diff_id.checked,
             compressed_size,
             decompressed_size,
             index,

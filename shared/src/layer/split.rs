@@ -124,8 +124,10 @@ pub struct TarHalf {
 /// What the tar half checked and built.
 #[derive(Clone, Debug)]
 pub struct TarDone {
-    /// sha256 of the decompressed stream (checked against the config).
+    /// sha256 of the decompressed stream.
     pub diff_id: Digest,
+    /// Whether it was checked against the config (false: there was none).
+    pub diff_id_checked: bool,
     /// Decompressed size, trailing bytes included.
     pub decompressed_size: u64,
     /// The entries.
@@ -133,10 +135,11 @@ pub struct TarDone {
 }
 
 impl TarHalf {
-    /// A half for the config's diff_id; fails at once when it is not sha256.
-    pub fn new(diff_id: Digest, limits: Limits) -> Result<Self, LayerError> {
+    /// A half for the config's diff_id (or none, to compute it only); fails at once
+    /// when it is not sha256.
+    pub fn new(diff_id: Option<Digest>, limits: Limits) -> Result<Self, LayerError> {
         Ok(TarHalf {
-            diff_id: DiffIdVerifier::new(diff_id)?,
+            diff_id: DiffIdVerifier::expecting(diff_id)?,
             walker: TarWalker::new(limits),
             failed: None,
         })
@@ -169,10 +172,11 @@ impl TarHalf {
             return Err(e);
         }
         let decompressed_size = self.diff_id.bytes_seen();
-        let diff_id = self.diff_id.finish()?;
+        let diff_id = self.diff_id.finish_outcome()?;
         let index = self.walker.finish()?;
         Ok(TarDone {
-            diff_id,
+            diff_id: diff_id.diff_id,
+            diff_id_checked: diff_id.checked,
             decompressed_size,
             index,
         })
@@ -190,6 +194,7 @@ pub fn join<E>(
     Ok(VerifiedLayer {
         digest: compressed.digest,
         diff_id: tar.diff_id,
+        diff_id_checked: tar.diff_id_checked,
         compressed_size: compressed.compressed_size,
         decompressed_size: tar.decompressed_size,
         index: tar.index,

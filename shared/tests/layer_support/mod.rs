@@ -139,7 +139,7 @@ pub fn pipeline(
         media_type: media_type.to_owned(),
         digest: Digest::sha256_of(blob),
         size: Some(blob.len() as u64),
-        diff_id: diff_id.clone(),
+        diff_id: Some(diff_id.clone()),
     };
     let mut p = LayerPipeline::new(&spec, limits)?;
     feed(blob, seed, |c| p.push(c))?;

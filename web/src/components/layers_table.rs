@@ -33,8 +33,15 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
                         } else {
                             String::new()
                         };
+                        let unchecked = (!summary.diff_id_checked).then(|| view! {
+                            <span class="state warn" data-diff-id-unchecked="" title=summary.diff_id.clone().unwrap_or_default()>
+                                " · diff_id not checked: the image gives none to check against"
+                            </span>
+                        });
+                        let label = if summary.diff_id_checked { "✓ verified" } else { "✓ blob verified" };
                         view! {
-                            <span class="state ok">"✓ verified"</span>
+                            <span class="state ok">{label}</span>
+                            {unchecked}
                             <span class="dim">" " {detail} {rate(summary.compressed, summary.millis)}</span>
                         }
                         .into_any()

@@ -41,6 +41,10 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
     let state = RwSignal::new(PageState::Loading("Resolving reference".into()));
     let files = RwSignal::new(None::<MergedTreeState>);
     let generation = StoredValue::new(0u64);
+    // Bumped by "try again" on a failed object: the image is read again (what verified
+    // comes back from the browser's caches).
+    let retries = RwSignal::new(0u64);
+    provide_context(Retry(retries));
     // Not a StoredValue: the cleanup below may run after the page's arena is gone.
     let current_owner = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let owner_of_effect = current_owner.clone();
@@ -52,6 +56,7 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
     let platform = Memo::new(move |_| ViewState::from_map(&query.read()).platform);
     Effect::new(move |_| {
         let raw = reference.get();
+        retries.track();
         // An archive opened on this page (after "open the file again") reloads it.
         let _ = archive && crate::archive_store::opened().get() > 0;
         let platform = platform.get().and_then(|p| Platform::parse(&p));
@@ -246,6 +251,7 @@ fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
             size: row.descriptor.size,
             media_type: row.descriptor.media_type.clone(),
             diff_id: row.diff_id.clone(),
+            without_diff_ids: model.config.is_none(),
         });
     }
     POOL.with(|p| *p.borrow_mut() = Some(pool));
@@ -325,11 +331,14 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 })}
                 {index_view.clone().map(|index| view! { <Platforms index base_path=base_path.clone()/> })}
                 {manifest.clone().map(manifest_panel)}
+                {manifest.is_some().then(|| {
+                    let history = config.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
+                    view! { <LayersTable layers=layers.clone() history/> }
+                })}
                 {config.clone().map(|(config, _)| {
                     let history = config.history.clone();
                     let steps = layer_history(&history, layers.len());
                     view! {
-                        <LayersTable layers=layers.clone() history=history.clone()/>
                         <ConfigView config/>
                         <HistoryView history step_layers=steps/>
                     }
@@ -361,6 +370,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 {config.as_ref().map(|(_, v)| view! { <VerificationBadge verification=v.clone()/> })}
             </div>
         </section>
+        <FailedObjects failures=model.failures.clone()/>
         {schema1.then(|| view! {
             <section class="panel error-panel" data-schema1="">
                 <h2>"Legacy schema1, not supported"</h2>
@@ -384,6 +394,45 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
             }
         }}
     }
+}
+
+/// Asks the image page to read the image again.
+#[derive(Clone, Copy)]
+struct Retry(RwSignal<u64>);
+
+/// The objects that failed alone, each with its digest, what was asked and what came back;
+/// a rate-limited one says when to try again and offers to.
+#[component]
+fn FailedObjects(failures: Vec<crate::image_load::ObjectFailure>) -> impl IntoView {
+    let retry = use_context::<Retry>();
+    (!failures.is_empty()).then(|| {
+        let rows = failures
+            .into_iter()
+            .map(|f| {
+                let retry_button = retry.map(|Retry(n)| {
+                    let label = if f.rate_limited { "Try again now" } else { "Try again" };
+                    view! {
+                        <button class="retry" data-retry-object=f.object on:click=move |_| n.update(|n| *n += 1)>{label}</button>
+                    }
+                });
+                view! {
+                    <li data-failed-object=f.object data-failed-digest=f.digest.to_string()>
+                        <strong>{f.object}</strong> " " <code class="mono">{f.digest.to_string()}</code>
+                        <div class="dim">"asked for " <code>{f.asked.clone()}</code></div>
+                        <div class="answer">{f.answer.clone()}</div>
+                        {retry_button}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="panel error-panel failed-objects" data-strata-failures="">
+                <h2>"Some objects could not be read"</h2>
+                <p class="dim">"Everything else on this page verified. The objects below failed alone:"</p>
+                <ul>{rows}</ul>
+            </section>
+        }
+    })
 }
 
 /// What a tab's boundary shows when a view in it fails.

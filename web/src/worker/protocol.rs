@@ -114,6 +114,22 @@ pub struct LayerJob {
     pub media_type: MediaType,
     /// The config's `rootfs.diff_ids[id]`, when present.
     pub diff_id: Option<Digest>,
+    /// The image has no diff_ids at all (schema1, or its config could not be fetched):
+    /// the diff_id is computed and shown unchecked instead of failing the layer.
+    #[serde(default)]
+    pub without_diff_ids: bool,
+}
+
+impl LayerJob {
+    /// The diff_id to check: the config's; none when the image has none; a layer the
+    /// config forgot fails.
+    pub fn expected_diff_id(&self) -> Result<Option<Digest>, WorkerError> {
+        match (&self.diff_id, self.without_diff_ids) {
+            (Some(d), _) => Ok(Some(d.clone())),
+            (None, true) => Ok(None),
+            (None, false) => Err(WorkerError::NoDiffId),
+        }
+    }
 }
 
 /// Where a layer is in its pipeline.
@@ -194,14 +210,21 @@ pub struct LayerSummary {
     pub compressed: u64,
     /// Decompressed bytes (the diff).
     pub decompressed: u64,
-    /// The verified diff_id.
+    /// The diff_id (verified unless `diff_id_checked` is false).
     pub diff_id: Option<String>,
+    /// Whether the diff_id was checked against the config (false: the image has none).
+    #[serde(default = "checked_by_default")]
+    pub diff_id_checked: bool,
     /// Entries in the layer's tar.
     pub entries: u64,
     /// Milliseconds from first byte to verified.
     pub millis: f64,
     /// Whether the blob came from the browser cache.
     pub cached: bool,
+}
+
+fn checked_by_default() -> bool {
+    true
 }
 
 /// A report as the message a worker posts, and the buffers to transfer with it.

@@ -193,9 +193,7 @@ struct Back {
 impl Back {
     fn new(job: LayerJob) -> Self {
         let half = job
-            .diff_id
-            .clone()
-            .ok_or(WorkerError::NoDiffId)
+            .expected_diff_id()
             .and_then(|d| Ok(TarHalf::new(d, Limits::default())?));
         Back {
             job,
@@ -221,6 +219,7 @@ impl Back {
                     compressed: 0,
                     decompressed: done.decompressed_size,
                     diff_id: Some(done.diff_id.to_string()),
+                    diff_id_checked: done.diff_id_checked,
                     entries: done.index.len() as u64,
                     millis,
                     cached: false,

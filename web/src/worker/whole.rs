@@ -17,7 +17,7 @@ struct LayerRun {
 impl LayerRun {
     /// Prepares the pipeline for `job`; a missing diff_id fails the layer.
     fn new(job: &LayerJob) -> Result<Self, WorkerError> {
-        let diff_id = job.diff_id.clone().ok_or(WorkerError::NoDiffId)?;
+        let diff_id = job.expected_diff_id()?;
         let spec = LayerSpec {
             media_type: job.media_type.as_str().to_owned(),
             digest: job.digest.clone(),
@@ -54,6 +54,7 @@ impl LayerRun {
             compressed: layer.compressed_size,
             decompressed: layer.decompressed_size,
             diff_id: Some(layer.diff_id.to_string()),
+            diff_id_checked: layer.diff_id_checked,
             entries: layer.index.len() as u64,
             millis,
             cached,
