@@ -15,7 +15,8 @@
 //! - `guard` (names, tags, digests, `Host`, methods), `cors` and `rate_limit`: what is
 //!   refused before anything goes upstream; `body`: capped reads of upstream bodies;
 //! - `config` ([`Config`], [`Limits`], [`Flags`]), `state` ([`AppState`]), `clock`,
-//!   `error` ([`Error`], and the classification of transport errors), `static_files`.
+//!   `error` ([`Error`], and the classification of transport errors), `extract` (path and
+//!   query extractors that answer with those errors), `static_files`.
 //!
 //! Areas each have a `router()`, merged in [`app`].
 
@@ -25,6 +26,7 @@ mod clock;
 mod config;
 mod cors;
 mod error;
+mod extract;
 mod guard;
 mod host;
 pub mod local;

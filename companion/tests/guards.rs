@@ -435,3 +435,61 @@ async fn requests_without_a_served_host_are_refused_on_the_wire() {
         );
     }
 }
+
+/// Every relay error is the JSON shape, with `nosniff`, and echoes at most a bounded part
+/// of what the client sent: a path that is not UTF-8 (axum's own rejection is text/plain),
+/// and a 20 KB repository name (the message once carried all of it back).
+#[tokio::test]
+async fn relay_errors_are_capped_json_with_nosniff() {
+    let (registry, log) = start(Router::new().fallback(|| async { "{}" })).await;
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    let long = "a".repeat(20_000);
+    for (path, code) in [
+        (
+            format!("/api/registry/{registry}/v2/team/a%FF/manifests/latest"),
+            "INVALID_PATH",
+        ),
+        (
+            "/api/oci/demo%FF/manifests/latest".to_owned(),
+            "INVALID_PATH",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/{long}/manifests/latest"),
+            "INVALID_NAME",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app/manifests/{long}"),
+            "INVALID_REFERENCE",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app/blobs/sha256:{long}"),
+            "INVALID_DIGEST",
+        ),
+        (
+            format!("/api/registry/{long}/v2/a/manifests/latest"),
+            "INVALID_HOST",
+        ),
+    ] {
+        let r = relay.get(&path).await;
+        let shown = &path[..path.len().min(80)];
+        assert_eq!(r.status(), 400, "{shown}");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "application/json",
+            "{shown}"
+        );
+        assert_eq!(
+            r.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff",
+            "{shown}"
+        );
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["code"], code, "{shown}: {v}");
+        let message = v["message"].as_str().unwrap();
+        assert!(message.chars().count() <= 400, "{shown}: {message}");
+        if path.contains(&long) {
+            assert!(message.contains('…'), "{shown}: {message}");
+        }
+    }
+    assert_eq!(log.count(), 0);
+}
