@@ -6,8 +6,8 @@
 //! client and refuses to be an open proxy. Modules, by concern:
 //!
 //! - `relay/`: the routes (`mod.rs`), the one slot → fetch → headers sequence they share
-//!   (`fetch`), one file per route (`manifests`, `blobs`, `tags`, `referrers`), and the
-//!   headers passed each way (`headers`);
+//!   (`fetch`), one file per route (`manifests`, `blobs`, `tags`, `referrers`), the
+//!   headers passed each way (`headers`) and `Link` parsing (`link`);
 //! - `auth/`: the token handshake, Basic auth and credentials;
 //! - `redirect`: cross-host redirects; `upstream`: the egress policy and the HTTP client;
 //! - `registry`: registry names to API endpoints, mirrors; `host`: host names, ports,

@@ -626,3 +626,53 @@ async fn mirrors_fall_back_and_never_see_the_registrys_credentials() {
             .any(|s| s.authorization().as_deref() == Some(BASIC))
     );
 }
+
+/// The whole `Link` header is parsed: of all its links (several per line, several lines)
+/// only the registry's own next page of this repository survives, rewritten to the relay;
+/// a foreign link sharing the line, a `prev`, or another repository's page is dropped.
+#[tokio::test]
+async fn tag_list_link_keeps_only_the_registrys_own_next_page() {
+    let (registry, _) = start(anonymous(Router::new().route(
+        "/v2/team/app/tags/list",
+        get(|| async {
+            let mut headers = HeaderMap::new();
+            headers.append(
+                header::LINK,
+                r#"</v2/team/app/tags/list?n=1>; rel="next", <https://evil.example/>; rel="next""#
+                    .parse()
+                    .unwrap(),
+            );
+            headers.append(
+                header::LINK,
+                r#"<https://evil.example/v2/team/app/tags/list>; rel="next""#
+                    .parse()
+                    .unwrap(),
+            );
+            headers.append(
+                header::LINK,
+                r#"</v2/team/other/tags/list?n=1>; rel="next", </v2/team/app/tags/list?last=a>; rel="prev""#
+                    .parse()
+                    .unwrap(),
+            );
+            (headers, r#"{"name":"team/app","tags":["a"]}"#)
+        }),
+    )))
+    .await;
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    let r = relay
+        .get(&format!("/api/registry/{registry}/v2/team/app/tags/list"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let links: Vec<_> = r
+        .headers()
+        .get_all(header::LINK)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        links,
+        vec![format!(
+            r#"</api/registry/{registry}/v2/team/app/tags/list?n=1>; rel="next""#
+        )]
+    );
+}

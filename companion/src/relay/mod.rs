@@ -15,6 +15,7 @@
 mod blobs;
 mod fetch;
 mod headers;
+mod link;
 mod manifests;
 mod referrers;
 mod tags;
