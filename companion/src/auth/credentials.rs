@@ -399,6 +399,39 @@ mod tests {
         assert!(found.basic_header().is_none());
     }
 
+    /// A `credsStore` helper that counts its runs in `dir/runs` and knows no one.
+    #[cfg(unix)]
+    fn counting_store(dir: &Path) -> CredentialStore {
+        use std::os::unix::fs::PermissionsExt as _;
+        let helper = dir.join("docker-credential-strata-count");
+        std::fs::write(
+            &helper,
+            format!(
+                "#!/bin/sh\ncat > /dev/null\necho x >> '{}'\nexit 1\n",
+                dir.join("runs").display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        CredentialStore::from_json(br#"{"credsStore":"strata-count"}"#, Some(dir)).unwrap()
+    }
+
+    /// The helpers' answers are remembered for a bounded number of registries: asking
+    /// about many hosts does not grow the cache without end.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn helper_cache_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = counting_store(dir.path());
+        for i in 0..100 {
+            assert!(store.lookup(&format!("r{i}.example.org")).await.is_none());
+        }
+        let runs = std::fs::read_to_string(dir.path().join("runs")).unwrap();
+        assert_eq!(runs.lines().count(), 100);
+        let cached = store.helper_cache.lock().unwrap().len();
+        assert!(cached <= 64, "{cached} entries");
+    }
+
     #[test]
     fn keys() {
         assert_eq!(

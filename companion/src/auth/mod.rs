@@ -1,7 +1,8 @@
 //! Registry authentication: the Docker token handshake, Basic auth, credentials.
 //!
 //! The handshake, per registry and repository scope:
-//! 1. Ping `GET /v2/` without credentials (once per registry; the answer is remembered).
+//! 1. Ping `GET /v2/` without credentials (once per registry; the answer is remembered;
+//!    a redirect to another origin is refused, never followed).
 //! 2. `200` → anonymous. `401` → read `WWW-Authenticate`: a Bearer challenge gives the
 //!    `realm`, `service` (and maybe `scope`); Basic means send the user's credentials.
 //! 3. Bearer: `GET realm?service=…&scope=repository:NAME:pull` (Basic credentials to the
@@ -215,7 +216,8 @@ impl Authenticator {
         schemes.insert(origin.as_str().to_owned(), scheme);
     }
 
-    /// Steps 1–2.
+    /// Steps 1–2. A redirect of the ping to another origin is refused: that host's
+    /// challenge would name the token service the user's credentials go to.
     async fn ping(&self, upstream: &Upstream, origin: &Url) -> Result<Scheme, Error> {
         let url = origin.join("/v2/").map_err(|e| Error::UpstreamProtocol {
             host: authority(origin),
@@ -230,6 +232,8 @@ impl Authenticator {
                 authorization: None,
                 origin,
                 timeout: Some(upstream.limits.request_timeout),
+                // The challenge of the answer names the realm that gets the credentials.
+                same_origin_only: true,
             },
         )
         .await?;
