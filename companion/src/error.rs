@@ -18,6 +18,14 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A registry host written otherwise than the one spelling it is looked up under.
+    #[error("registry host {} is not written canonically: write {canonical}", Echo(.host))]
+    NonCanonicalHost {
+        /// As given.
+        host: String,
+        /// The spelling to use.
+        canonical: String,
+    },
     /// A repository name that fails the distribution grammar.
     #[error("invalid repository name {}: {reason}", Echo(.name))]
     InvalidName {
@@ -143,6 +151,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::InvalidHost { .. }
+            | Error::NonCanonicalHost { .. }
             | Error::InvalidName { .. }
             | Error::InvalidReference { .. }
             | Error::InvalidDigest(_)
@@ -168,7 +177,7 @@ impl Error {
     /// The stable machine-readable code of this error.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::InvalidHost { .. } => "INVALID_HOST",
+            Error::InvalidHost { .. } | Error::NonCanonicalHost { .. } => "INVALID_HOST",
             Error::InvalidName { .. } => "INVALID_NAME",
             Error::InvalidReference { .. } => "INVALID_REFERENCE",
             Error::InvalidDigest(_) => "INVALID_DIGEST",
@@ -210,6 +219,7 @@ impl Error {
             }
             // The message names only what the client sent or what the relay decided.
             Error::InvalidHost { .. }
+            | Error::NonCanonicalHost { .. }
             | Error::InvalidName { .. }
             | Error::InvalidReference { .. }
             | Error::InvalidDigest(_)

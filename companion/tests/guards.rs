@@ -493,3 +493,51 @@ async fn relay_errors_are_capped_json_with_nosniff() {
     }
     assert_eq!(log.count(), 0);
 }
+
+/// A registry host is looked up (credentials, tokens, insecure entries) under one
+/// spelling only: a port with leading zeros, a default port, or an IPv4 address in
+/// another notation would reach the same registry under another name (and reuse its
+/// token while its credentials are looked up by name). They are refused, named.
+#[tokio::test]
+async fn non_canonical_registry_hosts_are_refused() {
+    // A four-digit port, so that one leading zero still fits in five characters.
+    let listener = {
+        let mut port = 5078;
+        loop {
+            match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+                Ok(l) => break l,
+                Err(_) if port < 9999 => port += 1,
+                Err(e) => panic!("no free four-digit port: {e}"),
+            }
+        }
+    };
+    let (registry, log) = serve_logged(listener, Router::new().fallback(|| async { "{}" }));
+    let port = registry.port();
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    for host in [
+        format!("127.0.0.1:0{port}"),
+        format!("127.0.0.1:00{port}"),
+        format!("127.1:{port}"),
+        format!("0x7f.0.0.1:{port}"),
+        "127.0.0.1:443".to_owned(),
+        "[0:0::1]:5000".to_owned(),
+    ] {
+        let r = relay
+            .get(&format!("/api/registry/{host}/v2/team/app/manifests/v1"))
+            .await;
+        assert_eq!(r.status(), 400, "{host}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["code"], "INVALID_HOST", "{host}: {v}");
+        assert!(
+            v["message"].as_str().unwrap().contains(&host),
+            "names the input: {v}"
+        );
+    }
+    assert_eq!(log.count(), 0, "nothing reached the registry");
+    let ok = relay
+        .get(&format!(
+            "/api/registry/{registry}/v2/team/app/manifests/v1"
+        ))
+        .await;
+    assert_eq!(ok.status(), 200, "the canonical spelling works");
+}
