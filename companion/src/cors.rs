@@ -3,11 +3,12 @@
 //! is refused outright, so a foreign page cannot even spend the user's pull quota.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::Error;
+use crate::guard::RequestAuthority;
 use crate::host::authority;
 use crate::state::AppState;
 
@@ -26,7 +27,8 @@ pub(crate) async fn cors(State(state): State<AppState>, request: Request, next: 
     };
     let origin_str = origin.to_str().unwrap_or("");
     let allowed = is_listed(origin_str, &state.config().allow_origins);
-    if !allowed && !is_same_origin(origin_str, request.headers()) {
+    let served = request.extensions().get::<RequestAuthority>();
+    if !allowed && !is_same_origin(origin_str, served) {
         return Error::ForbiddenOrigin(origin_str.to_owned()).into_response();
     }
     let preflight = request.method() == Method::OPTIONS
@@ -74,9 +76,10 @@ fn is_listed(origin: &str, allowed: &[String]) -> bool {
             .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
 }
 
-/// The page was served by this very server (`Origin` matches `Host`).
-fn is_same_origin(origin: &str, headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+/// The page was served by this very server: `Origin` matches the authority the request is
+/// for, the one value the Host check accepted (never another header read anew).
+fn is_same_origin(origin: &str, served: Option<&RequestAuthority>) -> bool {
+    let Some(RequestAuthority(host)) = served else {
         return false;
     };
     let Ok(url) = url::Url::parse(origin) else {
@@ -85,6 +88,6 @@ fn is_same_origin(origin: &str, headers: &HeaderMap) -> bool {
     if url.scheme() != "http" && url.scheme() != "https" {
         return false;
     }
-    let authority = authority(&url);
-    !authority.is_empty() && authority.eq_ignore_ascii_case(host)
+    let origin_authority = authority(&url);
+    !origin_authority.is_empty() && origin_authority.eq_ignore_ascii_case(host)
 }

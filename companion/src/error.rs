@@ -62,6 +62,9 @@ pub enum Error {
     /// Only GET and HEAD are relayed.
     #[error("method {} not allowed: the relay only serves GET and HEAD", capped(.0))]
     MethodNotAllowed(String),
+    /// A request with several `Host` headers (RFC 9112 §3.2: a 400).
+    #[error("several Host headers: a request names exactly one host")]
+    SeveralHosts,
     /// The request's `Host` is not one this server serves (DNS rebinding).
     #[error("requests for host {} are not served here", Echo(.0))]
     ForbiddenRequestHost(String),
@@ -156,7 +159,8 @@ impl Error {
             | Error::InvalidReference { .. }
             | Error::InvalidDigest(_)
             | Error::InvalidPath(_)
-            | Error::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
+            | Error::InvalidQuery { .. }
+            | Error::SeveralHosts => StatusCode::BAD_REQUEST,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::ForbiddenRequestHost(_)
@@ -185,6 +189,7 @@ impl Error {
             Error::InvalidQuery { .. } => "INVALID_QUERY",
             Error::NotFound => "NOT_FOUND",
             Error::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            Error::SeveralHosts => "INVALID_REQUEST_HOST",
             Error::ForbiddenRequestHost(_) => "FORBIDDEN_REQUEST_HOST",
             Error::ForbiddenOrigin(_) => "FORBIDDEN_ORIGIN",
             Error::ForbiddenHost { .. } => "FORBIDDEN_HOST",
@@ -227,6 +232,7 @@ impl Error {
             | Error::InvalidQuery { .. }
             | Error::NotFound
             | Error::MethodNotAllowed(_)
+            | Error::SeveralHosts
             | Error::ForbiddenRequestHost(_)
             | Error::ForbiddenOrigin(_)
             | Error::ForbiddenHost { .. }

@@ -541,3 +541,36 @@ async fn non_canonical_registry_hosts_are_refused() {
         .await;
     assert_eq!(ok.status(), 200, "the canonical spelling works");
 }
+
+/// The host a request is for is read once, and the same value serves the Host check and
+/// the same-origin check: an absolute-form target for a served host with a foreign
+/// `Host` and a matching foreign `Origin` is not "same origin". Two `Host` headers are a
+/// 400 (RFC 9112 §3.2), not "the first one wins".
+#[tokio::test]
+async fn one_request_authority_and_no_duplicate_host() {
+    let relay = Relay::start(Config::default()).await;
+    for (request, expected) in [
+        (
+            "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\nX-Strata-Client: 1\r\nConnection: close\r\n\r\n",
+            "400",
+        ),
+        (
+            "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: 127.0.0.1\r\nX-Strata-Client: 1\r\nConnection: close\r\n\r\n",
+            "400",
+        ),
+        (
+            "GET http://127.0.0.1/api/health HTTP/1.1\r\nHost: evil.example\r\nOrigin: http://evil.example\r\nX-Strata-Client: 1\r\nConnection: close\r\n\r\n",
+            "403",
+        ),
+        (
+            "GET http://127.0.0.1/api/health HTTP/1.1\r\nHost: evil.example\r\nOrigin: http://127.0.0.1\r\nX-Strata-Client: 1\r\nConnection: close\r\n\r\n",
+            "200",
+        ),
+    ] {
+        let status = raw_status(&relay, request).await;
+        assert!(
+            status.contains(&format!(" {expected} ")),
+            "{request:?}: {status}"
+        );
+    }
+}
