@@ -19,6 +19,7 @@
 pub(crate) mod cache;
 pub mod challenge;
 pub mod credentials;
+mod helper_cache;
 pub(crate) mod token;
 
 use std::collections::HashMap;
