@@ -71,6 +71,18 @@ pub enum Error {
     /// A cross-origin request from an origin not allowed by CORS.
     #[error("origin {} is not allowed", Echo(.0))]
     ForbiddenOrigin(String),
+    /// A request the browser marks cross-site or same-site, from no allowed origin (an
+    /// `<img>`, `<script>` or no-cors `fetch` on another site).
+    #[error(
+        "a {} request from a page that --allow-origin does not name is not served",
+        capped(.0)
+    )]
+    CrossSite(String),
+    /// An `/api/` request without `X-Strata-Client: 1`.
+    #[error(
+        "requests to /api/ must carry the header X-Strata-Client: 1 (the app sends it; a page of another site cannot)"
+    )]
+    ClientHeaderMissing,
     /// The upstream target (registry, realm, redirect) is refused by the egress policy.
     #[error("refused to contact {}: {reason}", capped(.host))]
     ForbiddenHost {
@@ -165,6 +177,8 @@ impl Error {
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::ForbiddenRequestHost(_)
             | Error::ForbiddenOrigin(_)
+            | Error::CrossSite(_)
+            | Error::ClientHeaderMissing
             | Error::ForbiddenHost { .. } => StatusCode::FORBIDDEN,
             Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::TokenRefused { .. } => StatusCode::UNAUTHORIZED,
@@ -192,6 +206,8 @@ impl Error {
             Error::SeveralHosts => "INVALID_REQUEST_HOST",
             Error::ForbiddenRequestHost(_) => "FORBIDDEN_REQUEST_HOST",
             Error::ForbiddenOrigin(_) => "FORBIDDEN_ORIGIN",
+            Error::CrossSite(_) => "FORBIDDEN_CROSS_SITE",
+            Error::ClientHeaderMissing => "CLIENT_HEADER_REQUIRED",
             Error::ForbiddenHost { .. } => "FORBIDDEN_HOST",
             Error::RateLimited(_) => "RATE_LIMITED",
             Error::UpstreamUnreachable { .. } => "UPSTREAM_UNREACHABLE",
@@ -235,6 +251,8 @@ impl Error {
             | Error::SeveralHosts
             | Error::ForbiddenRequestHost(_)
             | Error::ForbiddenOrigin(_)
+            | Error::CrossSite(_)
+            | Error::ClientHeaderMissing
             | Error::ForbiddenHost { .. }
             | Error::RateLimited(_)
             | Error::UpstreamCertificate { .. }

@@ -502,7 +502,7 @@ async fn credentials_come_from_the_users_docker_config() {
     for r in &registries {
         args.extend(["--insecure-registry", r.as_str()]);
     }
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = client();
     // Each run: the environment, and which of the four registries answer 200.
     type Env<'a> = Vec<(&'a str, Option<&'a OsStr>)>;
     let runs: [(&str, Env, [u16; 4]); 3] = [

@@ -112,8 +112,10 @@ impl Relay {
         }
         let state = AppState::with_clock(config, clock).unwrap();
         let (addr, _handle) = strata_companion::serve_state(state).await.unwrap();
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        Relay { addr, client }
+        Relay {
+            addr,
+            client: client(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -127,6 +129,26 @@ impl Relay {
     pub async fn head(&self, path: &str) -> reqwest::Response {
         self.client.head(self.url(path)).send().await.unwrap()
     }
+}
+
+/// A client of the relay as the app is one: no proxy, and `X-Strata-Client: 1` on every
+/// request (the relay refuses `/api/` requests without it).
+pub fn client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-strata-client",
+        reqwest::header::HeaderValue::from_static("1"),
+    );
+    reqwest::Client::builder()
+        .no_proxy()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// A client without the app's header: what an `<img>` on another site, or curl, sends.
+pub fn bare_client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 /// A clock that moves only when the test says: token expiry without sleeping.
