@@ -16,10 +16,12 @@
 //!   refused before anything goes upstream; `body`: capped reads of upstream bodies;
 //! - `config` ([`Config`], [`Limits`], [`Flags`]), `state` ([`AppState`]), `clock`,
 //!   `error` ([`Error`], and the classification of transport errors), `extract` (path and
-//!   query extractors that answer with those errors), `static_files`.
+//!   query extractors that answer with those errors), `static_files` and the security
+//!   headers of the app's pages (`app_headers`).
 //!
 //! Areas each have a `router()`, merged in [`app`].
 
+mod app_headers;
 pub mod auth;
 mod body;
 mod clock;

@@ -676,3 +676,54 @@ async fn tag_list_link_keeps_only_the_registrys_own_next_page() {
         )]
     );
 }
+
+/// The app's own pages (`--dist`) can be framed by no site, are never sniffed, and run
+/// under a CSP that still lets the app work: its inline loader script by hash, wasm
+/// (`'wasm-unsafe-eval'`), blob: workers, inline styles, and requests to its own origin.
+#[tokio::test]
+async fn app_pages_carry_a_csp_and_refuse_framing() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let loader = "\nimport init from '/strata-web.js';\nawait init({ module_or_path: '/strata-web_bg.wasm' });\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        format!(
+            "<!DOCTYPE html><html><head><script type=\"module\">{loader}</script></head><body></body></html>"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("strata-web.js"), "export default 1").unwrap();
+    let relay = Relay::start(Config {
+        dist: Some(dir.path().to_owned()),
+        ..Config::default()
+    })
+    .await;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(loader));
+    for path in ["/", "/image/docker.io/library/nginx:1.27", "/strata-web.js"] {
+        let r = relay.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        let h = r.headers();
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert_eq!(h[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        for part in [
+            "default-src 'self'",
+            "'wasm-unsafe-eval'",
+            &format!("'sha256-{hash}'"),
+            "worker-src 'self' blob:",
+            "style-src 'self' 'unsafe-inline'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(part), "{path}: {part} in {csp}");
+        }
+        assert!(!csp.contains("'unsafe-eval'"), "{csp}");
+        let script_src = csp
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap();
+        assert!(!script_src.contains("'unsafe-inline'"), "{csp}");
+    }
+}
