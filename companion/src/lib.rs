@@ -19,7 +19,7 @@
 //!   query extractors that answer with those errors), `static_files` and the security
 //!   headers of the app's pages (`app_headers`).
 //!
-//! Areas each have a `router()`, merged in [`app`].
+//! Areas each have a `router()`, merged in [`app`]; `server` accepts the connections.
 
 mod app_headers;
 pub mod auth;
@@ -36,6 +36,7 @@ mod rate_limit;
 mod redirect;
 mod registry;
 mod relay;
+mod server;
 mod state;
 mod static_files;
 mod upstream;
@@ -75,8 +76,9 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Binds `config.listen` (port 0 picks a free port) and serves [`app`] in the background.
-/// Returns the bound address and the server task.
+/// Binds `config.listen` (port 0 picks a free port) and serves [`app`] in the background,
+/// within the connection bounds of [`Limits`] (see `server`). Returns the bound address
+/// and the server task.
 pub async fn serve(config: Config) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     serve_state(AppState::new(config)?).await
 }
@@ -90,11 +92,7 @@ pub async fn serve_state(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let handle = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, service).await {
-            tracing::error!("server stopped: {e}");
-        }
-    });
+    let limits = state.config().limits.clone();
+    let handle = tokio::spawn(server::run(listener, app(state), limits));
     Ok((addr, handle))
 }
