@@ -231,3 +231,47 @@ pub async fn spawn_companion(
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, addr)
 }
+
+/// Sends `request` to the app in process as it is (a `Host` is added when missing,
+/// nothing else: no `X-Strata-Client`).
+pub async fn oneshot_bare(
+    config: Config,
+    mut request: axum::http::Request<axum::body::Body>,
+) -> axum::response::Response {
+    use tower::ServiceExt as _;
+    if !request.headers().contains_key(axum::http::header::HOST) {
+        request
+            .headers_mut()
+            .insert(axum::http::header::HOST, "127.0.0.1:8787".parse().unwrap());
+    }
+    strata_companion::app(AppState::new(config).unwrap())
+        .oneshot(request)
+        .await
+        .unwrap()
+}
+
+/// `{"code":…}` of a relay error answered in process.
+pub async fn json_code(response: axum::response::Response) -> String {
+    use http_body_util::BodyExt as _;
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    v["code"].as_str().unwrap().to_owned()
+}
+
+/// Raw HTTP/1.x to the relay on a real socket; returns the status line.
+pub async fn raw_status(relay: &Relay, request: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
