@@ -124,7 +124,10 @@ impl Default for Config {
     }
 }
 
-/// Caps, timeouts and rate bounds of the relay (not flags: the defaults are the contract).
+/// Caps, timeouts and rate bounds of the relay. The upstream ones are not flags (the
+/// defaults are the contract); those of the connections from clients are
+/// (`--header-read-timeout`, `--idle-timeout`, `--client-stall-timeout`,
+/// `--max-connections`).
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Largest manifest relayed (registries cap manifests at 4 MiB).
@@ -151,6 +154,16 @@ pub struct Limits {
     pub client_rate_per_second: u32,
     /// Burst of requests per client address.
     pub client_burst: u32,
+    /// How long a client may take to send a request's head (from the first byte, or from
+    /// the end of the previous response on a kept-alive connection).
+    pub header_read_timeout: Duration,
+    /// How long a connection may stay open with no request in flight and no byte moving.
+    pub idle_timeout: Duration,
+    /// How long a response may wait for the client to take any byte of it; then the
+    /// connection is closed, which frees its upstream slot and upstream connection.
+    pub client_stall_timeout: Duration,
+    /// Client connections served at once; further ones wait to be accepted.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -168,6 +181,10 @@ impl Default for Limits {
             queue_timeout: Duration::from_secs(30),
             client_rate_per_second: 50,
             client_burst: 500,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            client_stall_timeout: Duration::from_secs(60),
+            max_connections: 512,
         }
     }
 }
@@ -225,7 +242,9 @@ pub enum ConfigError {
 
 /// Command-line flags: `strata-companion [--listen ADDR] [--insecure-registry HOST[:PORT]]...
 /// [--ca-cert FILE]... [--allow-origin ORIGIN]... [--mirror REGISTRY=URL]... [--dist DIR]
-/// [--allow-host HOST]... [--anonymous]`. [`Limits`] and endpoint overrides are not flags.
+/// [--allow-host HOST]... [--anonymous] [--header-read-timeout SECS] [--idle-timeout SECS]
+/// [--client-stall-timeout SECS] [--max-connections N]`. The other [`Limits`] and
+/// endpoint overrides are not flags.
 #[derive(Debug, clap::Parser)]
 #[command(
     name = "strata-companion",
@@ -267,6 +286,28 @@ pub struct Flags {
     /// Serve an OCI image layout read-only as oci:NAME (repeatable).
     #[arg(long = "oci-layout", value_name = "NAME=DIR")]
     pub oci_layouts: Vec<String>,
+    /// Seconds a client may take to send a request's headers; then its connection is
+    /// closed.
+    #[arg(
+        long = "header-read-timeout",
+        value_name = "SECS",
+        default_value_t = 10
+    )]
+    pub header_read_timeout: u64,
+    /// Seconds a connection may stay open with no request and no byte moving.
+    #[arg(long = "idle-timeout", value_name = "SECS", default_value_t = 60)]
+    pub idle_timeout: u64,
+    /// Seconds a response may wait for the client to read any of it; then the connection
+    /// is closed (freeing its upstream request).
+    #[arg(
+        long = "client-stall-timeout",
+        value_name = "SECS",
+        default_value_t = 60
+    )]
+    pub client_stall_timeout: u64,
+    /// Client connections served at once; more wait to be accepted.
+    #[arg(long = "max-connections", value_name = "N", default_value_t = 512)]
+    pub max_connections: usize,
 }
 
 impl Flags {
@@ -314,7 +355,13 @@ impl Flags {
             } else {
                 CredentialsSource::Environment
             },
-            limits: Limits::default(),
+            limits: Limits {
+                header_read_timeout: Duration::from_secs(self.header_read_timeout.max(1)),
+                idle_timeout: Duration::from_secs(self.idle_timeout.max(1)),
+                client_stall_timeout: Duration::from_secs(self.client_stall_timeout.max(1)),
+                max_connections: self.max_connections.max(1),
+                ..Limits::default()
+            },
             oci_layouts,
             docker_host,
         })

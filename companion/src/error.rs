@@ -11,15 +11,23 @@ use axum::response::{IntoResponse, Response};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The `{host}` segment is not a registry host.
-    #[error("invalid registry host {host:?}: {reason}")]
+    #[error("invalid registry host {}: {reason}", Echo(.host))]
     InvalidHost {
         /// As given.
         host: String,
         /// What is wrong.
         reason: &'static str,
     },
+    /// A registry host written otherwise than the one spelling it is looked up under.
+    #[error("registry host {} is not written canonically: write {canonical}", Echo(.host))]
+    NonCanonicalHost {
+        /// As given.
+        host: String,
+        /// The spelling to use.
+        canonical: String,
+    },
     /// A repository name that fails the distribution grammar.
-    #[error("invalid repository name {name:?}: {reason}")]
+    #[error("invalid repository name {}: {reason}", Echo(.name))]
     InvalidName {
         /// As given.
         name: String,
@@ -27,18 +35,21 @@ pub enum Error {
         reason: &'static str,
     },
     /// A tag that fails the grammar.
-    #[error("invalid reference {reference:?}: {reason}")]
+    #[error("invalid reference {}: {reason}", Echo(.reference))]
     InvalidReference {
         /// As given.
         reference: String,
         /// What is wrong.
         reason: String,
     },
-    /// A digest that fails validation.
-    #[error("{0}")]
+    /// A digest that fails validation (its message names the input: capped).
+    #[error("{}", capped(&.0.to_string()))]
     InvalidDigest(#[from] strata_shared::DigestError),
+    /// A path the routes cannot read (not UTF-8, a segment missing).
+    #[error("invalid request path: {}", capped(.0))]
+    InvalidPath(String),
     /// A query parameter out of range.
-    #[error("invalid query parameter {name:?}: {reason}")]
+    #[error("invalid query parameter {name:?}: {}", capped(.reason))]
     InvalidQuery {
         /// Parameter.
         name: &'static str,
@@ -49,16 +60,31 @@ pub enum Error {
     #[error("no such route")]
     NotFound,
     /// Only GET and HEAD are relayed.
-    #[error("method {0} not allowed: the relay only serves GET and HEAD")]
+    #[error("method {} not allowed: the relay only serves GET and HEAD", capped(.0))]
     MethodNotAllowed(String),
+    /// A request with several `Host` headers (RFC 9112 §3.2: a 400).
+    #[error("several Host headers: a request names exactly one host")]
+    SeveralHosts,
     /// The request's `Host` is not one this server serves (DNS rebinding).
-    #[error("requests for host {0:?} are not served here")]
+    #[error("requests for host {} are not served here", Echo(.0))]
     ForbiddenRequestHost(String),
     /// A cross-origin request from an origin not allowed by CORS.
-    #[error("origin {0:?} is not allowed")]
+    #[error("origin {} is not allowed", Echo(.0))]
     ForbiddenOrigin(String),
+    /// A request the browser marks cross-site or same-site, from no allowed origin (an
+    /// `<img>`, `<script>` or no-cors `fetch` on another site).
+    #[error(
+        "a {} request from a page that --allow-origin does not name is not served",
+        capped(.0)
+    )]
+    CrossSite(String),
+    /// An `/api/` request without `X-Strata-Client: 1`.
+    #[error(
+        "requests to /api/ must carry the header X-Strata-Client: 1 (the app sends it; a page of another site cannot)"
+    )]
+    ClientHeaderMissing,
     /// The upstream target (registry, realm, redirect) is refused by the egress policy.
-    #[error("refused to contact {host}: {reason}")]
+    #[error("refused to contact {}: {reason}", capped(.host))]
     ForbiddenHost {
         /// host[:port] refused.
         host: String,
@@ -140,14 +166,19 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::InvalidHost { .. }
+            | Error::NonCanonicalHost { .. }
             | Error::InvalidName { .. }
             | Error::InvalidReference { .. }
             | Error::InvalidDigest(_)
-            | Error::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
+            | Error::InvalidPath(_)
+            | Error::InvalidQuery { .. }
+            | Error::SeveralHosts => StatusCode::BAD_REQUEST,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::ForbiddenRequestHost(_)
             | Error::ForbiddenOrigin(_)
+            | Error::CrossSite(_)
+            | Error::ClientHeaderMissing
             | Error::ForbiddenHost { .. } => StatusCode::FORBIDDEN,
             Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::TokenRefused { .. } => StatusCode::UNAUTHORIZED,
@@ -164,15 +195,19 @@ impl Error {
     /// The stable machine-readable code of this error.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::InvalidHost { .. } => "INVALID_HOST",
+            Error::InvalidHost { .. } | Error::NonCanonicalHost { .. } => "INVALID_HOST",
             Error::InvalidName { .. } => "INVALID_NAME",
             Error::InvalidReference { .. } => "INVALID_REFERENCE",
             Error::InvalidDigest(_) => "INVALID_DIGEST",
+            Error::InvalidPath(_) => "INVALID_PATH",
             Error::InvalidQuery { .. } => "INVALID_QUERY",
             Error::NotFound => "NOT_FOUND",
             Error::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            Error::SeveralHosts => "INVALID_REQUEST_HOST",
             Error::ForbiddenRequestHost(_) => "FORBIDDEN_REQUEST_HOST",
             Error::ForbiddenOrigin(_) => "FORBIDDEN_ORIGIN",
+            Error::CrossSite(_) => "FORBIDDEN_CROSS_SITE",
+            Error::ClientHeaderMissing => "CLIENT_HEADER_REQUIRED",
             Error::ForbiddenHost { .. } => "FORBIDDEN_HOST",
             Error::RateLimited(_) => "RATE_LIMITED",
             Error::UpstreamUnreachable { .. } => "UPSTREAM_UNREACHABLE",
@@ -205,14 +240,19 @@ impl Error {
             }
             // The message names only what the client sent or what the relay decided.
             Error::InvalidHost { .. }
+            | Error::NonCanonicalHost { .. }
             | Error::InvalidName { .. }
             | Error::InvalidReference { .. }
             | Error::InvalidDigest(_)
+            | Error::InvalidPath(_)
             | Error::InvalidQuery { .. }
             | Error::NotFound
             | Error::MethodNotAllowed(_)
+            | Error::SeveralHosts
             | Error::ForbiddenRequestHost(_)
             | Error::ForbiddenOrigin(_)
+            | Error::CrossSite(_)
+            | Error::ClientHeaderMissing
             | Error::ForbiddenHost { .. }
             | Error::RateLimited(_)
             | Error::UpstreamCertificate { .. }
@@ -233,9 +273,14 @@ impl IntoResponse for Error {
         }
         let body = serde_json::json!({ "code": self.code(), "message": self.public_message() });
         let mut response = (status, Json(body)).into_response();
-        response.headers_mut().insert(
+        let headers = response.headers_mut();
+        headers.insert(
             axum::http::header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-store"),
+        );
+        headers.insert(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            axum::http::HeaderValue::from_static("nosniff"),
         );
         if let Error::RateLimited(_) = self {
             response.headers_mut().insert(
@@ -244,6 +289,37 @@ impl IntoResponse for Error {
             );
         }
         response
+    }
+}
+
+/// How many characters of a client's input an error message repeats.
+const ECHO_MAX_CHARS: usize = 200;
+
+/// `s` cut to [`ECHO_MAX_CHARS`] characters, with `…` and the full length when cut: a
+/// message names what the client sent without carrying all of it back.
+pub(crate) fn capped(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(ECHO_MAX_CHARS) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some((cut, _)) => {
+            std::borrow::Cow::Owned(format!("{}… ({} characters)", &s[..cut], s.chars().count()))
+        }
+    }
+}
+
+/// An input quoted in a message (`"…"`, escaped), capped like [`capped`].
+struct Echo<'a>(&'a str);
+
+impl std::fmt::Display for Echo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.char_indices().nth(ECHO_MAX_CHARS) {
+            None => write!(f, "{:?}", self.0),
+            Some((cut, _)) => write!(
+                f,
+                "{:?}… ({} characters)",
+                &self.0[..cut],
+                self.0.chars().count()
+            ),
+        }
     }
 }
 

@@ -108,26 +108,37 @@ pub(crate) async fn only_get_and_head(request: Request, next: Next) -> Response 
     }
 }
 
+/// The authority a request is for, as [`host_allow_list`] read and accepted it: every
+/// later check (the same-origin test of CORS) uses this one value.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestAuthority(pub(crate) String);
+
 /// Refuses requests whose host is not one this server answers to, so a page on another
 /// site cannot reach the companion by rebinding its own name to 127.0.0.1. The host is
 /// the target's authority when the request has one (absolute-form, HTTP/2 `:authority`;
 /// RFC 9112 §3.2.2 puts it before `Host`), else `Host`; a request with neither (HTTP/1.0)
-/// is refused too.
+/// is refused too, and one with several `Host` headers is a 400 (RFC 9112 §3.2). The
+/// accepted value goes on as [`RequestAuthority`].
 pub(crate) async fn host_allow_list(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
+    if request.headers().get_all(header::HOST).iter().count() > 1 {
+        return Error::SeveralHosts.into_response();
+    }
     let host = match request.uri().authority() {
-        Some(authority) => authority.as_str(),
+        Some(authority) => authority.as_str().to_owned(),
         None => request
             .headers()
             .get(header::HOST)
-            .map_or("", |h| h.to_str().unwrap_or("")),
+            .map_or("", |h| h.to_str().unwrap_or(""))
+            .to_owned(),
     };
-    if !host_is_served(host, &state) {
-        return Error::ForbiddenRequestHost(host.to_owned()).into_response();
+    if !host_is_served(&host, &state) {
+        return Error::ForbiddenRequestHost(host).into_response();
     }
+    request.extensions_mut().insert(RequestAuthority(host));
     next.run(request).await
 }
 

@@ -6,8 +6,8 @@
 //! client and refuses to be an open proxy. Modules, by concern:
 //!
 //! - `relay/`: the routes (`mod.rs`), the one slot → fetch → headers sequence they share
-//!   (`fetch`), one file per route (`manifests`, `blobs`, `tags`, `referrers`), and the
-//!   headers passed each way (`headers`);
+//!   (`fetch`), one file per route (`manifests`, `blobs`, `tags`, `referrers`), the
+//!   headers passed each way (`headers`) and `Link` parsing (`link`);
 //! - `auth/`: the token handshake, Basic auth and credentials;
 //! - `redirect`: cross-host redirects; `upstream`: the egress policy and the HTTP client;
 //! - `registry`: registry names to API endpoints, mirrors; `host`: host names, ports,
@@ -15,16 +15,20 @@
 //! - `guard` (names, tags, digests, `Host`, methods), `cors` and `rate_limit`: what is
 //!   refused before anything goes upstream; `body`: capped reads of upstream bodies;
 //! - `config` ([`Config`], [`Limits`], [`Flags`]), `state` ([`AppState`]), `clock`,
-//!   `error` ([`Error`], and the classification of transport errors), `static_files`.
+//!   `error` ([`Error`], and the classification of transport errors), `extract` (path and
+//!   query extractors that answer with those errors), `static_files` and the security
+//!   headers of the app's pages (`app_headers`).
 //!
-//! Areas each have a `router()`, merged in [`app`].
+//! Areas each have a `router()`, merged in [`app`]; `server` accepts the connections.
 
+mod app_headers;
 pub mod auth;
 mod body;
 mod clock;
 mod config;
 mod cors;
 mod error;
+mod extract;
 mod guard;
 mod host;
 pub mod local;
@@ -32,6 +36,7 @@ mod rate_limit;
 mod redirect;
 mod registry;
 mod relay;
+mod server;
 mod state;
 mod static_files;
 mod upstream;
@@ -71,8 +76,9 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Binds `config.listen` (port 0 picks a free port) and serves [`app`] in the background.
-/// Returns the bound address and the server task.
+/// Binds `config.listen` (port 0 picks a free port) and serves [`app`] in the background,
+/// within the connection bounds of [`Limits`] (see `server`). Returns the bound address
+/// and the server task.
 pub async fn serve(config: Config) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     serve_state(AppState::new(config)?).await
 }
@@ -86,11 +92,7 @@ pub async fn serve_state(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let handle = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, service).await {
-            tracing::error!("server stopped: {e}");
-        }
-    });
+    let limits = state.config().limits.clone();
+    let handle = tokio::spawn(server::run(listener, app(state), limits));
     Ok((addr, handle))
 }

@@ -3,7 +3,8 @@
 //! - every hop passes the egress policy (no private targets, no https→http downgrade);
 //! - `Authorization` goes only to the registry's own origin: once a hop leaves it, the
 //!   header is dropped for good (a CDN or signed storage URL never sees the token);
-//! - nothing is cached (signed storage URLs expire, whatever their Cache-Control says).
+//! - nothing is cached (signed storage URLs expire, whatever their Cache-Control says);
+//! - the `/v2/` ping never leaves the registry's origin (`same_origin_only`).
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode};
@@ -23,6 +24,9 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) origin: &'a Url,
     /// Whole-exchange timeout (small documents); `None` for streams.
     pub(crate) timeout: Option<std::time::Duration>,
+    /// Refuse a redirect to another origin instead of following it (the `/v2/` ping,
+    /// whose answer decides which token service gets the user's credentials).
+    pub(crate) same_origin_only: bool,
 }
 
 /// The final answer and whether it came from the registry's own origin.
@@ -77,6 +81,16 @@ pub(crate) async fn send(upstream: &Upstream, out: Outgoing<'_>) -> Result<Answe
             host: authority(&url),
             detail: format!("bad Location {location:?}: {e}"),
         })?;
+        if out.same_origin_only && !same_origin(&next, out.origin) {
+            return Err(Error::ForbiddenHost {
+                host: authority(&next),
+                reason: format!(
+                    "{} redirected its /v2/ check to another origin, which is not followed \
+                     (that answer decides where credentials go)",
+                    authority(out.origin)
+                ),
+            });
+        }
         tracing::debug!(from = %authority(&url), to = %authority(&next), %status, "following redirect");
         if status == StatusCode::SEE_OTHER && method != Method::HEAD {
             method = Method::GET;

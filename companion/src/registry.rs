@@ -160,6 +160,8 @@ impl Registries {
             host: host.to_owned(),
             reason: "not a host name or address",
         })?;
+        // `host:80` of a plain-http registry: its default port (`:443` is caught earlier).
+        canonical(host, &api, &origin)?;
         Ok(Registry {
             endpoint: Endpoint {
                 registry: name.clone(),
@@ -195,16 +197,39 @@ fn parse_origin(registry: &str, url: &str) -> Result<(String, Url), String> {
     Ok((registry, origin))
 }
 
-/// Lowercases, validates and maps Docker Hub's aliases to `docker.io`.
+/// Lowercases, validates and maps Docker Hub's aliases to `docker.io`. A name is looked
+/// up (credentials, tokens, insecure entries) under one spelling only, so any other
+/// spelling of the same address is refused: a port with leading zeros or the default
+/// port, an IPv4 address in another notation (`127.1`, `0x7f.0.0.1`), an IPv6 address not
+/// in its shortest form.
 fn normalize_name(host: &str) -> Result<String, Error> {
     validate_host(host)?;
     let lower = host.to_ascii_lowercase();
+    let parsed = Url::parse(&format!("https://{lower}/")).map_err(|_| Error::InvalidHost {
+        host: host.to_owned(),
+        reason: "not a host name or address",
+    })?;
+    canonical(host, &lower, &parsed)?;
     Ok(match lower.as_str() {
         "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
             DOCKER_HUB.to_owned()
         }
         _ => lower,
     })
+}
+
+/// `written` (lowercase) is how `url` writes its own authority, else the error naming
+/// `host` as given and the canonical spelling.
+fn canonical(host: &str, written: &str, url: &Url) -> Result<(), Error> {
+    let canonical = authority(url);
+    if canonical == written {
+        Ok(())
+    } else {
+        Err(Error::NonCanonicalHost {
+            host: host.to_owned(),
+            canonical,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -277,6 +302,34 @@ mod tests {
             r.resolve("[::1]:5000").unwrap().endpoint.origin.as_str(),
             "https://[::1]:5000/"
         );
+    }
+
+    #[test]
+    fn one_spelling_per_registry() {
+        let r = registries(&["127.0.0.1:5078", "lan"]);
+        for (bad, canonical) in [
+            ("127.0.0.1:05078", "127.0.0.1:5078"),
+            ("127.1:5078", "127.0.0.1:5078"),
+            ("0x7f.0.0.1:5078", "127.0.0.1:5078"),
+            ("2130706433:5078", "127.0.0.1:5078"),
+            ("ghcr.io:443", "ghcr.io"),
+            ("[0:0::1]:5000", "[::1]:5000"),
+            ("lan:80", "lan"),
+        ] {
+            match r.resolve(bad) {
+                Err(Error::NonCanonicalHost { host, canonical: c }) => {
+                    assert_eq!((host.as_str(), c.as_str()), (bad, canonical))
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        assert_eq!(r.resolve("GHCR.io").unwrap().name, "ghcr.io");
+        assert_eq!(r.resolve("lan:8080").unwrap().name, "lan:8080");
+        assert_eq!(r.resolve("[::1]:5000").unwrap().name, "[::1]:5000");
+        assert!(matches!(
+            r.resolve("ghcr.io."),
+            Err(Error::InvalidHost { .. })
+        ));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `--dist DIR`: the built app, with `index.html` for app routes (`/image/…`, or any page
 //! navigation that accepts HTML) so shared links open. Without `--dist`, and for unknown
-//! `/api/…` paths, a JSON 404.
+//! `/api/…` paths, a JSON 404. Every file goes out with the headers of `app_headers` (CSP,
+//! no framing, no sniffing).
 
 use std::path::PathBuf;
 
@@ -12,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceExt as _;
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::app_headers;
 use crate::config::Config;
 use crate::error::Error;
 use crate::state::AppState;
@@ -37,11 +39,12 @@ async fn serve(dir: PathBuf, request: Request) -> Response {
         .and_then(|a| a.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     let is_head = request.method() == axum::http::Method::HEAD;
-    let response = match ServeDir::new(&dir).oneshot(request).await {
+    let mut response = match ServeDir::new(&dir).oneshot(request).await {
         Ok(r) => r.into_response(),
         Err(never) => match never {},
     };
     if response.status() != StatusCode::NOT_FOUND || !(path.starts_with("/image/") || wants_html) {
+        app_headers::add(response.headers_mut(), &dir.join("index.html"));
         return response;
     }
     let mut index = Request::new(Body::empty());
@@ -55,5 +58,6 @@ async fn serve(dir: PathBuf, request: Request) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    app_headers::add(response.headers_mut(), &dir.join("index.html"));
     response
 }

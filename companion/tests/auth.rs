@@ -502,7 +502,7 @@ async fn credentials_come_from_the_users_docker_config() {
     for r in &registries {
         args.extend(["--insecure-registry", r.as_str()]);
     }
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = client();
     // Each run: the environment, and which of the four registries answer 200.
     type Env<'a> = Vec<(&'a str, Option<&'a OsStr>)>;
     let runs: [(&str, Env, [u16; 4]); 3] = [
@@ -570,4 +570,70 @@ async fn credentials_come_from_the_users_docker_config() {
         asked.lines().all(|l| registries.contains(&l.to_owned())),
         "{asked}"
     );
+}
+
+/// Tokens are asked for `pull` only, whatever the registry's challenge lists: a 401 whose
+/// challenge names `push`, another repository's `push` or `registry:catalog:*` does not
+/// make the relay ask the realm for more than reading, with the user's credentials.
+#[tokio::test]
+async fn tokens_are_asked_for_pull_only() {
+    let (token_addr, token_log) = start(token_server(
+        |n| json!({"token": format!("tok-{n}"), "expires_in": 300}),
+    ))
+    .await;
+    let realm = format!("http://localhost:{}/token", token_addr.port());
+    let registry = Router::new().fallback(move |request: Request| {
+        let realm = realm.clone();
+        async move {
+            let authorized = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .is_some_and(|v| v == "Bearer tok-2");
+            if authorized {
+                return MANIFEST.into_response();
+            }
+            let scope = if request.uri().path() == "/v2/" {
+                String::new()
+            } else {
+                r#",scope="repository:team/app:pull,push repository:team/other:push,delete registry:catalog:*""#
+                    .to_owned()
+            };
+            (
+                StatusCode::UNAUTHORIZED,
+                [(
+                    header::WWW_AUTHENTICATE,
+                    format!(r#"Bearer realm="{realm}",service="reg"{scope}"#),
+                )],
+            )
+                .into_response()
+        }
+    });
+    let (registry, _) = start(registry).await;
+    let relay = Relay::start(insecure(&[
+        registry.to_string(),
+        format!("localhost:{}", token_addr.port()),
+    ]))
+    .await;
+    let r = relay
+        .get(&format!(
+            "/api/registry/{registry}/v2/team/app/manifests/v1"
+        ))
+        .await;
+    assert_eq!(r.status(), 200, "the refreshed token is used");
+    assert_eq!(token_log.count(), 2);
+    for seen in token_log.all() {
+        let scopes: Vec<String> = seen
+            .query_pairs()
+            .into_iter()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v)
+            .collect();
+        assert!(!scopes.is_empty(), "{seen:?}");
+        for scope in &scopes {
+            assert!(
+                scope.starts_with("repository:") && scope.ends_with(":pull"),
+                "only pull is asked for: {scopes:?}"
+            );
+        }
+    }
 }

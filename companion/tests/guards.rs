@@ -7,30 +7,17 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
-use strata_companion::{AppState, Config, ConfigError, Limits, app};
+use strata_companion::{AppState, Config, ConfigError, Limits};
 use support::*;
-use tower::ServiceExt as _;
 
-fn state(config: Config) -> AppState {
-    AppState::new(config).unwrap()
-}
-
-/// Sends `request` to the app; without a `Host` header it gets the default listen
-/// address's, as any HTTP/1.1 client would send.
+/// Sends `request` to the app as the app would: without a `Host` header it gets the
+/// default listen address's, as any HTTP/1.1 client would send, and it carries
+/// `X-Strata-Client: 1`.
 async fn oneshot(config: Config, mut request: Request<Body>) -> axum::response::Response {
-    if !request.headers().contains_key(header::HOST) {
-        request
-            .headers_mut()
-            .insert(header::HOST, "127.0.0.1:8787".parse().unwrap());
-    }
-    app(state(config)).oneshot(request).await.unwrap()
-}
-
-async fn json_code(response: axum::response::Response) -> String {
-    use http_body_util::BodyExt as _;
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-    v["code"].as_str().unwrap().to_owned()
+    request
+        .headers_mut()
+        .insert("x-strata-client", "1".parse().unwrap());
+    oneshot_bare(config, request).await
 }
 
 #[tokio::test]
@@ -388,24 +375,6 @@ async fn a_name_resolving_to_loopback_is_refused_without_insecure_registry() {
     assert_eq!(log.count(), seen, "nothing reached the server");
 }
 
-/// Raw HTTP/1.x to the relay on a real socket; returns the status line.
-async fn raw_status(relay: &Relay, request: &str) -> String {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut stream = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        stream.read_to_end(&mut answer),
-    )
-    .await;
-    String::from_utf8_lossy(&answer)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Case (11) of issue 5, on the wire: the host a request is for is checked wherever it is
 /// written. A request with no `Host` at all (HTTP/1.0) is refused, and so is an
 /// absolute-form target naming a foreign host behind an innocent `Host` header (the
@@ -415,7 +384,7 @@ async fn requests_without_a_served_host_are_refused_on_the_wire() {
     let relay = Relay::start(Config::default()).await;
     for (request, expected) in [
         (
-            "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Strata-Client: 1\r\nConnection: close\r\n\r\n",
             "200",
         ),
         ("GET /api/health HTTP/1.0\r\n\r\n", "403"),
@@ -424,7 +393,7 @@ async fn requests_without_a_served_host_are_refused_on_the_wire() {
             "403",
         ),
         (
-            "GET http://127.0.0.1/api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            "GET http://127.0.0.1/api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Strata-Client: 1\r\nConnection: close\r\n\r\n",
             "200",
         ),
     ] {
@@ -434,4 +403,110 @@ async fn requests_without_a_served_host_are_refused_on_the_wire() {
             "{request:?}: {status}"
         );
     }
+}
+
+/// Every relay error is the JSON shape, with `nosniff`, and echoes at most a bounded part
+/// of what the client sent: a path that is not UTF-8 (axum's own rejection is text/plain),
+/// and a 20 KB repository name (the message once carried all of it back).
+#[tokio::test]
+async fn relay_errors_are_capped_json_with_nosniff() {
+    let (registry, log) = start(Router::new().fallback(|| async { "{}" })).await;
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    let long = "a".repeat(20_000);
+    for (path, code) in [
+        (
+            format!("/api/registry/{registry}/v2/team/a%FF/manifests/latest"),
+            "INVALID_PATH",
+        ),
+        (
+            "/api/oci/demo%FF/manifests/latest".to_owned(),
+            "INVALID_PATH",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/{long}/manifests/latest"),
+            "INVALID_NAME",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app/manifests/{long}"),
+            "INVALID_REFERENCE",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/team/app/blobs/sha256:{long}"),
+            "INVALID_DIGEST",
+        ),
+        (
+            format!("/api/registry/{long}/v2/a/manifests/latest"),
+            "INVALID_HOST",
+        ),
+    ] {
+        let r = relay.get(&path).await;
+        let shown = &path[..path.len().min(80)];
+        assert_eq!(r.status(), 400, "{shown}");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "application/json",
+            "{shown}"
+        );
+        assert_eq!(
+            r.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff",
+            "{shown}"
+        );
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["code"], code, "{shown}: {v}");
+        let message = v["message"].as_str().unwrap();
+        assert!(message.chars().count() <= 400, "{shown}: {message}");
+        if path.contains(&long) {
+            assert!(message.contains('…'), "{shown}: {message}");
+        }
+    }
+    assert_eq!(log.count(), 0);
+}
+
+/// A registry host is looked up (credentials, tokens, insecure entries) under one
+/// spelling only: a port with leading zeros, a default port, or an IPv4 address in
+/// another notation would reach the same registry under another name (and reuse its
+/// token while its credentials are looked up by name). They are refused, named.
+#[tokio::test]
+async fn non_canonical_registry_hosts_are_refused() {
+    // A four-digit port, so that one leading zero still fits in five characters.
+    let listener = {
+        let mut port = 5078;
+        loop {
+            match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+                Ok(l) => break l,
+                Err(_) if port < 9999 => port += 1,
+                Err(e) => panic!("no free four-digit port: {e}"),
+            }
+        }
+    };
+    let (registry, log) = serve_logged(listener, Router::new().fallback(|| async { "{}" }));
+    let port = registry.port();
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    for host in [
+        format!("127.0.0.1:0{port}"),
+        format!("127.0.0.1:00{port}"),
+        format!("127.1:{port}"),
+        format!("0x7f.0.0.1:{port}"),
+        "127.0.0.1:443".to_owned(),
+        "[0:0::1]:5000".to_owned(),
+    ] {
+        let r = relay
+            .get(&format!("/api/registry/{host}/v2/team/app/manifests/v1"))
+            .await;
+        assert_eq!(r.status(), 400, "{host}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["code"], "INVALID_HOST", "{host}: {v}");
+        assert!(
+            v["message"].as_str().unwrap().contains(&host),
+            "names the input: {v}"
+        );
+    }
+    assert_eq!(log.count(), 0, "nothing reached the registry");
+    let ok = relay
+        .get(&format!(
+            "/api/registry/{registry}/v2/team/app/manifests/v1"
+        ))
+        .await;
+    assert_eq!(ok.status(), 200, "the canonical spelling works");
 }

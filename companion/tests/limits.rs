@@ -295,3 +295,251 @@ async fn concurrent_upstream_requests_are_bounded() {
     release.notify_one();
     assert_eq!(r.bytes().await.unwrap().as_ref(), b"1234567890");
 }
+
+/// Limits with connection timeouts of a test's choosing and nothing else changed.
+fn connection_limits(header_read_ms: u64, idle_ms: u64) -> Limits {
+    Limits {
+        header_read_timeout: Duration::from_millis(header_read_ms),
+        idle_timeout: Duration::from_millis(idle_ms),
+        ..Limits::default()
+    }
+}
+
+/// Reads until the server closes `stream` (end or reset); the bytes read and when.
+async fn until_closed(stream: &mut tokio::net::tcp::OwnedReadHalf, within: Duration) -> Vec<u8> {
+    use tokio::io::AsyncReadExt as _;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(within, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .expect("the server closed the connection");
+    seen
+}
+
+/// 200 connections trickling half-sent headers used to stay open for ever: a request head
+/// not complete within `header_read_timeout` closes its connection, even while bytes keep
+/// coming (and so the idle timeout never fires).
+#[tokio::test]
+async fn trickled_headers_are_cut_off() {
+    use tokio::io::AsyncWriteExt as _;
+    let relay = Relay::start(Config {
+        limits: connection_limits(300, 30_000),
+        ..Config::default()
+    })
+    .await;
+    let stream = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let started = Instant::now();
+    let trickle = tokio::spawn(async move {
+        let head = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Strata-Client: 1\r\nX-Pad: ";
+        for byte in head.iter().chain(std::iter::repeat(&b'a')) {
+            if write.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    until_closed(&mut read, Duration::from_secs(5)).await;
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(250) && elapsed < Duration::from_secs(3),
+        "{elapsed:?}"
+    );
+    trickle.abort();
+}
+
+/// A kept-alive connection with no request and no byte moving is closed after
+/// `idle_timeout` (the header-read timeout is longer here, so it is not what closes it).
+#[tokio::test]
+async fn an_idle_connection_is_closed() {
+    use tokio::io::AsyncWriteExt as _;
+    let relay = Relay::start(Config {
+        limits: connection_limits(30_000, 300),
+        ..Config::default()
+    })
+    .await;
+    let stream = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    write
+        .write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Strata-Client: 1\r\n\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let answer = until_closed(&mut read, Duration::from_secs(5)).await;
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
+        "answered first: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// At most `max_connections` are served at once: with two held open, a third is not
+/// answered; when one of the two closes, it is.
+#[tokio::test]
+async fn concurrent_connections_are_bounded() {
+    let relay = Relay::start(Config {
+        limits: Limits {
+            max_connections: 2,
+            ..connection_limits(30_000, 30_000)
+        },
+        ..Config::default()
+    })
+    .await;
+    let first = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    let _second = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let waiting = client()
+        .get(relay.url("/api/health"))
+        .timeout(Duration::from_millis(700))
+        .send()
+        .await;
+    assert!(
+        waiting.is_err(),
+        "a third connection is not served: {waiting:?}"
+    );
+    drop(first);
+    let r = client()
+        .get(relay.url("/api/health"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .expect("served once a connection closed");
+    assert_eq!(r.status(), 200);
+}
+
+/// Sets its flag when dropped: shows that the upstream body was let go.
+struct DropFlag(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A client that stops reading a relayed blob used to hold its upstream slot for ever.
+/// With one slot: a client reads the start of a 64 MiB blob and then nothing; after
+/// `client_stall_timeout` its connection is closed, the upstream body is dropped (so the
+/// upstream connection closes), and another request gets the slot.
+#[tokio::test]
+async fn a_client_that_stops_reading_frees_its_upstream_slot() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    const CHUNK: usize = 64 * 1024;
+    const CHUNKS: usize = 1024;
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = dropped.clone();
+    let registry = Router::new()
+        .route("/v2/", get(|| async { "{}" }))
+        .route(
+            "/v2/team/app/manifests/{reference}",
+            get(|| async { MANIFEST }),
+        )
+        .route(
+            "/v2/team/app/blobs/{digest}",
+            get(move || {
+                let guard = DropFlag(flag.clone());
+                async move {
+                    let chunk = Bytes::from(vec![0u8; CHUNK]);
+                    let body = futures_util::stream::unfold((0, guard), move |(i, guard)| {
+                        let chunk = chunk.clone();
+                        async move {
+                            (i < CHUNKS).then(|| (Ok::<_, std::io::Error>(chunk), (i + 1, guard)))
+                        }
+                    });
+                    (
+                        [(header::CONTENT_LENGTH, (CHUNK * CHUNKS).to_string())],
+                        Body::from_stream(body),
+                    )
+                }
+            }),
+        );
+    let (registry, _) = start(registry).await;
+    let relay = Relay::start(Config {
+        limits: Limits {
+            max_concurrent_upstream: 1,
+            queue_timeout: Duration::from_millis(200),
+            client_stall_timeout: Duration::from_millis(500),
+            ..Limits::default()
+        },
+        ..insecure(&[registry.to_string()])
+    })
+    .await;
+
+    let mut stalled = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    stalled
+        .write_all(
+            format!(
+                "GET /api/registry/{registry}/v2/team/app/blobs/{DIGEST_A} HTTP/1.1\r\n\
+                 Host: 127.0.0.1\r\nX-Strata-Client: 1\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut start_of_blob = vec![0u8; 16 * 1024];
+    stalled.read_exact(&mut start_of_blob).await.unwrap();
+    assert!(String::from_utf8_lossy(&start_of_blob).starts_with("HTTP/1.1 200"));
+    // From here on, the client reads nothing (and keeps its socket open).
+
+    let manifest = format!("/api/registry/{registry}/v2/team/app/manifests/v1");
+    let started = Instant::now();
+    let status = loop {
+        let status = relay.get(&manifest).await.status();
+        if status == 200 || started.elapsed() > Duration::from_secs(10) {
+            break status;
+        }
+        assert_eq!(status, 429, "the slot is held meanwhile");
+    };
+    assert_eq!(status, 200, "the stalled blob let its slot go");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let started = Instant::now();
+    while !dropped.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "the upstream body was dropped, closing the upstream connection"
+    );
+    drop(stalled);
+}
+
+/// The connection bounds are flags, with their defaults shown in `--help`.
+#[test]
+fn connection_bounds_are_in_help() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_strata-companion"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for (flag, default) in [
+        ("--header-read-timeout <SECS>", "[default: 10]"),
+        ("--idle-timeout <SECS>", "[default: 60]"),
+        ("--client-stall-timeout <SECS>", "[default: 60]"),
+        ("--max-connections <N>", "[default: 512]"),
+    ] {
+        let at = help
+            .find(flag)
+            .unwrap_or_else(|| panic!("{flag} in --help:\n{help}"));
+        let entry = &help[at..];
+        let end = entry[flag.len()..]
+            .find("\n  -")
+            .map_or(entry.len(), |e| e + flag.len());
+        assert!(entry[..end].contains(default), "{flag} {default}:\n{help}");
+    }
+}

@@ -99,7 +99,7 @@ async fn concurrent_blobs_stream_with_bounded_memory() {
         spawn_companion(&["--anonymous", "--insecure-registry", &registry_host], &[]).await;
     let pid = child.id().unwrap();
 
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = client();
     let digest = |i: usize| format!("sha256:{:064x}", i);
     let direct: Vec<_> = (0..blobs)
         .map(|i| format!("http://{registry}/v2/load/blob/blobs/{}", digest(i)))

@@ -243,3 +243,67 @@ async fn redirects_and_realms_to_non_public_addresses_are_refused() {
         );
     }
 }
+
+/// The `/v2/` ping decides where the user's credentials go (the realm of its challenge),
+/// so it is not followed to another origin: a registry whose ping redirects to a foreign
+/// host cannot make the relay take that host's challenge and send the registry's
+/// credentials to the foreign token service.
+#[tokio::test]
+async fn the_ping_does_not_follow_a_redirect_to_another_origin() {
+    use base64::Engine as _;
+    let (evil_realm, evil_realm_log) = start(token_router()).await;
+    let evil_realm_host = format!("localhost:{}", evil_realm.port());
+    let challenge = format!(r#"Bearer realm="http://{evil_realm_host}/token",service="evil""#);
+    let (evil, evil_log) = start(Router::new().fallback(move || {
+        let challenge = challenge.clone();
+        async move {
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, challenge)],
+            )
+        }
+    }))
+    .await;
+    let evil_host = format!("localhost:{}", evil.port());
+    let location = format!("http://{evil_host}/v2/");
+    let (registry, _) = start(
+        Router::new()
+            .route(
+                "/v2/",
+                get(move || {
+                    let location = location.clone();
+                    async move { (StatusCode::FOUND, [(header::LOCATION, location)]) }
+                }),
+            )
+            .fallback(|| async { "{}" }),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("config.json");
+    let auth = base64::engine::general_purpose::STANDARD.encode("user:secret");
+    std::fs::write(
+        &config_path,
+        json!({"auths": {registry.to_string(): {"auth": auth}}}).to_string(),
+    )
+    .unwrap();
+    let relay = Relay::start(strata_companion::Config {
+        credentials: strata_companion::CredentialsSource::File(config_path),
+        ..insecure(&[registry.to_string(), evil_host, evil_realm_host])
+    })
+    .await;
+    let r = relay
+        .get(&format!(
+            "/api/registry/{registry}/v2/team/app/manifests/v1"
+        ))
+        .await;
+    assert!(!r.status().is_success(), "{}", r.status());
+    assert!(r.status().as_u16() >= 400);
+    error_code(r).await;
+    assert_eq!(
+        evil_realm_log.count(),
+        0,
+        "the foreign token service never saw the credentials: {:#?}",
+        evil_realm_log.all()
+    );
+    assert_eq!(evil_log.count(), 0, "the redirect was not followed");
+}

@@ -472,44 +472,6 @@ async fn mirror_first_then_the_registry() {
 }
 
 #[tokio::test]
-async fn dist_serves_the_app_with_fallback() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("index.html"), "<html>strata</html>").unwrap();
-    std::fs::write(dir.path().join("app.js"), "console.log(1)").unwrap();
-    let relay = Relay::start(Config {
-        dist: Some(dir.path().to_owned()),
-        ..Config::default()
-    })
-    .await;
-    for path in [
-        "/",
-        "/image/docker.io/library/nginx:1.27",
-        &format!("/image/docker.io/library/nginx@{DIGEST_A}?platform=linux/arm64"),
-    ] {
-        let r = relay.get(path).await;
-        assert_eq!(r.status(), 200, "{path}");
-        assert_eq!(r.text().await.unwrap(), "<html>strata</html>", "{path}");
-    }
-    let r = relay
-        .client
-        .get(relay.url("/some/page"))
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.text().await.unwrap(), "<html>strata</html>");
-    assert_eq!(
-        relay.get("/app.js").await.text().await.unwrap(),
-        "console.log(1)"
-    );
-    assert_eq!(relay.get("/missing.js").await.status(), 404);
-    let r = relay.get("/api/nope").await;
-    assert_eq!(r.status(), 404);
-    assert_eq!(error_code(r).await, "NOT_FOUND");
-    assert_eq!(relay.get("/api/health").await.status(), 200);
-}
-
-#[tokio::test]
 async fn docker_io_names_get_library_and_go_to_the_mirror() {
     // Only the mirror answers here (there is no network): it must see Docker Hub's
     // repository path, `library/` included.
@@ -624,5 +586,55 @@ async fn mirrors_fall_back_and_never_see_the_registrys_credentials() {
             .matching("/v2/team/")
             .iter()
             .any(|s| s.authorization().as_deref() == Some(BASIC))
+    );
+}
+
+/// The whole `Link` header is parsed: of all its links (several per line, several lines)
+/// only the registry's own next page of this repository survives, rewritten to the relay;
+/// a foreign link sharing the line, a `prev`, or another repository's page is dropped.
+#[tokio::test]
+async fn tag_list_link_keeps_only_the_registrys_own_next_page() {
+    let (registry, _) = start(anonymous(Router::new().route(
+        "/v2/team/app/tags/list",
+        get(|| async {
+            let mut headers = HeaderMap::new();
+            headers.append(
+                header::LINK,
+                r#"</v2/team/app/tags/list?n=1>; rel="next", <https://evil.example/>; rel="next""#
+                    .parse()
+                    .unwrap(),
+            );
+            headers.append(
+                header::LINK,
+                r#"<https://evil.example/v2/team/app/tags/list>; rel="next""#
+                    .parse()
+                    .unwrap(),
+            );
+            headers.append(
+                header::LINK,
+                r#"</v2/team/other/tags/list?n=1>; rel="next", </v2/team/app/tags/list?last=a>; rel="prev""#
+                    .parse()
+                    .unwrap(),
+            );
+            (headers, r#"{"name":"team/app","tags":["a"]}"#)
+        }),
+    )))
+    .await;
+    let relay = Relay::start(insecure(&[registry.to_string()])).await;
+    let r = relay
+        .get(&format!("/api/registry/{registry}/v2/team/app/tags/list"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let links: Vec<_> = r
+        .headers()
+        .get_all(header::LINK)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        links,
+        vec![format!(
+            r#"</api/registry/{registry}/v2/team/app/tags/list?n=1>; rel="next""#
+        )]
     );
 }

@@ -6,6 +6,25 @@ use tokio::task::JoinHandle;
 
 pub use strata_companion::Config;
 
+/// The header the companion requires on every `/api/` request; the app sends it, and a
+/// page of another site cannot without the companion's CORS approval.
+pub const CLIENT_HEADER: (&str, &str) = ("X-Strata-Client", "1");
+
+/// A client of the companion as the app is one: no proxy, [`CLIENT_HEADER`] on every
+/// request (harmless on requests to a registry itself).
+pub fn client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        CLIENT_HEADER.0,
+        reqwest::header::HeaderValue::from_static(CLIENT_HEADER.1),
+    );
+    reqwest::Client::builder()
+        .no_proxy()
+        .default_headers(headers)
+        .build()
+        .expect("an HTTP client")
+}
+
 /// A running companion; its server task is aborted on drop.
 #[derive(Debug)]
 pub struct Companion {

@@ -49,9 +49,10 @@ impl Fetched {
     }
 }
 
-/// `method url` with these headers, no proxy; panics on a transport error or a hang.
+/// `method url` with these headers, no proxy, and the companion's client header (as the
+/// app sends it); panics on a transport error or a hang.
 pub async fn fetch(method: reqwest::Method, url: &str, headers: &[(&str, &str)]) -> Fetched {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = crate::companion::client();
     let mut request = client.request(method, url);
     for (k, v) in headers {
         request = request.header(*k, *v);

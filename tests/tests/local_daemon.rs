@@ -158,7 +158,7 @@ async fn a_daemon_killed_mid_export_ends_the_stream_short() {
     std::fs::write(&path, &archive_bytes).unwrap();
     daemon.load(&path).unwrap();
     let companion = companion_for(daemon.socket()).await;
-    let mut response = reqwest::Client::new()
+    let mut response = strata_tests::companion::client()
         .get(format!(
             "{}/api/docker/export?image=docker-daemon:strata-test/big:v1",
             companion.url()

@@ -7,7 +7,7 @@ use strata_tests::fake_registry::{FAKE_TOKEN, FakeRegistry};
 use strata_tests::image::sha256_digest;
 
 async fn get(url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = strata_tests::companion::client();
     let resp = client
         .get(url)
         .send()

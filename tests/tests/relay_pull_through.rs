@@ -13,7 +13,7 @@ use strata_tests::push::{self, PushedImage, Pusher};
 use strata_tests::registry::Registry;
 
 async fn get(url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = strata_tests::companion::client();
     let r = client
         .get(url)
         .header("Accept", ACCEPT_ALL_MANIFESTS)

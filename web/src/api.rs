@@ -170,14 +170,26 @@ fn page_signal() -> Option<web_sys::AbortSignal> {
     PAGE_FETCHES.with(|c| c.borrow().as_ref().map(|(_, a)| a.signal()))
 }
 
+/// The header the companion requires on every `/api/` request. No page of another site
+/// can send it without a CORS preflight, which the companion refuses, so an `<img>` or a
+/// no-cors `fetch` elsewhere cannot use the relay (nor the user's credentials).
+pub(crate) const CLIENT_HEADER: (&str, &str) = ("X-Strata-Client", "1");
+
+/// A `GET` of `url` with `init` (its signal, say) and [`CLIENT_HEADER`]: every request to
+/// the companion, from the page or a worker, is made with this.
+pub(crate) fn companion_request(url: &str, init: &RequestInit) -> Result<Request, JsValue> {
+    init.set_method("GET");
+    let request = Request::new_with_str_and_init(url, init)?;
+    request.headers().set(CLIENT_HEADER.0, CLIENT_HEADER.1)?;
+    Ok(request)
+}
+
 async fn get(url: &str, accept: Option<&str>, what: &str) -> Result<Fetched, ApiError> {
     let init = RequestInit::new();
-    init.set_method("GET");
     if let Some(signal) = page_signal() {
         init.set_signal(Some(&signal));
     }
-    let request =
-        Request::new_with_str_and_init(url, &init).map_err(|e| ApiError::Invalid(js_detail(e)))?;
+    let request = companion_request(url, &init).map_err(|e| ApiError::Invalid(js_detail(e)))?;
     if let Some(accept) = accept {
         request
             .headers()

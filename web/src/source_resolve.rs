@@ -103,7 +103,9 @@ async fn export(source: &str) -> Result<archive_store::ArchiveStore, ResolveErro
     let window = web_sys::window().ok_or_else(|| fail("no window".into()))?;
     let query = js_sys::encode_uri_component(source);
     let url = format!("/api/docker/export?image={query}");
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
+    let request = crate::api::companion_request(&url, &web_sys::RequestInit::new())
+        .map_err(|_| fail("the export request cannot be made".into()))?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
         .await
         .map_err(|_| fail("the companion cannot be reached".into()))?
         .unchecked_into();

@@ -1,7 +1,8 @@
 //! Registry credentials from the user's docker configuration: `auths` entries, and
 //! `credHelpers` / `credsStore` through `docker-credential-NAME get`. Credentials are
 //! looked up by registry host and only ever sent to that registry and the token realm it
-//! names; `Debug` shows `<redacted>`.
+//! names; `Debug` shows `<redacted>`. Helper answers are remembered for a while and for a
+//! bounded number of registries (`helper_cache`).
 //!
 //! Identity tokens (an OAuth2 refresh token, from `docker login` to registries such as
 //! Azure's or Harbor's OIDC mode) follow Docker's convention: an `auths` entry's
@@ -11,13 +12,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine as _;
 use reqwest::header::HeaderValue;
 
 use super::Secret;
+use super::helper_cache::HelperCache;
 use crate::config::{ConfigError, CredentialsSource};
 
 /// The username Docker uses to mark a secret as an identity token.
@@ -114,7 +115,8 @@ pub struct CredentialStore {
     store: Option<String>,
     /// Directory to find helpers in (tests); `None` uses `$PATH`.
     helper_dir: Option<PathBuf>,
-    helper_cache: Mutex<HashMap<String, Option<Credential>>>,
+    /// Helper answers, bounded and expiring.
+    helper_cache: HelperCache,
 }
 
 impl std::fmt::Debug for CredentialStore {
@@ -202,7 +204,7 @@ impl CredentialStore {
             helpers,
             store: config.creds_store.filter(|s| !s.is_empty()),
             helper_dir: helper_dir.map(Path::to_path_buf),
-            helper_cache: Mutex::new(HashMap::new()),
+            helper_cache: HelperCache::default(),
         })
     }
 
@@ -224,19 +226,11 @@ impl CredentialStore {
 
     async fn ask_helper(&self, helper: &str, host: &str) -> Option<Credential> {
         let cache_key = format!("{helper}\0{host}");
-        if let Some(hit) = self
-            .helper_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&cache_key)
-        {
-            return hit.clone();
+        if let Some(hit) = self.helper_cache.get(&cache_key) {
+            return hit;
         }
         let found = run_helper(helper, host, self.helper_dir.as_deref()).await;
-        self.helper_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(cache_key, found.clone());
+        self.helper_cache.insert(cache_key, found.clone());
         found
     }
 }
@@ -397,6 +391,61 @@ mod tests {
         assert!(found.is_identity_token());
         assert_eq!(found.secret.expose(), "refresh-3");
         assert!(found.basic_header().is_none());
+    }
+
+    /// A `credsStore` helper that counts its runs in `dir/runs` and knows no one.
+    #[cfg(unix)]
+    fn counting_store(dir: &Path) -> CredentialStore {
+        use std::os::unix::fs::PermissionsExt as _;
+        let helper = dir.join("docker-credential-strata-count");
+        std::fs::write(
+            &helper,
+            format!(
+                "#!/bin/sh\ncat > /dev/null\necho x >> '{}'\nexit 1\n",
+                dir.join("runs").display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        CredentialStore::from_json(br#"{"credsStore":"strata-count"}"#, Some(dir)).unwrap()
+    }
+
+    /// The helpers' answers are remembered for a bounded number of registries: asking
+    /// about many hosts does not grow the cache without end.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn helper_cache_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = counting_store(dir.path());
+        for i in 0..100 {
+            assert!(store.lookup(&format!("r{i}.example.org")).await.is_none());
+        }
+        let runs = std::fs::read_to_string(dir.path().join("runs")).unwrap();
+        assert_eq!(runs.lines().count(), 100);
+        let cached = store.helper_cache.len();
+        assert!(cached <= 64, "{cached} entries");
+    }
+
+    /// A remembered answer is used until it expires, then the helper is asked again.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn helper_answers_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = || {
+            std::fs::read_to_string(dir.path().join("runs"))
+                .unwrap()
+                .lines()
+                .count()
+        };
+        let store = counting_store(dir.path());
+        store.lookup("r.example.org").await;
+        store.lookup("r.example.org").await;
+        assert_eq!(runs(), 1, "remembered");
+        let mut store = counting_store(dir.path());
+        store.helper_cache = HelperCache::new(64, Duration::ZERO);
+        store.lookup("r.example.org").await;
+        store.lookup("r.example.org").await;
+        assert_eq!(runs(), 3, "asked again once expired");
     }
 
     #[test]

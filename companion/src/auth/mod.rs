@@ -1,7 +1,8 @@
 //! Registry authentication: the Docker token handshake, Basic auth, credentials.
 //!
 //! The handshake, per registry and repository scope:
-//! 1. Ping `GET /v2/` without credentials (once per registry; the answer is remembered).
+//! 1. Ping `GET /v2/` without credentials (once per registry; the answer is remembered;
+//!    a redirect to another origin is refused, never followed).
 //! 2. `200` → anonymous. `401` → read `WWW-Authenticate`: a Bearer challenge gives the
 //!    `realm`, `service` (and maybe `scope`); Basic means send the user's credentials.
 //! 3. Bearer: `GET realm?service=…&scope=repository:NAME:pull` (Basic credentials to the
@@ -11,12 +12,14 @@
 //!    (60 s when absent). An identity token never goes to the registry itself.
 //! 4. Send the request with `Authorization: Bearer …` — to the registry's own origin only.
 //! 5. If the registry still answers `401`, refresh exactly once: drop the cached token,
-//!    take the challenge of that 401 (its scope listed first), fetch a new token, retry.
+//!    take the challenge of that 401 (its repository scopes listed first, reduced to
+//!    `pull`: the relay never asks for `push`), fetch a new token, retry.
 //!    A second 401 goes back to the client as it is.
 
 pub(crate) mod cache;
 pub mod challenge;
 pub mod credentials;
+mod helper_cache;
 pub(crate) mod token;
 
 use std::collections::HashMap;
@@ -157,11 +160,9 @@ impl Authenticator {
             self.set_scheme(target.origin, Scheme::Bearer(challenge.clone()));
             let key = key_for(target, &challenge);
             self.tokens.remove(&key);
-            // The challenge's own scope first (Docker Hub lists the one it wants), then ours.
-            let mut scopes: Vec<String> = Vec::new();
-            if let Some(s) = &challenge.scope {
-                scopes.extend(s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned));
-            }
+            // The challenge's own scope first (Docker Hub lists the one it wants), then ours;
+            // pull only, whatever the challenge asks for.
+            let mut scopes = pull_scopes(challenge.scope.as_deref());
             if !scopes.contains(&target.scope) {
                 scopes.push(target.scope.clone());
             }
@@ -216,7 +217,8 @@ impl Authenticator {
         schemes.insert(origin.as_str().to_owned(), scheme);
     }
 
-    /// Steps 1–2.
+    /// Steps 1–2. A redirect of the ping to another origin is refused: that host's
+    /// challenge would name the token service the user's credentials go to.
     async fn ping(&self, upstream: &Upstream, origin: &Url) -> Result<Scheme, Error> {
         let url = origin.join("/v2/").map_err(|e| Error::UpstreamProtocol {
             host: authority(origin),
@@ -231,6 +233,8 @@ impl Authenticator {
                 authorization: None,
                 origin,
                 timeout: Some(upstream.limits.request_timeout),
+                // The challenge of the answer names the realm that gets the credentials.
+                same_origin_only: true,
             },
         )
         .await?;
@@ -280,6 +284,28 @@ impl Authenticator {
     }
 }
 
+/// The repository scopes of a challenge's `scope` that allow reading
+/// (`repository:NAME:pull,push` or `…:*`), each reduced to `repository:NAME:pull`: the
+/// relay only reads, so it never asks the realm, with the user's credentials, for more.
+/// Other resource types (`registry:catalog:*`) and scopes without pull are dropped.
+fn pull_scopes(challenge_scope: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for scope in challenge_scope.unwrap_or("").split(' ') {
+        let Some((resource, actions)) = scope.rsplit_once(':') else {
+            continue;
+        };
+        let Some(("repository", name)) = resource.split_once(':') else {
+            continue;
+        };
+        let reads = actions.split(',').any(|a| a == "pull" || a == "*");
+        let pull = format!("repository:{name}:pull");
+        if reads && !name.is_empty() && !out.contains(&pull) {
+            out.push(pull);
+        }
+    }
+    out
+}
+
 fn key_for(target: &Target<'_>, challenge: &BearerChallenge) -> TokenKey {
     TokenKey {
         registry: target.origin.as_str().to_owned(),
@@ -299,6 +325,18 @@ fn bearer(secret: &Secret) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scopes_are_reduced_to_pull() {
+        assert_eq!(
+            pull_scopes(Some(
+                "repository:a/b:pull,push repository:c:push,delete registry:catalog:* \
+                 repository:d:* repository:a/b:pull repository::pull junk"
+            )),
+            ["repository:a/b:pull", "repository:d:pull"]
+        );
+        assert!(pull_scopes(None).is_empty());
+    }
 
     #[test]
     fn real_token_answers_parse() {

@@ -5,7 +5,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,6 +15,7 @@ use strata_shared::manifest::MAX_MANIFEST_BYTES;
 use strata_shared::source::{ImageSource, is_tag};
 
 use super::{LocalError, LocalSources};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
 const DIGEST_HEADER: &str = "docker-content-digest";
@@ -59,7 +60,7 @@ async fn overview(State(state): State<AppState>) -> Result<Response, LocalError>
 
 async fn manifest(
     State(state): State<AppState>,
-    Path((name, reference)): Path<(String, String)>,
+    ApiPath((name, reference)): ApiPath<(String, String)>,
 ) -> Result<Response, LocalError> {
     let layout = sources(&state).layout(&name)?;
     let index = layout.index(&name).await?;
@@ -114,7 +115,7 @@ async fn manifest(
 
 async fn blob(
     State(state): State<AppState>,
-    Path((name, digest)): Path<(String, String)>,
+    ApiPath((name, digest)): ApiPath<(String, String)>,
 ) -> Result<Response, LocalError> {
     let layout = sources(&state).layout(&name)?;
     let digest = Digest::parse(&digest)
@@ -130,7 +131,7 @@ async fn blob(
 
 async fn tags(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, LocalError> {
     let layout = sources(&state).layout(&name)?;
     let index = layout.index(&name).await?;
@@ -143,7 +144,7 @@ async fn tags(
 /// Layouts keep no referrers index; an empty one says "none" the way a registry would.
 async fn referrers(
     State(state): State<AppState>,
-    Path((name, digest)): Path<(String, String)>,
+    ApiPath((name, digest)): ApiPath<(String, String)>,
 ) -> Result<Response, LocalError> {
     sources(&state).layout(&name)?;
     Digest::parse(&digest)
@@ -172,7 +173,7 @@ struct ExportQuery {
 
 async fn daemon_export(
     State(state): State<AppState>,
-    Query(query): Query<ExportQuery>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, LocalError> {
     let daemon = sources(&state).daemon().ok_or(LocalError::NoDaemon)?;
     let ImageSource::Daemon(image) = ImageSource::parse(&query.image)? else {

@@ -136,6 +136,7 @@ async fn fetch_from(
                 authorization,
                 origin: &endpoint.origin,
                 timeout: f.timeout,
+                same_origin_only: false,
             },
         )
     };

@@ -15,17 +15,19 @@
 mod blobs;
 mod fetch;
 mod headers;
+mod link;
 mod manifests;
 mod referrers;
 mod tags;
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::error::Error;
+use crate::extract::ApiPath;
 use crate::guard;
 use crate::state::AppState;
 
@@ -75,7 +77,7 @@ fn split_api(rest: &str) -> Option<Api<'_>> {
 
 async fn registry_route(
     State(state): State<AppState>,
-    Path((host, rest)): Path<(String, String)>,
+    ApiPath((host, rest)): ApiPath<(String, String)>,
     method: Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,

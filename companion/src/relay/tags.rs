@@ -1,5 +1,6 @@
-//! `GET …/tags/list`: `n` and `last` checked and passed on; the `Link` to the next page
-//! rewritten to the relay's own path (anything else is dropped).
+//! `GET …/tags/list`: `n` and `last` checked and passed on; of the `Link` header, parsed
+//! whole, only the registry's own next page of this repository is kept, rewritten to the
+//! relay's path (every other link is dropped).
 
 use axum::http::{HeaderValue, Method, header};
 use axum::response::Response;
@@ -7,6 +8,7 @@ use url::Url;
 
 use super::fetch::{Fetch, exchange};
 use super::headers::upstream_headers;
+use super::link::{Link, parse_links};
 use crate::error::Error;
 use crate::guard;
 use crate::host::same_origin;
@@ -82,26 +84,33 @@ pub(super) async fn tags(
     };
     let mut exchange = exchange(state, &fetch, false).await?;
     let base = exchange.upstream.url().clone();
-    for link in exchange.upstream.headers().get_all(header::LINK) {
-        if let Some(rewritten) = link
-            .to_str()
-            .ok()
-            .and_then(|l| rewrite_link(l, &base, &registry.name))
-            && let Ok(v) = HeaderValue::from_str(&rewritten)
-        {
-            exchange.headers.append(header::LINK, v);
-        }
+    let next = exchange
+        .upstream
+        .headers()
+        .get_all(header::LINK)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(parse_links)
+        .find_map(|link| next_page(&link, &base, &repository, &registry.name));
+    if let Some(v) = next.and_then(|n| HeaderValue::from_str(&n).ok()) {
+        exchange.headers.insert(header::LINK, v);
     }
     exchange.list(state, "tag list").await
 }
 
-/// Rewrites `</v2/NAME/tags/list?n=..&last=..>; rel="next"` (relative, or absolute on the
-/// same origin) to the relay's path. Anything else is dropped.
-fn rewrite_link(link: &str, base: &Url, host: &str) -> Option<String> {
-    let link = link.trim();
-    let rest = link.strip_prefix('<')?;
-    let (target, params) = rest.split_once('>')?;
-    let url = base.join(target).ok()?;
+/// The registry's own next page of `repository` (`rel="next"`, relative or absolute on the
+/// registry's origin, `/v2/{repository}/tags/list`), as the relay's path with only `n` and
+/// `last` kept. Any other link is `None`.
+fn next_page(link: &Link<'_>, base: &Url, repository: &str, host: &str) -> Option<String> {
+    let is_next = link
+        .rel
+        .as_deref()?
+        .split_ascii_whitespace()
+        .any(|r| r.eq_ignore_ascii_case("next"));
+    if !is_next {
+        return None;
+    }
+    let url = base.join(link.target).ok()?;
     if !same_origin(&url, base) {
         return None;
     }
@@ -109,7 +118,9 @@ fn rewrite_link(link: &str, base: &Url, host: &str) -> Option<String> {
         .path()
         .strip_prefix("/v2/")?
         .strip_suffix("/tags/list")?;
-    guard::validate_name(name).ok()?;
+    if name != repository {
+        return None;
+    }
     let (mut n, mut last) = (None, None);
     for (k, v) in url.query_pairs() {
         match k.as_ref() {
@@ -126,44 +137,55 @@ fn rewrite_link(link: &str, base: &Url, host: &str) -> Option<String> {
         path.push('?');
         path.push_str(&qs);
     }
-    Some(format!("<{path}>{params}"))
+    Some(format!(r#"<{path}>; rel="next""#))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// `next_page` of every link in `header`, as the relay's `tags` keeps the first.
+    fn rewrite(header: &str, base: &Url, repository: &str, host: &str) -> Vec<String> {
+        parse_links(header)
+            .iter()
+            .filter_map(|l| next_page(l, base, repository, host))
+            .collect()
+    }
+
     #[test]
     fn link_rewrite() {
         let base = Url::parse("https://r.example/v2/library/nginx/tags/list?n=2").unwrap();
+        let hub = |h| rewrite(h, &base, "library/nginx", "docker.io");
         assert_eq!(
-            rewrite_link(
-                r#"</v2/library/nginx/tags/list?last=1.27&n=2>; rel="next""#,
-                &base,
-                "docker.io"
-            )
-            .as_deref(),
-            Some(
-                r#"</api/registry/docker.io/v2/library/nginx/tags/list?n=2&last=1.27>; rel="next""#
-            )
+            hub(r#"</v2/library/nginx/tags/list?last=1.27&n=2>; rel="next""#),
+            [r#"</api/registry/docker.io/v2/library/nginx/tags/list?n=2&last=1.27>; rel="next""#]
         );
-        assert!(
-            rewrite_link(
-                r#"<https://evil.example/v2/a/tags/list>; rel="next""#,
-                &base,
-                "docker.io"
-            )
-            .is_none()
-        );
-        assert!(rewrite_link(r#"</v2/_catalog?n=1>; rel="next""#, &base, "docker.io").is_none());
+        assert!(hub(r#"<https://evil.example/v2/library/nginx/tags/list>; rel="next""#).is_empty());
+        assert!(hub(r#"</v2/_catalog?n=1>; rel="next""#).is_empty());
+        assert!(hub(r#"</v2/library/other/tags/list?n=1>; rel="next""#).is_empty());
+        assert!(hub(r#"</v2/library/nginx/tags/list?n=1>; rel="prev""#).is_empty());
+        assert!(hub(r#"</v2/library/nginx/tags/list?n=1>"#).is_empty());
+        // Extra links on the line are dropped, whatever their order; a comma in a quoted
+        // parameter does not start a link.
         assert_eq!(
-            rewrite_link(
+            hub(
+                r#"<https://evil.example/>; rel="next", </v2/library/nginx/tags/list?n=1>; title="a, <https://evil.example/>"; rel=next"#
+            ),
+            [r#"</api/registry/docker.io/v2/library/nginx/tags/list?n=1>; rel="next""#]
+        );
+        assert_eq!(
+            hub(r#"</v2/library/nginx/tags/list?n=1>; rel="prefetch next""#).len(),
+            1
+        );
+        let r = Url::parse("https://r.example/v2/a/tags/list").unwrap();
+        assert_eq!(
+            rewrite(
                 r#"<https://r.example/v2/a/tags/list?last=x&evil=1>; rel="next""#,
-                &base,
+                &r,
+                "a",
                 "r.example"
-            )
-            .as_deref(),
-            Some(r#"</api/registry/r.example/v2/a/tags/list?last=x>; rel="next""#)
+            ),
+            [r#"</api/registry/r.example/v2/a/tags/list?last=x>; rel="next""#]
         );
     }
 

@@ -112,8 +112,10 @@ impl Relay {
         }
         let state = AppState::with_clock(config, clock).unwrap();
         let (addr, _handle) = strata_companion::serve_state(state).await.unwrap();
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        Relay { addr, client }
+        Relay {
+            addr,
+            client: client(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -127,6 +129,26 @@ impl Relay {
     pub async fn head(&self, path: &str) -> reqwest::Response {
         self.client.head(self.url(path)).send().await.unwrap()
     }
+}
+
+/// A client of the relay as the app is one: no proxy, and `X-Strata-Client: 1` on every
+/// request (the relay refuses `/api/` requests without it).
+pub fn client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-strata-client",
+        reqwest::header::HeaderValue::from_static("1"),
+    );
+    reqwest::Client::builder()
+        .no_proxy()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// A client without the app's header: what an `<img>` on another site, or curl, sends.
+pub fn bare_client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 /// A clock that moves only when the test says: token expiry without sleeping.
@@ -208,4 +230,48 @@ pub async fn spawn_companion(
     .expect("companion started");
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, addr)
+}
+
+/// Sends `request` to the app in process as it is (a `Host` is added when missing,
+/// nothing else: no `X-Strata-Client`).
+pub async fn oneshot_bare(
+    config: Config,
+    mut request: axum::http::Request<axum::body::Body>,
+) -> axum::response::Response {
+    use tower::ServiceExt as _;
+    if !request.headers().contains_key(axum::http::header::HOST) {
+        request
+            .headers_mut()
+            .insert(axum::http::header::HOST, "127.0.0.1:8787".parse().unwrap());
+    }
+    strata_companion::app(AppState::new(config).unwrap())
+        .oneshot(request)
+        .await
+        .unwrap()
+}
+
+/// `{"code":…}` of a relay error answered in process.
+pub async fn json_code(response: axum::response::Response) -> String {
+    use http_body_util::BodyExt as _;
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    v["code"].as_str().unwrap().to_owned()
+}
+
+/// Raw HTTP/1.x to the relay on a real socket; returns the status line.
+pub async fn raw_status(relay: &Relay, request: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }

@@ -41,8 +41,9 @@ struct DaemonImage {
 async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Option<T> {
     use wasm_bindgen::JsCast;
     let window = web_sys::window()?;
+    let request = crate::api::companion_request(url, &web_sys::RequestInit::new()).ok()?;
     let response: web_sys::Response =
-        wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
+        wasm_bindgen_futures::JsFuture::from(window.fetch_with_request(&request))
             .await
             .ok()?
             .dyn_into()

@@ -63,7 +63,9 @@ where
             }
         }
     }
-    let response: Response = JsFuture::from(scope().fetch_with_str(url))
+    let request = crate::api::companion_request(url, &web_sys::RequestInit::new())
+        .map_err(|e| WorkerError::Unreachable(js_error(e)))?;
+    let response: Response = JsFuture::from(scope().fetch_with_request(&request))
         .await
         .map_err(|e| WorkerError::Unreachable(js_error(e)))?
         .unchecked_into();
