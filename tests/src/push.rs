@@ -357,6 +357,21 @@ impl Pusher {
         Ok((status, headers, resp.bytes().await?.to_vec()))
     }
 
+    /// `DELETE /v2/NAME/{manifests|blobs}/DIGEST`, as a garbage collection or a partial
+    /// mirror leaves a repository: the object is gone, what pointed at it stays.
+    pub async fn delete(&self, name: &str, kind: &str, digest: &str) -> anyhow::Result<()> {
+        let url = self.base.join(&format!("v2/{name}/{kind}/{digest}"))?;
+        let resp = self
+            .send(name, |c| c.request(Method::DELETE, url.clone()))
+            .await?;
+        anyhow::ensure!(
+            resp.status() == StatusCode::ACCEPTED,
+            "DELETE {kind}/{digest}: {}",
+            resp.status()
+        );
+        Ok(())
+    }
+
     /// `GET /v2/NAME/blobs/DIGEST`: (status, body).
     pub async fn get_blob(
         &self,

@@ -1,0 +1,125 @@
+//! Real-browser tests of partial failure (issue 12): objects missing from a real
+//! Distribution registry (deleted through its API, as a garbage collection or a partial
+//! mirror leaves them) fail alone, and everything that verified stays on screen.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use strata_tests::browser::{Browser, attributes, start_app, visible_text, wait_for_state};
+use strata_tests::image::Format;
+use strata_tests::push::{Pusher, push_index, push_three_layer_image};
+use strata_tests::registry::Registry;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn a_missing_platform_manifest_leaves_the_index_and_its_other_platforms() -> anyhow::Result<()>
+{
+    let registry = Registry::start().await?;
+    let index = push_index(&registry, "partial/multi", "v1", Format::Oci).await?;
+    let (gone_platform, gone) = &index.images[0];
+    let (kept_platform, _) = &index.images[1];
+    Pusher::for_registry(&registry)?
+        .delete("partial/multi", "manifests", &gone.manifest_digest)
+        .await?;
+    let app = start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    let base = format!(
+        "{}/image/{}/partial/multi@{}",
+        app.url(),
+        registry.host(),
+        index.digest
+    );
+    client
+        .goto(&format!("{base}?platform={gone_platform}"))
+        .await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let failed = attributes(&client, "[data-failed-object]", "data-failed-object").await?;
+    assert_eq!(failed, ["platform manifest"]);
+    let digests = attributes(&client, "[data-failed-object]", "data-failed-digest").await?;
+    assert_eq!(digests, std::slice::from_ref(&gone.manifest_digest));
+    let text = visible_text(&client, "[data-strata-failures]").await?;
+    assert!(text.contains("MANIFEST_UNKNOWN"), "what came back: {text}");
+    assert!(
+        text.contains(&format!("manifests/{}", gone.manifest_digest)),
+        "what was asked: {text}"
+    );
+    client.find(Locator::Css("[data-verified=index]")).await?;
+    let platforms = attributes(&client, "[data-platform]", "data-platform").await?;
+    assert!(
+        platforms.contains(&kept_platform.to_string()),
+        "{platforms:?}"
+    );
+
+    // The other platform is one click away and whole.
+    client
+        .find(Locator::Css(&format!(
+            "[data-platform='{kept_platform}'] a"
+        )))
+        .await?
+        .click()
+        .await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let states = attributes(&client, "tr[data-layer-digest]", "data-layer-state").await?;
+    assert!(
+        !states.is_empty() && states.iter().all(|s| s == "verified"),
+        "{states:?}"
+    );
+    assert!(
+        client
+            .find(Locator::Css("[data-strata-failures]"))
+            .await
+            .is_err()
+    );
+    client.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_missing_config_still_shows_verified_layers_and_their_files() -> anyhow::Result<()> {
+    let registry = Registry::start().await?;
+    let image = push_three_layer_image(&registry, "partial/noconfig", "v1").await?;
+    Pusher::for_registry(&registry)?
+        .delete("partial/noconfig", "blobs", &image.config_digest)
+        .await?;
+    let app = start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    let base = format!(
+        "{}/image/{}/partial/noconfig@{}",
+        app.url(),
+        registry.host(),
+        image.manifest_digest
+    );
+    client.goto(&base).await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let failed = attributes(&client, "[data-failed-object]", "data-failed-object").await?;
+    assert_eq!(failed, ["config"]);
+    let text = visible_text(&client, "[data-strata-failures]").await?;
+    assert!(text.contains("BLOB_UNKNOWN"), "{text}");
+    client
+        .find(Locator::Css("[data-verified=manifest]"))
+        .await?;
+    let digests = attributes(&client, "tr[data-layer-digest]", "data-layer-digest").await?;
+    let pushed: Vec<_> = image.layers.iter().map(|l| l.digest.clone()).collect();
+    assert_eq!(digests, pushed, "every layer, with its digest");
+    let states = attributes(&client, "tr[data-layer-digest]", "data-layer-state").await?;
+    assert_eq!(states, ["verified"; 3]);
+    let unchecked = client
+        .find_all(Locator::Css("[data-diff-id-unchecked]"))
+        .await?;
+    assert_eq!(
+        unchecked.len(),
+        3,
+        "the page says the diff_ids are unchecked"
+    );
+
+    // The Files tab works from the layers alone.
+    client.goto(&format!("{base}?tab=files")).await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let rows = attributes(&client, "[data-listing] [data-path]", "data-path").await?;
+    assert!(!rows.is_empty(), "the merged tree lists the layers' files");
+    client.close().await?;
+    Ok(())
+}
