@@ -25,6 +25,7 @@ pub mod fixtures;
 pub mod http;
 pub mod image;
 pub mod local_images;
+pub mod podman_service;
 pub mod provenance_fixtures;
 pub mod pull_through;
 pub mod push;

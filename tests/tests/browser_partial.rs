@@ -123,3 +123,39 @@ async fn a_missing_config_still_shows_verified_layers_and_their_files() -> anyho
     client.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_path_alone_opens_the_files_tab_on_that_file() -> anyhow::Result<()> {
+    let registry = Registry::start().await?;
+    let image = push_three_layer_image(&registry, "partial/path", "v1").await?;
+    let app = start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    let base = format!(
+        "{}/image/{}/partial/path@{}",
+        app.url(),
+        registry.host(),
+        image.manifest_digest
+    );
+    client
+        .goto(&format!("{base}?path=/etc/app/config.toml"))
+        .await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let current = visible_text(&client, "nav.tabs a.current").await?;
+    assert_eq!(current, "Files");
+    let detail = attributes(&client, "[data-detail-path]", "data-detail-path").await?;
+    assert_eq!(detail, ["/etc/app/config.toml"]);
+    // The Overview tab's link still leads to the overview, path or not.
+    client
+        .find(Locator::Css("nav.tabs a[data-tab=overview]"))
+        .await?
+        .click()
+        .await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    assert_eq!(
+        visible_text(&client, "nav.tabs a.current").await?,
+        "Overview"
+    );
+    client.close().await?;
+    Ok(())
+}

@@ -184,3 +184,48 @@ async fn a_daemon_killed_mid_export_ends_the_stream_short() {
     // What did arrive is refused by the archive reader as truncated, never half-shown.
     let _ = ended;
 }
+
+/// Podman serves the same Engine API: an image loaded into a real `podman system service`
+/// is listed and exported, and every blob of the export verifies.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_podman_image_is_listed_and_exported_verified() {
+    let podman = strata_tests::podman_service::PodmanService::start().unwrap();
+    let (archive_bytes, id) = legacy_archive("strata-test/podman:v1", &[9u8; 12_000]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.tar");
+    std::fs::write(&path, &archive_bytes).unwrap();
+    podman.load(&path).unwrap();
+    let companion = companion_for(podman.socket()).await;
+
+    let list = get(&format!("{}/api/docker/images", companion.url())).await;
+    assert_eq!(list.status, 200, "{}", String::from_utf8_lossy(&list.body));
+    let images = list.json();
+    let ours = images
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["Id"] == id.to_string() || i["Id"].as_str() == Some(id.hex()))
+        .unwrap_or_else(|| panic!("{id} not in {images}"));
+    let tag = ours["RepoTags"][0].as_str().unwrap().to_owned();
+    assert!(tag.ends_with("strata-test/podman:v1"), "{tag}");
+
+    for source in [
+        format!("docker-daemon:{tag}"),
+        format!("docker-daemon:{id}"),
+    ] {
+        let export = get(&format!(
+            "{}/api/docker/export?image={source}",
+            companion.url()
+        ))
+        .await;
+        assert_eq!(
+            export.status,
+            200,
+            "{source}: {}",
+            String::from_utf8_lossy(&export.body)
+        );
+        let (exported_id, layers) = verify_export(&export.body);
+        assert_eq!(exported_id, id, "{source}");
+        assert_eq!(layers, 1);
+    }
+}

@@ -180,7 +180,12 @@ impl ViewState {
     pub(crate) fn read(get: impl Fn(Key) -> Option<String>) -> Self {
         ViewState {
             platform: get(Key::Platform),
-            tab: Tab::parse(get(Key::Tab).as_deref()),
+            tab: match get(Key::Tab) {
+                Some(tab) => Tab::parse(Some(&tab)),
+                // `path=` (or `q=`) alone names a place in the files: the Files tab shows it.
+                None if get(Key::Path).is_some() || get(Key::Search).is_some() => Tab::Files,
+                None => Tab::parse(None),
+            },
             path: get(Key::Path)
                 .map(|p| p.trim_matches('/').to_owned())
                 .unwrap_or_default(),
@@ -344,6 +349,19 @@ mod tests {
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
         assert_eq!(decoded, given, "{search} → {href}");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_path_alone_opens_the_files_tab() {
+        let state = ViewState::from_search("?path=/etc/conf");
+        assert_eq!(state.tab, Tab::Files);
+        assert_eq!(state.path, "etc/conf");
+        assert_eq!(ViewState::from_search("?q=*.so").tab, Tab::Files);
+        assert_eq!(
+            ViewState::from_search("?tab=history&path=/etc").tab,
+            Tab::History
+        );
+        assert_eq!(ViewState::from_search("").tab, Tab::Overview);
     }
 
     fn files() -> ViewState {

@@ -144,6 +144,37 @@ impl LayerIndex {
         self.iter().filter(|e| e.path() == path).last()
     }
 
+    /// The regular file whose data the hard link at `position` shares, as this layer had
+    /// it then: the last entry before it with the link's target path (a tar hard link
+    /// names an earlier entry of the same archive, from the archive's root), following
+    /// a chain of hard links. `None` for other kinds or a target this layer lacks.
+    pub fn link_source(&self, position: usize) -> Option<Entry<'_>> {
+        let mut at = position;
+        // Each step moves strictly backwards, so the chain ends.
+        loop {
+            let link = self.get(at)?;
+            if link.kind() != EntryKind::Hardlink {
+                return None;
+            }
+            let target = link.link_target()?;
+            let source = self.entries[..at]
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(pos, rec)| Entry {
+                    index: self,
+                    rec,
+                    pos,
+                })
+                .find(|e| e.path() == target)?;
+            match source.kind() {
+                EntryKind::Hardlink => at = source.pos,
+                kind if kind.has_data() => return Some(source),
+                _ => return None,
+            }
+        }
+    }
+
     /// Length of the decompressed stream walked, trailing bytes included.
     pub fn tar_bytes(&self) -> u64 {
         self.tar_bytes

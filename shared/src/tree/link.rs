@@ -52,4 +52,29 @@ mod tests {
         assert_eq!(resolve_link("a/b", "../../../../etc/passwd"), "etc/passwd");
         assert_eq!(resolve_link("x", ".."), "");
     }
+
+    #[test]
+    fn a_hard_link_reads_its_targets_bytes_as_its_layer_had_them() {
+        use crate::tree::test_tar::{E, layer};
+        let l = layer(&[
+            E::File("etc/conf", b"v1"),
+            E::Hardlink("etc/conf.hard", "etc/conf"),
+            E::Hardlink("usr/bin/perl", "etc/conf.hard"),
+            E::File("etc/conf", b"rewritten later"),
+            E::Hardlink("etc/missing.hard", "nowhere"),
+            E::Dir("srv"),
+            E::Hardlink("srv.hard", "srv"),
+        ]);
+        // From the archive's root, not from the link's folder (no `etc/etc/conf`).
+        let source = l.link_source(1).unwrap();
+        assert_eq!(
+            (source.path(), source.position(), source.size()),
+            ("etc/conf", 0, 2)
+        );
+        // Through a chain of links, still the first version.
+        assert_eq!(l.link_source(2).unwrap().position(), 0);
+        assert!(l.link_source(0).is_none(), "a file is no link");
+        assert!(l.link_source(4).is_none(), "a target the layer lacks");
+        assert!(l.link_source(6).is_none(), "a directory has no data");
+    }
 }

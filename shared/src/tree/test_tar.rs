@@ -8,6 +8,8 @@ pub(crate) enum E<'a> {
     File(&'a str, &'a [u8]),
     Dir(&'a str),
     Symlink(&'a str, &'a str),
+    /// A hard link (path, target from the archive's root).
+    Hardlink(&'a str, &'a str),
 }
 
 /// A layer holding `entries` in order, indexed by the real tar walker.
@@ -34,6 +36,12 @@ pub(crate) fn layer(entries: &[E<'_>]) -> LayerIndex {
             E::Symlink(path, target) => {
                 h.set_entry_type(tar::EntryType::Symlink);
                 h.set_mode(0o777);
+                h.set_size(0);
+                b.append_link(&mut h, path, target).unwrap();
+            }
+            E::Hardlink(path, target) => {
+                h.set_entry_type(tar::EntryType::Link);
+                h.set_mode(0o644);
                 h.set_size(0);
                 b.append_link(&mut h, path, target).unwrap();
             }

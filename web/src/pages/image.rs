@@ -379,7 +379,10 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
         })}
         <nav class="tabs" role="tablist">
             {Tab::ALL.into_iter().map(|t| {
-                let href = move || href_with(&[(Key::Tab, t.value())]);
+                // Overview is the default, but a `path=` left in the URL would open Files:
+                // its link names it.
+                let value = if t == Tab::Overview { Some("overview") } else { t.value() };
+                let href = move || href_with(&[(Key::Tab, value)]);
                 view! { <a href=href role="tab" class:current=move || tab.get() == t data-tab=t.id()>{t.label()}</a> }
             }).collect_view()}
         </nav>

@@ -70,16 +70,33 @@ pub(super) fn PathDetail(
             </ul>
         }
     });
+    let hard = node.kind == EntryKind::Hardlink;
     let link = node.link.clone().map(|target| {
-        let resolved = resolve_link(&path, &target);
+        // A tar hard link names its target from the archive's root; a symlink's relative
+        // target starts at the link's own directory.
+        let resolved = if hard {
+            target.trim_start_matches('/').to_owned()
+        } else {
+            resolve_link(&path, &target)
+        };
         let href = href_with(&[(Key::Path, Some(&format!("/{resolved}")))]);
-        view! { <dt>"Link"</dt><dd class="mono"><a href=href data-follow-link="">{target}</a></dd> }
+        let (label, shown) = if hard {
+            ("Hard link to", format!("/{resolved}"))
+        } else {
+            ("Symlink to", target)
+        };
+        view! { <dt>{label}</dt><dd class="mono"><a href=href data-follow-link=if hard { "hard" } else { "symlink" }>{shown}</a></dd> }
     });
+    let kind = if hard {
+        format!("{} hard link", mode_string(EntryKind::File, node.mode))
+    } else {
+        mode_string(node.kind, node.mode)
+    };
     view! {
         <div class="detail" data-detail-path=abs.clone()>
             <h2 class="mono">{abs.clone()}</h2>
             <dl>
-                <dt>"Kind"</dt><dd class="mono">{mode_string(node.kind, node.mode)} {(!node.present).then_some(" (deleted)")}</dd>
+                <dt>"Kind"</dt><dd class="mono">{kind} {(!node.present).then_some(" (deleted)")}</dd>
                 <dt>"Size"</dt><dd title=format!("{} bytes", node.size)>{bytes(node.size)}</dd>
                 <dt>"Owner"</dt><dd class="mono">{format!("{}:{}", node.uid, node.gid)}</dd>
                 <dt>"Modified"</dt><dd class="mono">{utc_minutes(node.mtime)} " UTC"</dd>
@@ -95,16 +112,20 @@ pub(super) fn PathDetail(
 }
 
 /// Where a present regular file's bytes are: its layer's blob and the data offset in it.
+/// A hard link reads the bytes of the entry it links to, as that layer had it.
 pub(super) fn file_source(
     node: &TreeNode,
     indexes: &[Option<Arc<LayerIndex>>],
     layers: &[LayerRow],
 ) -> Option<ReadFileRequest> {
-    if !node.present || node.kind != EntryKind::File {
+    if !node.present || !matches!(node.kind, EntryKind::File | EntryKind::Hardlink) {
         return None;
     }
     let index = indexes.get(node.layer as usize)?.as_ref()?;
-    let entry = index.get(node.entry? as usize)?;
+    let entry = match node.kind {
+        EntryKind::Hardlink => index.link_source(node.entry? as usize)?,
+        _ => index.get(node.entry? as usize)?,
+    };
     let row = layers.get(node.layer as usize)?;
     Some(ReadFileRequest {
         url: row.blob_url.clone().ok()?,
