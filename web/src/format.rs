@@ -45,6 +45,15 @@ pub(crate) fn utc_minutes(secs: i64) -> String {
     )
 }
 
+/// `1 entry`, `2 entries`: a count with the right form of its noun.
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// A wait or a window in words: `45 s`, `3 min`, `6 h`, `1 h 30 min`.
 pub(crate) fn duration_secs(secs: u64) -> String {
     match secs {
@@ -88,6 +97,8 @@ mod tests {
         assert_eq!(utc_minutes(951_782_400), "2000-02-29 00:00");
         assert_eq!(utc_minutes(1_700_000_000), "2023-11-14 22:13");
         assert_eq!(utc_minutes(-60), "1969-12-31 23:59");
+        assert_eq!(plural(1, "layer", "layers"), "1 layer");
+        assert_eq!(plural(0, "layer", "layers"), "0 layers");
         assert_eq!(duration_secs(45), "45 s");
         assert_eq!(duration_secs(61), "2 min");
         assert_eq!(duration_secs(21_600), "6 h");

@@ -2,7 +2,7 @@
 //! changes, search by substring or glob, largest files, and the efficiency score. Pure
 //! functions, so the page only renders their rows.
 
-use super::{ChangeKind, MergedTree, Pattern, TreeNode};
+use super::{Change, ChangeKind, MergedTree, Pattern, TreeNode};
 use crate::layer::EntryKind;
 
 /// How to order a listing.
@@ -37,8 +37,10 @@ pub struct Row {
     pub subtree_bytes: u64,
     /// For directories: present paths below it.
     pub subtree_count: u64,
-    /// In a layer view: what that layer did to the path.
-    pub change: Option<ChangeKind>,
+    /// In a layer view: what that layer did to the path, with the bytes it added,
+    /// rewrote or removed (a deletion row is about the layer that deleted, not the path's
+    /// latest version).
+    pub change: Option<Change>,
 }
 
 impl Row {
@@ -104,7 +106,7 @@ fn subtree(tree: &MergedTree, dir: &str) -> (u64, u64) {
         })
 }
 
-fn row(tree: &MergedTree, path: &str, node: &TreeNode, change: Option<ChangeKind>) -> Row {
+fn row(tree: &MergedTree, path: &str, node: &TreeNode, change: Option<Change>) -> Row {
     let (subtree_bytes, subtree_count) = if node.kind == EntryKind::Dir {
         subtree(tree, path)
     } else {
@@ -154,23 +156,23 @@ pub fn layer_changes(tree: &MergedTree, layer: u32, sort: SortBy) -> Vec<Row> {
             let change = n.changes.iter().rev().find(|c| c.layer == layer)?;
             match change.kind {
                 ChangeKind::Modified(m) if !m.is_substantive() => None,
-                kind => Some(Row {
+                _ => Some(Row {
                     path: p.to_owned(),
                     node: n.clone(),
                     subtree_bytes: 0,
                     subtree_count: 0,
-                    change: Some(kind),
+                    change: Some(change.clone()),
                 }),
             }
         })
         .collect();
     match sort {
         SortBy::Name => rows.sort_by(|a, b| a.path.cmp(&b.path)),
-        SortBy::Size => rows.sort_by(|a, b| {
-            b.node
-                .size
-                .cmp(&a.node.size)
-                .then_with(|| a.path.cmp(&b.path))
+        SortBy::Size => rows.sort_by_key(|r| {
+            (
+                std::cmp::Reverse(r.change.as_ref().map_or(0, |c| c.size)),
+                r.path.clone(),
+            )
         }),
     }
     rows
@@ -246,11 +248,97 @@ pub fn efficiency(tree: &MergedTree) -> f64 {
 }
 
 /// The directory a listing shows for a selected path: the path itself when it is a
-/// directory of the tree, else its parent (a file is shown among its siblings).
+/// directory of the tree, its parent for a file (shown among its siblings), and the
+/// nearest existing directory above a path the image does not have.
 pub fn listing_dir(tree: &MergedTree, path: &str) -> String {
     match tree.get(path) {
         Some(node) if node.kind == EntryKind::Dir => path.to_owned(),
-        _ => parent_dir(path).to_owned(),
+        Some(_) => parent_dir(path).to_owned(),
+        None => nearest_dir(tree, path),
+    }
+}
+
+/// Where a path asked for (in a URL) leads in the image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathLookup {
+    /// The tree has this path (present, or removed by a layer).
+    Found,
+    /// The path passes through symlinked directories; a shell would reach this path.
+    Follows(String),
+    /// The image has no such path; the nearest existing directory above it.
+    NotFound {
+        /// Normalized, `""` for the root.
+        nearest: String,
+    },
+}
+
+/// Symlinks followed in one lookup before it gives up, as Linux's `ELOOP` does.
+const MAX_LINK_HOPS: usize = 40;
+
+/// Looks `path` up as a shell would: a symlinked directory on the way is followed (the
+/// last component is not, so a link is shown as itself).
+pub fn lookup_path(tree: &MergedTree, path: &str) -> PathLookup {
+    if path.is_empty() || tree.get(path).is_some() {
+        return PathLookup::Found;
+    }
+    let mut queue: std::collections::VecDeque<String> = path
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut current = String::new();
+    let mut hops = 0;
+    while let Some(part) = queue.pop_front() {
+        let next = if current.is_empty() {
+            part
+        } else {
+            format!("{current}/{part}")
+        };
+        match tree.get(&next).filter(|n| n.present) {
+            Some(node) if node.kind == EntryKind::Symlink && !queue.is_empty() => {
+                hops += 1;
+                if hops > MAX_LINK_HOPS {
+                    return PathLookup::NotFound {
+                        nearest: nearest_dir(tree, &current),
+                    };
+                }
+                let target = super::resolve_link(&next, node.link.as_deref().unwrap_or(""));
+                let mut rest: std::collections::VecDeque<String> = target
+                    .split('/')
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                rest.extend(queue.drain(..));
+                queue = rest;
+                current = String::new();
+            }
+            Some(_) => current = next,
+            None => {
+                return PathLookup::NotFound {
+                    nearest: nearest_dir(tree, &next),
+                };
+            }
+        }
+    }
+    if current == path {
+        PathLookup::Found
+    } else {
+        PathLookup::Follows(current)
+    }
+}
+
+/// The deepest present directory at or above `path`.
+fn nearest_dir(tree: &MergedTree, path: &str) -> String {
+    let mut at = path;
+    loop {
+        if at.is_empty()
+            || tree
+                .get(at)
+                .is_some_and(|n| n.present && n.kind == EntryKind::Dir)
+        {
+            return at.to_owned();
+        }
+        at = parent_dir(at);
     }
 }
 
@@ -310,7 +398,8 @@ mod tests {
         assert_eq!(listing_dir(&t, "etc/hosts"), "etc");
         assert_eq!(listing_dir(&t, "top"), "");
         assert_eq!(listing_dir(&t, ""), "");
-        assert_eq!(listing_dir(&t, "no/such/path"), "no/such");
+        assert_eq!(listing_dir(&t, "no/such/path"), "");
+        assert_eq!(listing_dir(&t, "etc/no/such"), "etc");
         assert_eq!(parent_dir("a/b/c"), "a/b");
         assert_eq!(parent_dir("a"), "");
     }
@@ -329,8 +418,90 @@ mod tests {
         );
         assert_eq!(names(list_dir(&t, "", SortBy::Size, false)), ["etc", "top"]);
         let changes = layer_changes(&t, 1, SortBy::Name);
-        let kinds: Vec<_> = changes.iter().map(|r| r.change.map(|c| c.word())).collect();
+        let kinds: Vec<_> = changes
+            .iter()
+            .map(|r| r.change.as_ref().map(|c| c.kind.word()))
+            .collect();
         assert_eq!(kinds, [Some("deleted"), Some("modified")]);
+    }
+
+    #[test]
+    fn a_deletion_row_is_about_the_layer_that_deleted_and_what_went() {
+        // L0 adds big (3000 B), L1 deletes it, L2 adds a new, small big.
+        let t = merged(&[
+            layer(&[
+                E::File("big.bin", &[7u8; 3000]),
+                E::Dir("var/lib"),
+                E::File("var/lib/a", b"a"),
+            ]),
+            layer(&[
+                E::File(".wh.big.bin", b""),
+                E::Dir("var/lib"),
+                E::File("var/lib/.wh..wh..opq", b""),
+                E::File("var/lib/b", b"b"),
+            ]),
+            layer(&[E::File("big.bin", &[1u8; 1000])]),
+        ]);
+        let rows = layer_changes(&t, 1, SortBy::Size);
+        let big = rows.iter().find(|r| r.path == "big.bin").unwrap();
+        let change = big.change.as_ref().unwrap();
+        assert_eq!(
+            (change.layer, change.kind, change.size),
+            (1, ChangeKind::Deleted, 3000)
+        );
+        assert_eq!(rows[0].path, "big.bin", "sorted by what the change moved");
+        // The opaque reset of var/lib reads as a replacement, not an mtime-only rewrite.
+        let lib = rows.iter().find(|r| r.path == "var/lib").unwrap();
+        let ChangeKind::Modified(m) = lib.change.as_ref().unwrap().kind else {
+            panic!("{:?}", lib.change)
+        };
+        assert!(m.opaque && m.is_substantive(), "{m:?}");
+        assert_eq!(m.parts(), ["opaque"]);
+    }
+
+    #[test]
+    fn paths_are_looked_up_as_a_shell_would() {
+        let t = merged(&[layer(&[
+            E::Dir("usr/bin"),
+            E::File("usr/bin/ls", b"ls"),
+            E::Symlink("bin", "usr/bin"),
+            E::Symlink("etc/alt", "/bin"),
+            E::Symlink("loop", "loop/x"),
+            E::File("etc/conf", b"c"),
+        ])]);
+        assert_eq!(lookup_path(&t, "usr/bin/ls"), PathLookup::Found);
+        assert_eq!(lookup_path(&t, "bin"), PathLookup::Found, "the link itself");
+        assert_eq!(
+            lookup_path(&t, "bin/ls"),
+            PathLookup::Follows("usr/bin/ls".into())
+        );
+        assert_eq!(
+            lookup_path(&t, "etc/alt/ls"),
+            PathLookup::Follows("usr/bin/ls".into())
+        );
+        assert_eq!(
+            lookup_path(&t, "etc/etc"),
+            PathLookup::NotFound {
+                nearest: "etc".into()
+            }
+        );
+        assert_eq!(
+            lookup_path(&t, "bin/nothing/here"),
+            PathLookup::NotFound {
+                nearest: "usr/bin".into()
+            }
+        );
+        assert_eq!(
+            lookup_path(&t, "etc/conf/x"),
+            PathLookup::NotFound {
+                nearest: "etc".into()
+            },
+            "a file is no directory"
+        );
+        assert!(
+            matches!(lookup_path(&t, "loop/a"), PathLookup::NotFound { .. }),
+            "a loop ends"
+        );
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl From<&Row> for ExportRow {
     fn from(r: &Row) -> Self {
         let n = &r.node;
         ExportRow {
-            change: r.change.map(|c| c.word()),
+            change: r.change.as_ref().map(|c| c.kind.word()),
             gid: n.gid,
             kind: n.kind.ls_char().to_string(),
             layer: n.layer,

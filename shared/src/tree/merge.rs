@@ -52,12 +52,15 @@ pub struct Modified {
     pub link: bool,
     /// Only the modification time may differ when every other flag is false.
     pub mtime: bool,
+    /// This layer's opaque marker replaced the directory's contents from below.
+    #[serde(default)]
+    pub opaque: bool,
 }
 
 impl Modified {
     /// Whether anything besides the mtime changed.
     pub fn is_substantive(&self) -> bool {
-        self.content || self.kind || self.mode || self.owner || self.link
+        self.content || self.kind || self.mode || self.owner || self.link || self.opaque
     }
 
     /// The substantive changes by name (`content`, `kind`, `mode`, `owner`, `link`); empty
@@ -69,6 +72,7 @@ impl Modified {
             (self.mode, "mode"),
             (self.owner, "owner"),
             (self.link, "link"),
+            (self.opaque, "opaque"),
         ]
         .into_iter()
         .filter_map(|(on, word)| on.then_some(word))
@@ -279,18 +283,26 @@ impl TreeBuilder {
         };
 
         // Whiteouts first: they act on lower layers only, wherever they sit in the tar.
+        let mut opaque_dirs = Vec::new();
         for e in index.iter() {
             let Some(w) = e.whiteout() else { continue };
             self.layers[layer as usize].whiteouts += 1;
             match w {
                 Whiteout::Delete(target) => self.remove(&target, true, ChangeKind::Deleted, ctx),
-                Whiteout::Opaque(dir) => self.remove(&dir, false, ChangeKind::HiddenByOpaque, ctx),
+                Whiteout::Opaque(dir) => {
+                    self.remove(&dir, false, ChangeKind::HiddenByOpaque, ctx);
+                    opaque_dirs.push(dir);
+                }
                 Whiteout::Meta => {}
             }
         }
         for e in index.iter().filter(|e| e.is_visible()) {
             self.layers[layer as usize].entries += 1;
             self.add(&e, ctx);
+        }
+        // A directory reset by an opaque marker was replaced, whatever its own entry says.
+        for dir in opaque_dirs {
+            self.mark_opaque(&dir, ctx);
         }
         &self.layers[layer as usize]
     }
@@ -300,6 +312,34 @@ impl TreeBuilder {
         MergedTree {
             nodes: self.nodes,
             layers: self.layers,
+        }
+    }
+
+    /// Records on `dir` that layer `ctx` replaced its contents with an opaque marker.
+    fn mark_opaque(&mut self, dir: &str, ctx: Ctx) {
+        let Some(n) = self.nodes.get_mut(dir).filter(|n| n.present) else {
+            return;
+        };
+        let opaque = Modified {
+            opaque: true,
+            ..Modified::default()
+        };
+        match n.changes.last_mut() {
+            Some(Change {
+                layer,
+                kind: ChangeKind::Modified(m),
+                ..
+            }) if *layer == ctx.layer => {
+                if !m.is_substantive() {
+                    self.layers[ctx.layer as usize].modified.add(0);
+                }
+                m.opaque = true;
+            }
+            Some(c) if c.layer == ctx.layer => {}
+            _ => {
+                n.changes.push(ctx.change(ChangeKind::Modified(opaque), 0));
+                self.layers[ctx.layer as usize].modified.add(0);
+            }
         }
     }
 
@@ -464,6 +504,7 @@ impl TreeBuilder {
             owner: n.uid != fresh.uid || n.gid != fresh.gid,
             link: n.link != fresh.link,
             mtime: n.mtime != fresh.mtime,
+            opaque: false,
         };
         let was_implied = n.implied;
         fresh.changes = std::mem::take(&mut n.changes);

@@ -29,7 +29,7 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
                     Stage::Verified => {
                         let summary = live.summary.get().unwrap_or_default();
                         let detail = if summary.entries > 0 {
-                            format!("{} entries · {} unpacked · ", summary.entries, bytes(summary.decompressed))
+                            format!("{} · {} unpacked · ", crate::format::plural(summary.entries, "entry", "entries"), bytes(summary.decompressed))
                         } else {
                             String::new()
                         };

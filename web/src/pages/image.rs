@@ -362,7 +362,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                     view! { <span class="badge pending">"verifying layers…"</span> }.into_any()
                 }}
                 {platform.map(|p| view! { <span class="platform mono">{p}</span> })}
-                <span>{bytes(total)} " · " {layer_count} " layers"</span>
+                <span>{bytes(total)} " · " {crate::format::plural(layer_count as u64, "layer", "layers")}</span>
             </div>
             <div class="verifications">
                 {index_view.as_ref().map(|i| view! { <VerificationBadge verification=i.verification.clone()/> })}

@@ -8,7 +8,7 @@ use strata_shared::layer::{EntryKind, LayerIndex};
 use strata_shared::tree::explore::{mode_string, subtree_changes_by_layer};
 use strata_shared::tree::{MergedTree, TreeNode, resolve_link};
 
-use super::marks::{change_marker, modified_detail};
+use super::marks::{change_marker, change_word, modified_detail};
 use crate::format::{bytes, utc_minutes};
 use crate::image_load::LayerRow;
 use crate::url_state::{Key, Tab, href_with};
@@ -53,7 +53,7 @@ pub(super) fn PathDetail(
             view! {
                 <li data-change-layer=c.layer.to_string() data-change-kind=c.kind.word()>
                     <span class=format!("marker {class}")>{sym}</span>
-                    " L" {c.layer} " " {c.kind.word()} {modified_detail(c.kind)} " · " {bytes(c.size)}
+                    " L" {c.layer} " " {change_word(c.kind)} {modified_detail(c.kind)} " · " {bytes(c.size)}
                     <div class="mono cmd dim small">{cmd}</div>
                 </li>
             }

@@ -8,8 +8,9 @@ use strata_shared::layer::EntryKind;
 use strata_shared::tree::explore::{self, Row, mode_string};
 use strata_shared::tree::{ChangeKind, MergedTree, Pattern};
 
-use super::marks::change_marker;
+use super::marks::{change_marker, change_word};
 use super::selection::Selection;
+use crate::format::plural;
 use crate::format::{bytes, utc_minutes};
 use crate::url_state::{Key, UrlState, href_with};
 
@@ -149,7 +150,7 @@ pub(super) fn ListingPane(
                 .then(|| format!(", first {SEARCH_LIMIT} matches"));
             view! {
                 <span class="mono">{listing.title.clone()}</span>
-                <span class="dim">" · " {total} {if total == 1 { " entry" } else { " entries" }} {capped}</span>
+                <span class="dim">" · " {plural(total as u64, "entry", "entries")} {capped}</span>
                 {listing.up.clone().map(|href| view! { " · " <a href=href data-up="">".. up"</a> })}
             }
         })
@@ -234,22 +235,47 @@ fn listing_row(visible: VisibleRow) -> impl IntoView {
         format!(" {dir}/")
     });
     let href = url.with(&[(Key::Path, Some(&abs)), (Key::Search, None)]);
-    let marker = row.change.map(change_marker);
-    let (size, items) = if is_dir {
-        (
+    let marker = row.change.as_ref().map(|c| change_marker(c.kind));
+    let removed = matches!(
+        row.change.as_ref().map(|c| c.kind),
+        Some(ChangeKind::Deleted | ChangeKind::HiddenByOpaque)
+    );
+    // A layer view's row tells what that layer did: the bytes it wrote, or removed.
+    let (size, size_bytes, items) = match &row.change {
+        Some(change) if removed => (format!("{} removed", bytes(change.size)), change.size, None),
+        Some(change) if !is_dir => (bytes(change.size), change.size, None),
+        _ if is_dir => (
             bytes(row.subtree_bytes),
-            Some(format!(" · {} items", row.subtree_count)),
-        )
-    } else {
-        (bytes(node.size), None)
+            row.subtree_bytes,
+            Some(format!(
+                " · {}",
+                plural(row.subtree_count, "item below", "items below")
+            )),
+        ),
+        _ => (bytes(node.size), node.size, None),
     };
     let link = node.link.clone().map(|l| format!(" → {l}"));
-    let deleted = !node.present
-        || matches!(
-            row.change,
-            Some(ChangeKind::Deleted | ChangeKind::HiddenByOpaque)
-        );
-    let last = node.changes.last().map(|c| c.kind);
+    let deleted = !node.present || removed;
+    // In a layer view, the layer that made this change; elsewhere, the path's latest.
+    let (layer_no, layer_word) = match &row.change {
+        Some(change) if removed => (
+            change.layer,
+            format!(" {} by L{}", change_word(change.kind), change.layer),
+        ),
+        Some(change) => (change.layer, format!(" {}", change_word(change.kind))),
+        None => (
+            node.layer,
+            node.changes
+                .last()
+                .map(|c| format!(" {}", change_word(c.kind)))
+                .unwrap_or_default(),
+        ),
+    };
+    let layer_cell = if removed {
+        layer_word.trim_start().to_owned()
+    } else {
+        format!("L{layer_no}{layer_word}")
+    };
     let title = abs.clone();
     view! {
         <div role="row" class="row" data-path=abs class:deleted=deleted class:dir=is_dir
@@ -261,8 +287,8 @@ fn listing_row(visible: VisibleRow) -> impl IntoView {
             </span>
             <span role="cell" class="mono">{mode_string(node.kind, node.mode)}</span>
             <span role="cell" class="mono owner">{format!("{}:{}", node.uid, node.gid)}</span>
-            <span role="cell" class="num" title=format!("{} bytes", node.size)>{size}</span>
-            <span role="cell" class="mono">"L" {node.layer} {last.map(|k| format!(" {}", k.word()))}</span>
+            <span role="cell" class="num" title=format!("{size_bytes} bytes")>{size}</span>
+            <span role="cell" class="mono layer-cell" title=layer_cell.clone()>{layer_cell.clone()}</span>
             <span role="cell" class="dim mono time">{utc_minutes(node.mtime)}</span>
         </div>
     }

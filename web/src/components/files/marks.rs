@@ -12,11 +12,23 @@ pub(super) fn change_marker(kind: ChangeKind) -> (&'static str, &'static str) {
     }
 }
 
+/// What a change did, in words: `added`, `deleted`, `hidden`, `modified`, or `replaced
+/// (opaque)` for a directory an opaque marker reset.
+pub(super) fn change_word(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Modified(m) if m.opaque => "replaced (opaque)",
+        kind => kind.word(),
+    }
+}
+
 /// ` (content, mode)` for a modification, ` (mtime only)` when nothing else changed.
 pub(super) fn modified_detail(kind: ChangeKind) -> String {
     let ChangeKind::Modified(m) = kind else {
         return String::new();
     };
+    if m.opaque {
+        return String::new();
+    }
     let parts = m.parts();
     if parts.is_empty() {
         " (mtime only)".into()

@@ -11,7 +11,7 @@ mod selection;
 
 use leptos::prelude::*;
 use strata_shared::manifest::HistoryStep;
-use strata_shared::tree::explore::SortBy;
+use strata_shared::tree::explore::{self, SortBy};
 use strata_shared::tree::export;
 
 use crate::components::FileContents;
@@ -68,6 +68,36 @@ pub(crate) fn FilesView(
                 view! { <FileContents request name/> }
             })}
         })
+    };
+
+    // A path through a symlinked directory is followed, as a shell would; a path the
+    // image lacks says so and offers the nearest directory above it.
+    let lookup_tree = tree.clone();
+    let lookup = Memo::new(move |_| explore::lookup_path(&lookup_tree, &path.get()));
+    let follow = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let explore::PathLookup::Follows(target) = lookup.get() {
+            follow(
+                &href_with(&[(Key::Path, Some(&format!("/{target}")))]),
+                leptos_router::NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    let not_found = move || match lookup.get() {
+        explore::PathLookup::NotFound { nearest } => {
+            let href = href_with(&[(Key::Path, Some(&format!("/{nearest}")))]);
+            Some(view! {
+                <p class="panel error-panel not-found" data-path-not-found=format!("/{}", path.get())>
+                    <code class="mono">{format!("/{}", path.get())}</code>
+                    " is not found in this image. The nearest folder above it is "
+                    <a href=href class="mono" data-nearest="">{format!("/{nearest}")}</a> "."
+                </p>
+            })
+        }
+        _ => None,
     };
 
     let search_text = RwSignal::new(sel.search.get_untracked().unwrap_or_default());
@@ -127,6 +157,7 @@ pub(crate) fn FilesView(
                     <button class="link" on:click=move |_| export("json")>"JSON"</button>
                     <button class="link" on:click=move |_| export_csv("csv")>"CSV"</button>
                 </div>
+                {not_found}
                 <ListingPane tree sel commands/>
             </section>
             <aside class="detail-pane">{detail}</aside>
