@@ -193,10 +193,30 @@ fn indexes_show_platforms_without_attestation_entries() {
 }
 
 #[test]
-fn schema1_is_recognized() {
-    let parsed =
-        ParsedDocument::parse(read("2-manifest/docker-schema1-signed-busybox.json"), None).unwrap();
-    assert_eq!(parsed.document, Document::Schema1);
+fn schema1_is_read_layers_history_signatures_and_payload_digest() {
+    let bytes = read("2-manifest/docker-schema1-signed-busybox.json");
+    let parsed = ParsedDocument::parse(bytes.clone(), None).unwrap();
+    let Document::Schema1(m) = &parsed.document else {
+        panic!("{:?}", parsed.media_type)
+    };
+    assert_eq!(m.architecture, "amd64");
+    // Three history steps over one repeated blob: one layer, two empty steps.
+    assert_eq!(m.history.len(), 3);
+    assert_eq!(m.layers.len(), 1);
+    assert_eq!(m.layers[0].digest.hex()[..12], *"5f70bf18a086");
+    assert_eq!(
+        m.history.iter().map(|h| h.empty_layer).collect::<Vec<_>>(),
+        [false, true, true]
+    );
+    assert_eq!(m.signatures.len(), 1);
+    assert_eq!(m.signatures[0].algorithm, "ES256");
+    assert_eq!(
+        m.signatures[0].key_id.as_deref(),
+        Some("OZ45:U3IG:TDOI:PMBD:NGP2:LDIW:II2U:PSBI:MMCZ:YZUP:TUUO:XPZT")
+    );
+    let payload = parsed.digested_bytes().unwrap();
+    assert_eq!(Digest::sha256_of(&payload), schema1_payload_digest(&bytes));
+    assert_ne!(Digest::sha256_of(&payload), Digest::sha256_of(&bytes));
 }
 
 #[test]

@@ -31,6 +31,7 @@ pub mod pull_through;
 pub mod push;
 pub mod real_files;
 pub mod registry;
+pub mod schema1;
 pub mod scripted_registry;
 pub mod tap;
 pub mod tls;

@@ -238,6 +238,26 @@ impl Pusher {
         media_type: &str,
         bytes: &[u8],
     ) -> anyhow::Result<String> {
+        let digest = self
+            .push_manifest_digested(name, reference, media_type, bytes)
+            .await?;
+        let computed = crate::image::sha256_digest(bytes);
+        ensure!(
+            digest == computed,
+            "registry says {digest}, bytes hash to {computed}"
+        );
+        Ok(digest)
+    }
+
+    /// Uploads a manifest and returns the registry's `Docker-Content-Digest` unchecked: a
+    /// signed schema1 manifest's digest is over its JWS payload, not its bytes.
+    pub async fn push_manifest_digested(
+        &self,
+        name: &str,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> anyhow::Result<String> {
         let url = self
             .base
             .join(&format!("v2/{name}/manifests/{reference}"))?;
@@ -262,11 +282,6 @@ impl Pusher {
             .and_then(|v| v.to_str().ok())
             .context("manifest PUT without Docker-Content-Digest")?
             .to_owned();
-        let computed = crate::image::sha256_digest(bytes);
-        ensure!(
-            digest == computed,
-            "registry says {digest}, bytes hash to {computed}"
-        );
         Ok(digest)
     }
 

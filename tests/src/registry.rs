@@ -308,6 +308,8 @@ pub(crate) fn yaml_str(s: &str) -> String {
 
 /// The config every test registry shares: its storage under `storage`, deletes enabled,
 /// listening on `127.0.0.1:port`; the access log only when `access_log`.
+/// The registry's base config. Schema1 pushes are accepted (Distribution refuses them by
+/// default) so that tests can make the legacy images old registries still serve.
 pub(crate) fn base_config_yaml(port: u16, storage: &Path, access_log: bool) -> String {
     let access_log = if access_log {
         ""
@@ -328,6 +330,9 @@ log:
   maintenance:
     uploadpurging:
       enabled: false
+compatibility:
+  schema1:
+    enabled: true
 http:
   addr: {addr}
   secret: strata-test-secret

@@ -159,3 +159,75 @@ async fn a_path_alone_opens_the_files_tab_on_that_file() -> anyhow::Result<()> {
     client.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_signed_schema1_image_is_read_verified_with_history_and_files() -> anyhow::Result<()> {
+    let registry = Registry::start().await?;
+    let image = strata_tests::schema1::signed_schema1("old/schema1", "v1")?;
+    let pusher = Pusher::for_registry(&registry)?;
+    for (digest, blob) in &image.blobs {
+        pusher.push_blob("old/schema1", digest, blob).await?;
+    }
+    let pushed = pusher
+        .push_manifest_digested(
+            "old/schema1",
+            "v1",
+            "application/vnd.docker.distribution.manifest.v1+prettyjws",
+            &image.bytes,
+        )
+        .await?;
+    assert_eq!(pushed, image.digest, "the registry digests the JWS payload");
+    let app = start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    let base = format!("{}/image/{}/old/schema1", app.url(), registry.host());
+    client.goto(&format!("{base}:v1")).await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    client
+        .find(Locator::Css("[data-schema1] [data-verified=manifest]"))
+        .await?;
+    assert_eq!(
+        visible_text(&client, "[data-schema1-architecture]").await?,
+        "amd64"
+    );
+    let algorithms = attributes(
+        &client,
+        "[data-schema1-signature]",
+        "data-schema1-signature",
+    )
+    .await?;
+    assert_eq!(algorithms, ["ES256"]);
+    // Two layers, oldest first, each verified against its blobSum; the throwaway step is
+    // an empty layer of the history.
+    let digests = attributes(&client, "tr[data-layer-digest]", "data-layer-digest").await?;
+    assert_eq!(
+        digests,
+        [image.blobs[0].0.clone(), image.blobs[2].0.clone()]
+    );
+    let states = attributes(&client, "tr[data-layer-digest]", "data-layer-state").await?;
+    assert_eq!(states, ["verified"; 2]);
+    assert_eq!(
+        client
+            .find_all(Locator::Css("[data-diff-id-unchecked]"))
+            .await?
+            .len(),
+        2
+    );
+    let pinned = attributes(&client, "[data-pinned-digest]", "data-pinned-digest").await?;
+    assert_eq!(pinned, std::slice::from_ref(&image.digest));
+    client
+        .goto(&format!("{base}@{}?tab=history", image.digest))
+        .await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let history = visible_text(&client, "main").await?;
+    assert!(history.contains("ENV MODE=old"), "{history}");
+    assert!(history.contains("apt-get install tool"), "{history}");
+    client
+        .goto(&format!("{base}@{}?path=/usr/bin/tool", image.digest))
+        .await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let detail = attributes(&client, "[data-detail-path]", "data-detail-path").await?;
+    assert_eq!(detail, ["/usr/bin/tool"]);
+    client.close().await?;
+    Ok(())
+}

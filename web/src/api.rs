@@ -338,7 +338,14 @@ pub(crate) async fn fetch_manifest(
         what.clone()
     })?;
     let fetched = get(&url, Some(MANIFEST_ACCEPT), &what).await?;
-    let actual = Digest::sha256_of(&fetched.bytes);
+    // Parsed first only to learn which bytes the digest names (a signed schema1's is over
+    // its JWS payload); nothing parsed is used unless the digest matches.
+    let parsed = ParsedDocument::parse(fetched.bytes.clone(), fetched.content_type.as_deref());
+    let digested = match parsed.as_ref().map(|p| p.digested_bytes()) {
+        Ok(Ok(bytes)) => bytes.into_owned(),
+        _ => fetched.bytes.clone(),
+    };
+    let actual = Digest::sha256_of(&digested);
     let requested = Digest::parse(manifest_ref).ok();
     let (expected, source) = match (expected_from_descriptor, requested) {
         (Some((d, _)), _) => (d.clone(), "descriptor in the index"),
@@ -352,7 +359,7 @@ pub(crate) async fn fetch_manifest(
             ),
         },
     };
-    let mut outcome = if Digest::of(expected.algorithm(), &fetched.bytes) == expected {
+    let mut outcome = if Digest::of(expected.algorithm(), &digested) == expected {
         Ok(())
     } else {
         Err(format!(
@@ -377,8 +384,7 @@ pub(crate) async fn fetch_manifest(
     if let Err(e) = &verification.outcome {
         return Err(ApiError::Verification(format!("{object} {e}")));
     }
-    let parsed = ParsedDocument::parse(fetched.bytes, fetched.content_type.as_deref())
-        .map_err(|e| ApiError::Invalid(e.to_string()))?;
+    let parsed = parsed.map_err(|e| ApiError::Invalid(e.to_string()))?;
     Ok(VerifiedDocument {
         parsed,
         digest: expected,

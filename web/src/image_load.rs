@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 use strata_shared::manifest::{
-    Descriptor, Document, ImageConfig, ImageManifest, IndexEntries, Platform, layer_history,
+    Descriptor, Document, ImageConfig, ImageManifest, IndexEntries, Platform, Schema1Manifest,
+    layer_history,
 };
 use strata_shared::{Digest, MediaType};
 
@@ -62,6 +63,8 @@ pub(crate) struct LayerRow {
     pub index: usize,
     /// The manifest's descriptor.
     pub descriptor: Descriptor,
+    /// Whether the descriptor's size is real (schema1 gives none).
+    pub size_known: bool,
     /// The config's diff_id for it.
     pub diff_id: Option<Digest>,
     /// The history step that made it.
@@ -101,6 +104,55 @@ impl ObjectFailure {
     }
 }
 
+/// A legacy schema1 manifest as the page shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Schema1View {
+    /// The parsed manifest.
+    pub manifest: Schema1Manifest,
+    /// Its check (against the JWS payload for a signed one).
+    pub verification: Verification,
+    /// The raw JSON.
+    pub raw: String,
+}
+
+/// Fills the model from a schema1 manifest: its distinct blobs as layers, verified by
+/// `blobSum` (sizes unknown, no diff_ids), and its history.
+fn read_schema1(
+    model: &mut ImageModel,
+    endpoint: &Endpoint,
+    manifest: Schema1Manifest,
+    verification: Verification,
+    raw: Vec<u8>,
+) {
+    model.layers = manifest
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(index, layer)| LayerRow {
+            index,
+            descriptor: Descriptor {
+                media_type: MediaType::DockerLayerGzip,
+                digest: layer.digest.clone(),
+                size: 0,
+                urls: Vec::new(),
+                annotations: Default::default(),
+                platform: None,
+                artifact_type: None,
+            },
+            size_known: false,
+            diff_id: None,
+            history_step: Some(layer.history_step),
+            blob_url: endpoint.url(&format!("blobs/{}", layer.digest)),
+            live: LayerLive::new(),
+        })
+        .collect();
+    model.schema1 = Some(Schema1View {
+        manifest,
+        verification,
+        raw: String::from_utf8_lossy(&raw).into_owned(),
+    });
+}
+
 /// Everything the image page shows.
 #[derive(Clone, Debug)]
 pub(crate) struct ImageModel {
@@ -116,13 +168,34 @@ pub(crate) struct ImageModel {
     pub config: Option<(ImageConfig, Verification)>,
     /// Layers with history mapping and live state.
     pub layers: Vec<LayerRow>,
-    /// Set for legacy schema1 images.
-    pub schema1: bool,
+    /// A legacy schema1 image's manifest (layers from `fsLayers`, history from
+    /// `v1Compatibility`, signatures), with its check.
+    pub schema1: Option<Schema1View>,
     /// Objects that failed alone (a platform manifest, the config).
     pub failures: Vec<ObjectFailure>,
 }
 
+impl LayerLive {
+    fn new() -> Self {
+        LayerLive {
+            stage: RwSignal::new(Stage::Pending),
+            compressed: RwSignal::new(0),
+            summary: RwSignal::new(None),
+            error: RwSignal::new(None),
+        }
+    }
+}
+
 impl ImageModel {
+    /// The build steps: the config's, or a schema1 manifest's.
+    pub(crate) fn history(&self) -> Vec<strata_shared::manifest::HistoryStep> {
+        match (&self.config, &self.schema1) {
+            (Some((config, _)), _) => config.history.clone(),
+            (None, Some(s1)) => s1.manifest.history.clone(),
+            (None, None) => Vec::new(),
+        }
+    }
+
     /// `/image/{name}@{digest}`: the pinned link, keeping the platform.
     pub(crate) fn pinned_path(&self) -> String {
         let config = self.manifest.as_ref().map(|m| &m.manifest.config.digest);
@@ -163,13 +236,15 @@ pub(crate) async fn load_image(
         manifest: None,
         config: None,
         layers: Vec::new(),
-        schema1: false,
+        schema1: None,
         failures: Vec::new(),
     };
     let (manifest_doc, manifest_verification, manifest_digest, media_type, raw) =
         match top.parsed.document {
-            Document::Schema1 => {
-                model.schema1 = true;
+            Document::Schema1(m) => {
+                let mut v = top.verification;
+                v.object = "manifest";
+                read_schema1(&mut model, &endpoint, *m, v, top.parsed.raw);
                 return Ok(model);
             }
             Document::Manifest(m) => {
@@ -221,8 +296,14 @@ pub(crate) async fn load_image(
                         child.parsed.media_type,
                         raw,
                     ),
-                    Document::Schema1 => {
-                        model.schema1 = true;
+                    Document::Schema1(m) => {
+                        read_schema1(
+                            &mut model,
+                            &endpoint,
+                            *m,
+                            child.verification,
+                            child.parsed.raw,
+                        );
                         return Ok(model);
                     }
                     Document::Index(_) => {
@@ -266,13 +347,9 @@ pub(crate) async fn load_image(
                 .as_ref()
                 .and_then(|(c, _)| c.rootfs.diff_ids.get(index).cloned()),
             history_step: steps.get(index).copied().flatten(),
+            size_known: true,
             blob_url: endpoint.url(&format!("blobs/{}", descriptor.digest)),
-            live: LayerLive {
-                stage: RwSignal::new(Stage::Pending),
-                compressed: RwSignal::new(0),
-                summary: RwSignal::new(None),
-                error: RwSignal::new(None),
-            },
+            live: LayerLive::new(),
         })
         .collect();
     model.manifest = Some(ManifestView {

@@ -370,7 +370,7 @@ async fn attach(
                 .push(index_attachment(source, subject, doc.digest, size, &i));
             return;
         }
-        Document::Schema1 => {
+        Document::Schema1(_) => {
             ctx.out
                 .notes
                 .push(format!("{manifest_ref}: legacy schema1, not read"));

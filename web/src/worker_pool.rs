@@ -268,8 +268,12 @@ fn wants_split(mode: SplitMode, job: &LayerJob, slots: usize, queued: usize) -> 
         _ if slots < 2 => false,
         SplitMode::Off => false,
         SplitMode::Always => true,
-        // Fewer layers than workers: a spare worker would idle, so put it to work.
-        SplitMode::Auto => job.size >= SPLIT_THRESHOLD || (queued < slots && job.size >= 1 << 20),
+        // Fewer layers than workers: a spare worker would idle, so put it to work. A layer
+        // of unknown size (schema1) is split like a big one when a worker is spare.
+        SplitMode::Auto => {
+            let size = job.size.unwrap_or(SPLIT_THRESHOLD);
+            size >= SPLIT_THRESHOLD || (queued < slots && size >= 1 << 20)
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-use super::{ImageIndex, ImageManifest};
+use super::{ImageIndex, ImageManifest, Schema1Error, Schema1Manifest};
 use crate::{Digest, MediaType};
 
 /// Registries cap manifests at 4 MiB; so does Strata.
@@ -11,8 +11,8 @@ pub enum Document {
     Index(Box<ImageIndex>),
     /// An OCI or Docker schema2 image manifest.
     Manifest(Box<ImageManifest>),
-    /// Docker schema1: recognized so it can be explained, not supported.
-    Schema1,
+    /// Docker schema1 (legacy): its layers, history and signatures.
+    Schema1(Box<Schema1Manifest>),
 }
 
 /// A parsed document and the exact bytes it came from.
@@ -40,6 +40,9 @@ pub enum ManifestError {
         /// The parser's complaint (with line and column).
         source: serde_json::Error,
     },
+    /// A schema1 manifest that cannot be read.
+    #[error("{0}")]
+    Schema1(#[from] Schema1Error),
     /// A media type that is neither index nor manifest.
     #[error("unsupported manifest media type {0:?}")]
     Unsupported(String),
@@ -83,7 +86,7 @@ impl ParsedDocument {
             source,
         };
         let document = match &media_type {
-            MediaType::DockerSchema1 => Document::Schema1,
+            MediaType::DockerSchema1 => Document::Schema1(Box::new(Schema1Manifest::parse(&raw)?)),
             mt if mt.is_index() => Document::Index(serde_json::from_slice(&raw).map_err(json_err)?),
             mt if mt.is_manifest() => {
                 Document::Manifest(serde_json::from_slice(&raw).map_err(json_err)?)
@@ -101,6 +104,15 @@ impl ParsedDocument {
     pub fn digest(&self) -> Digest {
         Digest::sha256_of(&self.raw)
     }
+
+    /// The bytes the document's digest names: the raw bytes, except for a signed
+    /// schema1 manifest, whose digest is over its JWS payload (signatures stripped).
+    pub fn digested_bytes(&self) -> Result<std::borrow::Cow<'_, [u8]>, ManifestError> {
+        match self.document {
+            Document::Schema1(_) => Ok(Schema1Manifest::digested_bytes(&self.raw)?),
+            _ => Ok(std::borrow::Cow::Borrowed(&self.raw)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -116,7 +128,7 @@ mod tests {
         ));
         let s1 = br#"{"schemaVersion":1,"name":"x","fsLayers":[]}"#.to_vec();
         let parsed = ParsedDocument::parse(s1, Some("application/json")).unwrap();
-        assert_eq!(parsed.document, Document::Schema1);
+        assert!(matches!(parsed.document, Document::Schema1(_)));
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod document;
 mod image_manifest;
 mod index;
 mod platform;
+mod schema1;
 
 pub use config::{ContainerConfig, HistoryStep, ImageConfig, RootFs, layer_history};
 pub use descriptor::Descriptor;
@@ -15,3 +16,4 @@ pub use document::{Document, MAX_MANIFEST_BYTES, ManifestError, ParsedDocument};
 pub use image_manifest::ImageManifest;
 pub use index::{ATTESTATION_MANIFEST, ImageIndex, IndexEntries, PlatformEntry};
 pub use platform::Platform;
+pub use schema1::{Schema1Error, Schema1Layer, Schema1Manifest, Schema1Signature};

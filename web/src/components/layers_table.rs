@@ -14,6 +14,7 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
         .map(|row| {
             let live = row.live;
             let size = row.descriptor.size;
+            let size_known = row.size_known;
             let digest = row.descriptor.digest.to_string();
             let step = row
                 .history_step
@@ -50,6 +51,11 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
                         <span class="state bad" data-layer-error="">"✗ " {live.error.get().unwrap_or_default()}</span>
                     }
                     .into_any(),
+                    stage if !size_known => view! {
+                        <span class="state">{stage.as_str()}</span>
+                        <span class="dim">" " {bytes(done)}</span>
+                    }
+                    .into_any(),
                     stage => view! {
                         <span class="state">{stage.as_str()}</span>
                         <progress max="100" value=pct></progress>
@@ -63,7 +69,9 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
                     <td class="mono">"L" {row.index}</td>
                     <td class="mono" title=digest.clone()>{short_digest(&digest)}</td>
                     <td class="dim">{row.descriptor.media_type.label().to_owned()}</td>
-                    <td class="num" title=format!("{size} bytes")>{bytes(size)}</td>
+                    <td class="num" title=if size_known { format!("{size} bytes") } else { "schema1 manifests give no sizes".to_owned() }>
+                        {move || if size_known { bytes(size) } else { live.summary.get().map_or_else(|| "—".to_owned(), |s| bytes(s.compressed)) }}
+                    </td>
                     <td>{step_cell}</td>
                     <td class="progress-cell">{progress}</td>
                 </tr>

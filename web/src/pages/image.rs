@@ -248,7 +248,7 @@ fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
             id: row.index,
             url: url.clone(),
             digest: row.descriptor.digest.clone(),
-            size: row.descriptor.size,
+            size: row.size_known.then_some(row.descriptor.size),
             media_type: row.descriptor.media_type.clone(),
             diff_id: row.diff_id.clone(),
             without_diff_ids: model.config.is_none(),
@@ -295,7 +295,9 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
     let m = model.clone();
     let verified_all = move || m.all_layers_verified();
     let platform = model.index.as_ref().map(|i| i.selected.to_string());
-    let schema1 = model.schema1;
+    let schema1 = model.schema1.clone();
+    let history_all = model.history();
+    let is_schema1 = schema1.is_some();
     let index_view = model.index.clone();
     let manifest = model.manifest.clone();
     let config = model.config.clone();
@@ -313,14 +315,14 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
             Tab::Files => {
                 let layers = layers.clone();
                 let manifest_digest = manifest.as_ref().map(|m| m.digest.clone());
-                let history = config.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
+                let history = history_all.clone();
                 match files.get() {
                     Some(data) => view! { <FilesView files=data layers history manifest=manifest_digest.clone()/> }.into_any(),
                     None => view! { <p class="loading">"Indexing layers… the file tree appears as soon as the first layer is verified and indexed."</p> }.into_any(),
                 }
             }
             Tab::History => {
-                let history = config.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
+                let history = history_all.clone();
                 let steps = layer_history(&history, layers.len());
                 view! { <HistoryView history step_layers=steps/> }.into_any()
             }
@@ -331,8 +333,8 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 })}
                 {index_view.clone().map(|index| view! { <Platforms index base_path=base_path.clone()/> })}
                 {manifest.clone().map(manifest_panel)}
-                {manifest.is_some().then(|| {
-                    let history = config.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
+                {(manifest.is_some() || is_schema1).then(|| {
+                    let history = history_all.clone();
                     view! { <LayersTable layers=layers.clone() history/> }
                 })}
                 {config.clone().map(|(config, _)| {
@@ -342,6 +344,11 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                         <ConfigView config/>
                         <HistoryView history step_layers=steps/>
                     }
+                })}
+                {is_schema1.then(|| {
+                    let history = history_all.clone();
+                    let steps = layer_history(&history, layers.len());
+                    view! { <HistoryView history step_layers=steps/> }
                 })}
             }.into_any(),
         }
@@ -371,12 +378,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
             </div>
         </section>
         <FailedObjects failures=model.failures.clone()/>
-        {schema1.then(|| view! {
-            <section class="panel error-panel" data-schema1="">
-                <h2>"Legacy schema1, not supported"</h2>
-                <p>"This image uses Docker's schema1 manifest format (deprecated since 2017). Its digest was verified, but Strata does not read schema1 layers. Push it again with a current tool to inspect it."</p>
-            </section>
-        })}
+        {schema1.clone().map(schema1_panel)}
         <nav class="tabs" role="tablist">
             {Tab::ALL.into_iter().map(|t| {
                 // Overview is the default, but a `path=` left in the URL would open Files:
@@ -447,6 +449,39 @@ fn TabErrors(errors: ArcRwSignal<Errors>) -> impl IntoView {
             <ul>
                 {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
             </ul>
+        </section>
+    }
+}
+
+/// A schema1 manifest: what it names, its signatures, and what cannot be checked.
+fn schema1_panel(s1: crate::image_load::Schema1View) -> impl IntoView {
+    let m = s1.manifest;
+    let signatures = m
+        .signatures
+        .iter()
+        .map(|s| {
+            view! {
+                <li class="mono" data-schema1-signature=s.algorithm.clone()>
+                    {s.algorithm.clone()} " · key " {s.key_id.clone().unwrap_or_else(|| "(none)".into())}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel schema1" data-schema1="">
+            <h2>"Legacy schema1 manifest " <VerificationBadge verification=s1.verification.clone()/></h2>
+            <dl>
+                <dt>"Pushed as"</dt><dd class="mono">{format!("{}:{}", m.name, m.tag)}</dd>
+                <dt>"Architecture"</dt><dd class="mono" data-schema1-architecture="">{m.architecture.clone()}</dd>
+                <dt>"Signatures"</dt>
+                <dd>
+                    {if m.signatures.is_empty() { Some("unsigned") } else { None }}
+                    <ul class="plain">{signatures}</ul>
+                    {(!m.signatures.is_empty()).then_some("JWS signatures are listed, not verified: their libtrust keys vouch for nothing today.")}
+                </dd>
+            </dl>
+            <p class="dim">"Docker's format before 2017. Its layers are its distinct fsLayers, oldest first, each verified against its blobSum; schema1 has no diff_ids and no sizes, so the uncompressed tars cannot be checked. The history comes from v1Compatibility; throwaway steps and repeated blobs are empty layers."</p>
+            <details><summary>"Raw manifest"</summary><pre class="mono raw">{s1.raw.clone()}</pre></details>
         </section>
     }
 }

@@ -65,8 +65,8 @@ pub struct ReadFileRequest {
     pub url: String,
     /// The layer's digest from the manifest.
     pub digest: Digest,
-    /// The layer's size from the manifest.
-    pub size: u64,
+    /// The layer's size from the manifest (none in schema1, which gives no sizes).
+    pub size: Option<u64>,
     /// The layer's media type from the manifest.
     pub media_type: MediaType,
     /// Offset of the file's data in the decompressed stream (`Entry::data_offset`).
@@ -108,8 +108,8 @@ pub struct LayerJob {
     pub url: String,
     /// The layer's digest from the manifest.
     pub digest: Digest,
-    /// The layer's size from the manifest.
-    pub size: u64,
+    /// The layer's size from the manifest (none in schema1, which gives no sizes).
+    pub size: Option<u64>,
     /// The layer's media type from the manifest.
     pub media_type: MediaType,
     /// The config's `rootfs.diff_ids[id]`, when present.

@@ -16,7 +16,7 @@ async fn consume(request: ReadFileRequest, response: Response) -> Result<Vec<u8>
     let compression = Compression::from_media_type(request.media_type.as_str())?;
     let mut read = RangeReader::new(
         request.digest.clone(),
-        Some(request.size),
+        request.size,
         compression,
         request.data_offset,
         request.len.min(request.max_bytes),

@@ -120,7 +120,7 @@ async fn front_consume(
     let compression = Compression::from_media_type(job.media_type.as_str())?;
     let mut half = CompressedHalf::new(
         job.digest.clone(),
-        Some(job.size),
+        job.size,
         compression,
         &Limits::default(),
     );

@@ -21,7 +21,7 @@ impl LayerRun {
         let spec = LayerSpec {
             media_type: job.media_type.as_str().to_owned(),
             digest: job.digest.clone(),
-            size: Some(job.size),
+            size: job.size,
             diff_id,
         };
         let pipeline = LayerPipeline::new(&spec, Limits::default())?;

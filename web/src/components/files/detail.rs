@@ -130,7 +130,7 @@ pub(super) fn file_source(
     Some(ReadFileRequest {
         url: row.blob_url.clone().ok()?,
         digest: row.descriptor.digest.clone(),
-        size: row.descriptor.size,
+        size: row.size_known.then_some(row.descriptor.size),
         media_type: row.descriptor.media_type.clone(),
         data_offset: entry.data_offset(),
         len: entry.size(),
