@@ -78,7 +78,11 @@ async fn wrong_diff_id_fails_that_layer_alone_naming_both_digests() -> anyhow::R
             .await?;
         let states = wait_settled(&client).await?;
         assert_eq!(states, ["verified", "failed", "verified"], "{query}");
-        wait_for_state(&client, "error", TIMEOUT).await?;
+        // The page is ready, with the failed layer in its summary of failures.
+        wait_for_state(&client, "ready", TIMEOUT).await?;
+        let failed =
+            attributes(&client, "[data-failed-object=layer]", "data-failed-digest").await?;
+        assert_eq!(failed, [built.layers[1].digest.clone()], "{query}");
         let message = visible_text(&client, "[data-layer-error]").await?;
         assert!(
             message.contains("diff_id mismatch")

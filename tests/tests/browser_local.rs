@@ -313,7 +313,10 @@ async fn bad_archives_are_refused_by_name_and_a_bad_layer_fails_alone() -> anyho
     client.goto(&format!("{}/", app.url())).await?;
     open_file(&client, "input[data-strata-open=archive]", &bad_layer).await?;
     wait_for_archive_page(&client, READY_TIMEOUT).await?;
-    wait_for_state(&client, "error", READY_TIMEOUT).await?;
+    wait_for_state(&client, "ready", READY_TIMEOUT).await?;
+    client
+        .find(Locator::Css("[data-failed-object=layer]"))
+        .await?;
     let states = attributes(&client, "tr[data-layer-digest]", "data-layer-state").await?;
     assert_eq!(states, ["failed"]);
     let row = visible_text(&client, "tr[data-layer-digest]").await?;
@@ -364,7 +367,10 @@ async fn bad_archives_are_refused_by_name_and_a_bad_layer_fails_alone() -> anyho
     client.goto(&format!("{}/", app.url())).await?;
     open_file(&client, "input[data-strata-open=archive]", &missing_blob).await?;
     wait_for_archive_page(&client, READY_TIMEOUT).await?;
-    wait_for_state(&client, "error", READY_TIMEOUT).await?;
+    wait_for_state(&client, "ready", READY_TIMEOUT).await?;
+    client
+        .find(Locator::Css("[data-failed-object=layer]"))
+        .await?;
     let row = visible_text(&client, "tr[data-layer-digest]").await?;
     let hex = largest.rsplit('/').next().unwrap();
     assert!(row.contains("is not in the opened archive"), "{row}");

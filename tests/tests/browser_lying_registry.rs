@@ -78,7 +78,9 @@ async fn lying_manifest_digest_and_tampered_layer_are_caught_in_the_browser() ->
         message.contains("digest mismatch") && message.contains(&image.layers[1].digest),
         "{message}"
     );
-    wait_for_state(&client, "error", TIMEOUT).await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let failed = attributes(&client, "[data-failed-object=layer]", "data-failed-digest").await?;
+    assert_eq!(failed, std::slice::from_ref(&image.layers[1].digest));
     let manifest = attributes(&client, "[data-manifest-digest]", "data-manifest-digest").await?;
     assert_eq!(
         manifest,

@@ -109,11 +109,11 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
         PageState::Loading(_) => "loading",
         PageState::Failed(_) => "error",
         PageState::NeedFile(_) => "needs-file",
+        // Something was shown: failed objects are marked on the page and listed in its
+        // summary, and the page is ready once every layer has settled.
         PageState::Loaded(model) => {
-            if model.all_layers_verified() {
+            if model.all_layers_settled() {
                 "ready"
-            } else if model.all_layers_settled() {
-                "error"
             } else {
                 "loading"
             }
@@ -377,7 +377,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 {config.as_ref().map(|(_, v)| view! { <VerificationBadge verification=v.clone()/> })}
             </div>
         </section>
-        <FailedObjects failures=model.failures.clone()/>
+        <FailedObjects failures=model.failures.clone() layers=model.layers.clone()/>
         {schema1.clone().map(schema1_panel)}
         <nav class="tabs" role="tablist">
             {Tab::ALL.into_iter().map(|t| {
@@ -406,11 +406,40 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
 struct Retry(RwSignal<u64>);
 
 /// The objects that failed alone, each with its digest, what was asked and what came back;
-/// a rate-limited one says when to try again and offers to.
+/// a rate-limited one says when to try again and offers to. Layers that fail join the list
+/// as they settle.
 #[component]
-fn FailedObjects(failures: Vec<crate::image_load::ObjectFailure>) -> impl IntoView {
+fn FailedObjects(
+    failures: Vec<crate::image_load::ObjectFailure>,
+    layers: Vec<crate::image_load::LayerRow>,
+) -> impl IntoView {
     let retry = use_context::<Retry>();
-    (!failures.is_empty()).then(|| {
+    let lives: Vec<_> = layers
+        .iter()
+        .map(|l| (l.index, l.descriptor.digest.to_string(), l.live))
+        .collect();
+    let failed_layers = move || {
+        lives
+            .iter()
+            .filter(|(_, _, live)| live.stage.get() == Stage::Failed)
+            .map(|(index, digest, live)| {
+                view! {
+                    <li data-failed-object="layer" data-failed-digest=digest.clone()>
+                        <strong>"layer L" {*index}</strong> " " <code class="mono">{digest.clone()}</code>
+                        <div class="answer">{live.error.get().unwrap_or_default()}</div>
+                    </li>
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let any_layer_failed = {
+        let lives: Vec<_> = layers.iter().map(|l| l.live).collect();
+        move || lives.iter().any(|l| l.stage.get() == Stage::Failed)
+    };
+    let has_failures = !failures.is_empty();
+    move || {
+        (has_failures || any_layer_failed()).then(|| {
+        let failures = failures.clone();
         let rows = failures
             .into_iter()
             .map(|f| {
@@ -434,10 +463,11 @@ fn FailedObjects(failures: Vec<crate::image_load::ObjectFailure>) -> impl IntoVi
             <section class="panel error-panel failed-objects" data-strata-failures="">
                 <h2>"Some objects could not be read"</h2>
                 <p class="dim">"Everything else on this page verified. The objects below failed alone:"</p>
-                <ul>{rows}</ul>
+                <ul>{rows}{failed_layers.clone()}</ul>
             </section>
         }
     })
+    }
 }
 
 /// What a tab's boundary shows when a view in it fails.
