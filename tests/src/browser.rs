@@ -210,6 +210,18 @@ pub async fn start_app_for(hosts: &[String]) -> anyhow::Result<crate::companion:
     .await
 }
 
+/// The companion serving the built app, with the Docker Engine API at `socket` as its
+/// daemon (no registry).
+pub async fn start_app_with_daemon(socket: PathBuf) -> anyhow::Result<crate::companion::Companion> {
+    crate::companion::start_companion(crate::companion::Config {
+        dist: Some(app_dist()?),
+        credentials: strata_companion::CredentialsSource::None,
+        docker_host: strata_companion::DockerHost::Unix(socket),
+        ..crate::companion::Config::default()
+    })
+    .await
+}
+
 /// Waits until the page has left the home page for an `/archive/…` view.
 pub async fn wait_for_archive_page(client: &Client, timeout: Duration) -> anyhow::Result<String> {
     let deadline = std::time::Instant::now() + timeout;

@@ -110,21 +110,7 @@ impl DockerDaemon {
 
 impl Drop for DockerDaemon {
     fn drop(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
-        }
         // SIGTERM lets dockerd stop its containerd child; then reap ours.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        tools::stop_child(&mut self.child, Duration::from_secs(15));
     }
 }

@@ -102,6 +102,26 @@ pub async fn skopeo_inspect_digest(host: &str, name: &str, tag: &str) -> anyhow:
     Ok(reported)
 }
 
+/// Stops a server the tests started: SIGTERM (so it can stop its own children), then,
+/// after `grace`, SIGKILL; reaped either way. Only this child's process id is signalled.
+pub fn stop_child(child: &mut std::process::Child, grace: std::time::Duration) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    let _ = std::process::Command::new("kill")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

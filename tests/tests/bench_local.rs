@@ -10,11 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use strata_companion::{Config, CredentialsSource, DockerHost};
 use strata_tests::browser::{
-    Browser, app_dist, attributes, open_file, start_app_for, wait_for_archive_page, wait_for_state,
+    Browser, attributes, open_file, start_app_for, start_app_with_daemon, wait_for_archive_page,
+    wait_for_state,
 };
-use strata_tests::companion::start_companion;
 use strata_tests::docker_daemon::DockerDaemon;
 use strata_tests::real_files::{
     PssSampler, chromium_pss_kib, cli_pipeline_on_extracted, real_files_tar, write_legacy_archive,
@@ -145,13 +144,7 @@ async fn bench_archive_and_daemon() -> anyhow::Result<()> {
     cli_pipeline_on_extracted(&saved)?;
     let cli_daemon = started.elapsed().as_secs_f64();
     std::fs::remove_dir_all(&saved)?;
-    let app = start_companion(Config {
-        dist: Some(app_dist()?),
-        credentials: CredentialsSource::None,
-        docker_host: DockerHost::Unix(daemon.socket()),
-        ..Config::default()
-    })
-    .await?;
+    let app = start_app_with_daemon(daemon.socket()).await?;
     let client = browser.session().await?;
     let started = Instant::now();
     client

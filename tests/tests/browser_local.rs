@@ -6,12 +6,10 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use strata_companion::{Config, CredentialsSource, DockerHost};
 use strata_tests::browser::{
-    Browser, app_dist, attributes, open_file, start_app_for, visible_text, wait_for_archive_page,
-    wait_for_state,
+    Browser, attributes, open_file, start_app_for, start_app_with_daemon, visible_text,
+    wait_for_archive_page, wait_for_state,
 };
-use strata_tests::companion::start_companion;
 use strata_tests::docker_daemon::DockerDaemon;
 use strata_tests::local_images::{legacy_archive, members_of, tar_of};
 
@@ -143,13 +141,7 @@ async fn a_daemon_image_opens_by_name_verified() -> anyhow::Result<()> {
     let path = dir.path().join("local.tar");
     std::fs::write(&path, &archive)?;
     daemon.load(&path)?;
-    let app = start_companion(Config {
-        dist: Some(app_dist()?),
-        credentials: CredentialsSource::None,
-        docker_host: DockerHost::Unix(daemon.socket()),
-        ..Config::default()
-    })
-    .await?;
+    let app = start_app_with_daemon(daemon.socket()).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
     client.goto(&format!("{}/", app.url())).await?;

@@ -52,16 +52,8 @@ async fn companion_for(socket: std::path::PathBuf) -> strata_tests::companion::C
     .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_loaded_image_is_listed_exported_verified_and_pinned() {
-    let daemon = DockerDaemon::start().unwrap();
-    let (archive_bytes, id) = legacy_archive("strata-test/app:v1", &[42u8; 10_000]);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.tar");
-    std::fs::write(&path, &archive_bytes).unwrap();
-    daemon.load(&path).unwrap();
-    let companion = companion_for(daemon.socket()).await;
-
+/// The daemon's list through the companion holds the image `id`; returns its first tag.
+async fn listed_tag(companion: &strata_tests::companion::Companion, id: &Digest) -> String {
     let list = get(&format!("{}/api/docker/images", companion.url())).await;
     assert_eq!(list.status, 200, "{}", String::from_utf8_lossy(&list.body));
     let images = list.json();
@@ -69,14 +61,19 @@ async fn a_loaded_image_is_listed_exported_verified_and_pinned() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["Id"] == id.to_string())
+        .find(|i| i["Id"] == id.to_string() || i["Id"].as_str() == Some(id.hex()))
         .unwrap_or_else(|| panic!("{id} not in {images}"));
-    assert_eq!(ours["RepoTags"][0], "strata-test/app:v1");
+    ours["RepoTags"][0].as_str().unwrap_or_default().to_owned()
+}
 
-    for source in [
-        "docker-daemon:strata-test/app:v1".to_owned(),
-        format!("docker-daemon:{id}"),
-    ] {
+/// Each source exports through the companion as a tar whose every blob verifies and
+/// whose image ID is `id`.
+async fn assert_exports_verified(
+    companion: &strata_tests::companion::Companion,
+    sources: &[String],
+    id: &Digest,
+) {
+    for source in sources {
         let export = get(&format!(
             "{}/api/docker/export?image={source}",
             companion.url()
@@ -90,9 +87,32 @@ async fn a_loaded_image_is_listed_exported_verified_and_pinned() {
         );
         assert_eq!(export.header("content-type"), "application/x-tar");
         let (exported_id, layers) = verify_export(&export.body);
-        assert_eq!(exported_id, id, "{source}");
+        assert_eq!(&exported_id, id, "{source}");
         assert_eq!(layers, 1);
     }
+}
+
+/// A legacy archive of `name` written to a temp dir: (dir, path, image ID).
+fn archive_file(name: &str, payload: &[u8]) -> (tempfile::TempDir, std::path::PathBuf, Digest) {
+    let (bytes, id) = legacy_archive(name, payload);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.tar");
+    std::fs::write(&path, &bytes).unwrap();
+    (dir, path, id)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_loaded_image_is_listed_exported_verified_and_pinned() {
+    let daemon = DockerDaemon::start().unwrap();
+    let (_dir, path, id) = archive_file("strata-test/app:v1", &[42u8; 10_000]);
+    daemon.load(&path).unwrap();
+    let companion = companion_for(daemon.socket()).await;
+    assert_eq!(listed_tag(&companion, &id).await, "strata-test/app:v1");
+    let sources = [
+        "docker-daemon:strata-test/app:v1".to_owned(),
+        format!("docker-daemon:{id}"),
+    ];
+    assert_exports_verified(&companion, &sources, &id).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -190,42 +210,15 @@ async fn a_daemon_killed_mid_export_ends_the_stream_short() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_podman_image_is_listed_and_exported_verified() {
     let podman = strata_tests::podman_service::PodmanService::start().unwrap();
-    let (archive_bytes, id) = legacy_archive("strata-test/podman:v1", &[9u8; 12_000]);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.tar");
-    std::fs::write(&path, &archive_bytes).unwrap();
+    let (_dir, path, id) = archive_file("strata-test/podman:v1", &[9u8; 12_000]);
     podman.load(&path).unwrap();
     let companion = companion_for(podman.socket()).await;
-
-    let list = get(&format!("{}/api/docker/images", companion.url())).await;
-    assert_eq!(list.status, 200, "{}", String::from_utf8_lossy(&list.body));
-    let images = list.json();
-    let ours = images
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["Id"] == id.to_string() || i["Id"].as_str() == Some(id.hex()))
-        .unwrap_or_else(|| panic!("{id} not in {images}"));
-    let tag = ours["RepoTags"][0].as_str().unwrap().to_owned();
+    // Podman qualifies short names (`localhost/…` or `docker.io/…`).
+    let tag = listed_tag(&companion, &id).await;
     assert!(tag.ends_with("strata-test/podman:v1"), "{tag}");
-
-    for source in [
+    let sources = [
         format!("docker-daemon:{tag}"),
         format!("docker-daemon:{id}"),
-    ] {
-        let export = get(&format!(
-            "{}/api/docker/export?image={source}",
-            companion.url()
-        ))
-        .await;
-        assert_eq!(
-            export.status,
-            200,
-            "{source}: {}",
-            String::from_utf8_lossy(&export.body)
-        );
-        let (exported_id, layers) = verify_export(&export.body);
-        assert_eq!(exported_id, id, "{source}");
-        assert_eq!(layers, 1);
-    }
+    ];
+    assert_exports_verified(&companion, &sources, &id).await;
 }
