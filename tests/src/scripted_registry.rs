@@ -1,6 +1,7 @@
 //! An in-memory registry that serves one built image and misbehaves on cue, for what a
-//! real registry cannot be made to do: claim a wrong digest, serve tampered bytes, or
-//! hold one blob back until the test lets it go. Only the read routes the app uses.
+//! real registry cannot be made to do: claim a wrong digest, serve tampered bytes, hold
+//! one blob back until the test lets it go, or rate-limit one blob as Docker Hub does.
+//! Only the read routes the app uses.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +23,15 @@ pub enum BlobScript {
     Bytes(Vec<u8>),
     /// The true bytes, once the `Notify` fires (the response waits until then).
     HeldUntil(Arc<Notify>),
+    /// `429 Too Many Requests` with Docker Hub's headers (`Retry-After` seconds and
+    /// `ratelimit-*` with a `w=` window) while the count is above zero (each answer takes
+    /// one off), then the true bytes.
+    RateLimited {
+        /// How many more requests get a 429.
+        left: Arc<std::sync::atomic::AtomicUsize>,
+        /// The `Retry-After` value.
+        retry_after: u64,
+    },
 }
 
 /// What the registry serves: the image under every tag, with scripted exceptions.
@@ -121,6 +131,29 @@ async fn blob(
         Some(BlobScript::Bytes(bytes)) => Some(bytes.clone()),
         Some(BlobScript::HeldUntil(gate)) => {
             gate.notified().await;
+            script.true_blob(&digest)
+        }
+        Some(BlobScript::RateLimited { left, retry_after }) => {
+            use std::sync::atomic::Ordering;
+            let limited = left
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if limited {
+                let headers = [
+                    ("retry-after", retry_after.to_string()),
+                    ("ratelimit-limit", "100;w=21600".to_owned()),
+                    ("ratelimit-remaining", "0;w=21600".to_owned()),
+                    ("content-type", "application/json".to_owned()),
+                ];
+                let mut map = HeaderMap::new();
+                for (name, value) in headers {
+                    if let Ok(value) = HeaderValue::from_str(&value) {
+                        map.insert(name, value);
+                    }
+                }
+                let body = r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit."}]}"#;
+                return (StatusCode::TOO_MANY_REQUESTS, map, body).into_response();
+            }
             script.true_blob(&digest)
         }
         None => script.true_blob(&digest),

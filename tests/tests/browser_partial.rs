@@ -231,3 +231,68 @@ async fn a_signed_schema1_image_is_read_verified_with_history_and_files() -> any
     client.close().await?;
     Ok(())
 }
+
+/// The real registry never answers 429, so a scripted one plays Docker Hub's rate limit
+/// on the config blob, twice: the page says how long to wait, and "try again" reads it.
+#[tokio::test]
+async fn a_rate_limited_config_says_how_long_to_wait_and_can_be_retried() -> anyhow::Result<()> {
+    use strata_tests::scripted_registry::{BlobScript, Script, ScriptedRegistry};
+    let built = strata_tests::fixtures::three_layer_image().build(Format::Oci)?;
+    let config = built.config_digest.clone();
+    let manifest = built.manifest_digest.clone();
+    let mut script = Script::honest(built);
+    let left = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(2));
+    script.blobs.insert(
+        config.clone(),
+        BlobScript::RateLimited {
+            left: left.clone(),
+            retry_after: 120,
+        },
+    );
+    let registry = ScriptedRegistry::start(script).await?;
+    let app = strata_tests::browser::start_app_for(&[registry.host().to_owned()]).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    client
+        .goto(&format!(
+            "{}/image/{}/team/limited@{manifest}",
+            app.url(),
+            registry.host()
+        ))
+        .await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let text = visible_text(&client, "[data-failed-object=config]").await?;
+    assert!(text.contains("Retry in 2 min"), "{text}");
+    assert!(text.contains("0 of 100 left per 6 h"), "{text}");
+    // The layers still verified, by blob digest.
+    let states = attributes(&client, "tr[data-layer-digest]", "data-layer-state").await?;
+    assert_eq!(states, ["verified"; 3]);
+    // Whatever the relay retried on its own, the registry has stopped limiting by now.
+    left.store(0, std::sync::atomic::Ordering::SeqCst);
+    client
+        .find(Locator::Css("[data-retry-object=config]"))
+        .await?
+        .click()
+        .await?;
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while client
+        .find(Locator::Css("[data-verified=config]"))
+        .await
+        .is_err()
+    {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the config was not read again"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    assert!(
+        client
+            .find(Locator::Css("[data-strata-failures]"))
+            .await
+            .is_err()
+    );
+    client.close().await?;
+    Ok(())
+}
