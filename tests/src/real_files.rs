@@ -154,67 +154,91 @@ pub fn cli_pipeline_on_extracted(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The summed proportional set size (PSS, KiB) of every Chromium process: what a tab and
-/// its workers really cost, shared pages counted once.
-pub fn chromium_pss_kib() -> u64 {
+/// What Chromium's processes hold, summed over all of them (KiB of proportional set size:
+/// shared pages counted once).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChromiumMemory {
+    /// All of it (`Pss`), file-backed pages included.
+    pub pss_kib: u64,
+    /// Anonymous and shared memory (`Pss_Anon` + `Pss_Shmem`): what the browser allocated,
+    /// without the file pages it maps (a file it reads can be mapped, and those pages are
+    /// the page cache's, reclaimable).
+    pub allocated_kib: u64,
+}
+
+/// The memory of every Chromium process now.
+pub fn chromium_memory() -> ChromiumMemory {
     let Ok(procs) = std::fs::read_dir("/proc") else {
-        return 0;
+        return ChromiumMemory::default();
     };
-    let mut total = 0;
+    let mut total = ChromiumMemory::default();
     for entry in procs.filter_map(Result::ok) {
         let path = entry.path();
         let Ok(cmdline) = std::fs::read(path.join("cmdline")) else {
             continue;
         };
-        let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+        // Chromium rewrites its children's command lines into one space-separated
+        // string, so the program is the first word of the first argument.
+        let argv0 = cmdline
+            .split(|b| *b == 0 || *b == b' ')
+            .next()
+            .unwrap_or_default();
         if !argv0.ends_with(b"chromium") && !argv0.ends_with(b"/chrome") {
             continue;
         }
         let Ok(rollup) = std::fs::read_to_string(path.join("smaps_rollup")) else {
             continue;
         };
-        total += rollup
-            .lines()
-            .find_map(|l| l.strip_prefix("Pss:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .unwrap_or(0);
+        let field = |name: &str| {
+            rollup
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        total.pss_kib += field("Pss:");
+        total.allocated_kib += field("Pss_Anon:") + field("Pss_Shmem:");
     }
     total
 }
 
-/// Samples [`chromium_pss_kib`] every 100 ms on a thread until dropped; keeps the peak.
-pub struct PssSampler {
+/// Samples [`chromium_memory`] every 100 ms on a thread until dropped; keeps the peaks.
+pub struct MemorySampler {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    peak: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    peaks: std::sync::Arc<std::sync::Mutex<ChromiumMemory>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl PssSampler {
-    pub fn start() -> PssSampler {
+impl MemorySampler {
+    pub fn start() -> MemorySampler {
         use std::sync::atomic::Ordering;
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let (s, p) = (stop.clone(), peak.clone());
+        let peaks = std::sync::Arc::new(std::sync::Mutex::new(ChromiumMemory::default()));
+        let (s, p) = (stop.clone(), peaks.clone());
         let thread = std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
-                p.fetch_max(chromium_pss_kib(), Ordering::Relaxed);
+                let now = chromium_memory();
+                if let Ok(mut peak) = p.lock() {
+                    peak.pss_kib = peak.pss_kib.max(now.pss_kib);
+                    peak.allocated_kib = peak.allocated_kib.max(now.allocated_kib);
+                }
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
         });
-        PssSampler {
+        MemorySampler {
             stop,
-            peak,
+            peaks,
             thread: Some(thread),
         }
     }
 
-    /// The highest sum seen so far, KiB.
-    pub fn peak_kib(&self) -> u64 {
-        self.peak.load(std::sync::atomic::Ordering::Relaxed)
+    /// The highest sums seen so far (each its own peak).
+    pub fn peaks(&self) -> ChromiumMemory {
+        self.peaks.lock().map(|p| *p).unwrap_or_default()
     }
 }
 
-impl Drop for PssSampler {
+impl Drop for MemorySampler {
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Some(t) = self.thread.take() {

@@ -1,4 +1,5 @@
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -16,11 +17,17 @@ use crate::url_state::{Key, Tab, ViewState, href_with};
 use crate::worker::protocol::{LayerJob, Stage, WorkerError, WorkerReport};
 use crate::worker_pool::{WorkerPool, pool_size};
 
+/// What the page does with one worker report.
+type ReportHandler = Rc<dyn Fn(WorkerReport)>;
+
 thread_local! {
     /// Counts image loads in this tab: each owns its document fetches.
     static LOADS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// The workers of the image on screen; replaced (and the old ones terminated) on navigation.
     static POOL: RefCell<Option<WorkerPool>> = const { RefCell::new(None) };
+    /// Where the pool's reports go once the image's layers are known (the pool starts, and
+    /// its workers instantiate their wasm, while the documents are still being fetched).
+    static ON_REPORT: RefCell<Option<ReportHandler>> = RefCell::new(None);
 }
 
 #[derive(Clone, Debug)]
@@ -62,7 +69,7 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
         let platform = platform.get().and_then(|p| Platform::parse(&p));
         let this_load = generation.get_value() + 1;
         generation.set_value(this_load);
-        POOL.with(|p| p.borrow_mut().take());
+        warm_pool();
         let owner = LOADS.with(|n| {
             n.set(n.get() + 1);
             n.get()
@@ -158,7 +165,7 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
     }
     let lives: Vec<_> = model.layers.iter().map(|l| l.live).collect();
     let steps: Vec<Option<usize>> = model.layers.iter().map(|l| l.history_step).collect();
-    let slots = std::rc::Rc::new(RefCell::new(vec![LayerSlot::Pending; model.layers.len()]));
+    let slots = Rc::new(RefCell::new(vec![LayerSlot::Pending; model.layers.len()]));
     let on_report = move |report: WorkerReport| {
         record(&lives, &report);
         let settled = match report {
@@ -229,19 +236,42 @@ fn record(lives: &[crate::image_load::LayerLive], report: &WorkerReport) {
     }
 }
 
-fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
-    let pool = match WorkerPool::new(pool_size().min(model.layers.len().max(1)), on_report) {
-        Ok(pool) => pool,
-        Err(e) => {
-            for row in &model.layers {
-                row.live
-                    .error
-                    .set(Some(format!("could not start a worker: {e:?}")));
-                row.live.stage.set(Stage::Failed);
-            }
-            return;
+/// Replaces the pool with a fresh one (terminating the old page's workers) whose reports
+/// wait for [`start_pool`] to say where they go. Started at once, so that the workers'
+/// wasm is ready by the time the documents are verified.
+fn warm_pool() {
+    POOL.with(|p| p.borrow_mut().take());
+    ON_REPORT.with(|h| h.borrow_mut().take());
+    let pool = WorkerPool::new(pool_size(), |report| {
+        let handler = ON_REPORT.with(|h| h.borrow().clone());
+        if let Some(handler) = handler {
+            handler(report);
         }
-    };
+    });
+    if let Ok(pool) = pool {
+        POOL.with(|p| *p.borrow_mut() = Some(pool));
+    }
+}
+
+fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
+    ON_REPORT.with(|h| *h.borrow_mut() = Some(Rc::new(on_report)));
+    if POOL.with(|p| p.borrow().is_none()) {
+        for row in &model.layers {
+            row.live
+                .error
+                .set(Some("could not start a worker".to_owned()));
+            row.live.stage.set(Stage::Failed);
+        }
+        return;
+    }
+    POOL.with(|p| {
+        let pool = p.borrow();
+        let Some(pool) = pool.as_ref() else { return };
+        submit_layers(pool, model);
+    });
+}
+
+fn submit_layers(pool: &WorkerPool, model: &ImageModel) {
     for row in &model.layers {
         let Ok(url) = &row.blob_url else { continue };
         pool.submit(LayerJob {
@@ -254,7 +284,6 @@ fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
             without_diff_ids: model.config.is_none(),
         });
     }
-    POOL.with(|p| *p.borrow_mut() = Some(pool));
 }
 
 /// Reads a file's bytes from its verified layer, in a worker.

@@ -48,7 +48,14 @@ where
     F: FnMut(Response, bool, bool) -> Fut,
     Fut: Future<Output = Result<T, WorkerError>>,
 {
-    let cache = open_cache().await;
+    // A `blob:` URL is a slice of a file opened in this tab: already local, and Cache
+    // Storage takes only http(s) keys. Teeing its stream into a cache write that can never
+    // read it would buffer the whole blob in memory.
+    let cache = if url.starts_with("http:") || url.starts_with("https:") {
+        open_cache().await
+    } else {
+        None
+    };
     let key = cache_key(url, digest);
     let mut retry = false;
     if let Some(cache) = &cache
