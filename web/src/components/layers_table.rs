@@ -5,6 +5,16 @@ use crate::format::{bytes, rate, short_digest};
 use crate::image_load::LayerRow;
 use crate::worker::protocol::Stage;
 
+/// A throughput worth showing: over at least 4 MB and 200 ms (a small layer's rate is
+/// mostly latency, and says nothing).
+fn meaningful_rate(bytes_done: u64, millis: f64) -> String {
+    if bytes_done >= 4_000_000 && millis >= 200.0 {
+        rate(bytes_done, millis)
+    } else {
+        String::new()
+    }
+}
+
 /// Every layer: digest, media type, size, the history step that made it, and live progress
 /// until verified.
 #[component]
@@ -29,21 +39,27 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
                 match live.stage.get() {
                     Stage::Verified => {
                         let summary = live.summary.get().unwrap_or_default();
-                        let detail = if summary.entries > 0 {
-                            format!("{} · {} unpacked · ", crate::format::plural(summary.entries, "entry", "entries"), bytes(summary.decompressed))
-                        } else {
-                            String::new()
-                        };
+                        let mut parts = Vec::new();
+                        if summary.entries > 0 {
+                            parts.push(crate::format::plural(summary.entries, "entry", "entries"));
+                            parts.push(format!("{} unpacked", bytes(summary.decompressed)));
+                        }
+                        parts.push(meaningful_rate(summary.compressed, summary.millis));
+                        parts.retain(|p| !p.is_empty());
+                        let detail = parts.join(" · ");
                         let unchecked = (!summary.diff_id_checked).then(|| view! {
-                            <span class="state warn" data-diff-id-unchecked="" title=summary.diff_id.clone().unwrap_or_default()>
-                                " · diff_id not checked: the image gives none to check against"
+                            <span class="state warn" data-diff-id-unchecked="" title=format!(
+                                "The image gives no diff_id to check this layer's tar against (schema1, or no config). Computed: {}",
+                                summary.diff_id.clone().unwrap_or_default()
+                            )>
+                                " · diff_id unchecked"
                             </span>
                         });
                         let label = if summary.diff_id_checked { "✓ verified" } else { "✓ blob verified" };
                         view! {
                             <span class="state ok">{label}</span>
                             {unchecked}
-                            <span class="dim">" " {detail} {rate(summary.compressed, summary.millis)}</span>
+                            <span class="dim">" " {detail}</span>
                         }
                         .into_any()
                     }

@@ -97,7 +97,7 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
             if let PageState::Loaded(model) = &next {
                 crate::recent::remember(crate::recent::RecentImage {
                     path: model.pinned_path(),
-                    name: model.endpoint.name.clone(),
+                    name: format!("{}@{}", model.endpoint.name, model.pinned.short()),
                     opened_ms: js_sys::Date::now(),
                     needs_file: archive,
                 });
@@ -322,7 +322,14 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
     let total: u64 = model.layers.iter().map(|l| l.descriptor.size).sum();
     let layer_count = model.layers.len();
     let m = model.clone();
-    let verified_all = move || m.all_layers_verified();
+    let verified_all = {
+        let m = m.clone();
+        move || m.all_layers_verified()
+    };
+    let settled_all = move || m.all_layers_settled();
+    let documents_failed = !model.failures.is_empty();
+    // Schema1 gives no sizes: the total is what has verified so far.
+    let sizes_known = model.layers.iter().all(|l| l.size_known);
     let platform = model.index.as_ref().map(|i| i.selected.to_string());
     let schema1 = model.schema1.clone();
     let history_all = model.history();
@@ -392,13 +399,22 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 <button class="copy" title="Copy the pinned reference" on:click=copy>"copy"</button>
             </div>
             <div class="facts">
-                {move || if verified_all() {
-                    view! { <span class="badge ok">"✓ all verified"</span> }.into_any()
+                {move || if !verified_all() {
+                    if settled_all() {
+                        view! { <span class="badge bad" data-partly-verified="">"✗ partly verified: see what failed"</span> }.into_any()
+                    } else {
+                        view! { <span class="badge pending">"verifying layers…"</span> }.into_any()
+                    }
+                } else if documents_failed {
+                    view! { <span class="badge bad" data-partly-verified="">"✗ partly verified: see what failed"</span> }.into_any()
                 } else {
-                    view! { <span class="badge pending">"verifying layers…"</span> }.into_any()
+                    view! { <span class="badge ok">"✓ all verified"</span> }.into_any()
                 }}
                 {platform.map(|p| view! { <span class="platform mono">{p}</span> })}
-                <span>{bytes(total)} " · " {crate::format::plural(layer_count as u64, "layer", "layers")}</span>
+                <span>
+                    {if sizes_known { bytes(total) } else { "size unknown (schema1)".to_owned() }}
+                    " · " {crate::format::plural(layer_count as u64, "layer", "layers")}
+                </span>
             </div>
             <div class="verifications">
                 {index_view.as_ref().map(|i| view! { <VerificationBadge verification=i.verification.clone()/> })}
