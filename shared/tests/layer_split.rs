@@ -315,3 +315,58 @@ fn range_reports_the_digest_mismatch_before_the_decompression_error() {
         )))
     );
 }
+
+/// A plain tar whose diff_id is its blob digest (a `docker save` layer) is hashed once:
+/// the tar half leans on the compressed half's check of the same bytes. It still verifies,
+/// and a tampered byte is still caught, as the blob digest mismatch.
+#[test]
+fn an_uncompressed_layer_whose_diff_id_is_its_digest_is_hashed_once_and_still_checked() {
+    let tar = small_tar();
+    let digest = Digest::sha256_of(&tar);
+    let back_for = |bytes: &[u8]| {
+        let mut half = TarHalf::for_layer(
+            Compression::None,
+            &digest,
+            Some(digest.clone()),
+            Limits::default(),
+        )
+        .unwrap();
+        let _ = feed(bytes, 5, |chunk| half.push(chunk));
+        half.finish()
+    };
+    let (front_done, out) = front(&tar, &digest, Compression::None, 3);
+    let layer = join(front_done, back_for(&out)).unwrap();
+    assert_eq!(layer.diff_id, digest);
+    assert!(layer.diff_id_checked);
+
+    let mut tampered = tar.clone();
+    let at = tampered.len() / 2;
+    tampered[at] ^= 0x20;
+    let (front_done, out) = front(&tampered, &digest, Compression::None, 3);
+    let err = join(front_done, back_for(&out)).unwrap_err();
+    assert!(
+        matches!(err, LayerError::Compressed(VerifyError::Mismatch { .. })),
+        "{err}"
+    );
+    // The whole pipeline takes the same shortcut, with the same outcome.
+    let whole = |bytes: &[u8]| {
+        let spec = strata_shared::layer::LayerSpec {
+            media_type: OCI_TAR.to_owned(),
+            digest: digest.clone(),
+            size: Some(bytes.len() as u64),
+            diff_id: Some(digest.clone()),
+        };
+        let mut p = strata_shared::layer::LayerPipeline::new(&spec, Limits::default())?;
+        feed(bytes, 9, |c| p.push(c))?;
+        p.finish()
+    };
+    let caught = whole(&tampered);
+    assert!(
+        matches!(
+            caught,
+            Err(LayerError::Compressed(VerifyError::Mismatch { .. }))
+        ),
+        "{caught:?}"
+    );
+    assert!(whole(&tar).unwrap().diff_id_checked);
+}

@@ -8,7 +8,8 @@ use crate::digest::{Algorithm, Digest, Hasher};
 /// for an image with no diff_ids (schema1, a config that could not be fetched), only
 /// computes it, so the layer is still indexed and its diff_id shown as unchecked.
 pub struct DiffIdVerifier {
-    hasher: Hasher,
+    /// `None` when the blob's own digest check covers these very bytes.
+    hasher: Option<Hasher>,
     bytes: u64,
     expected: Option<Digest>,
 }
@@ -36,15 +37,34 @@ impl DiffIdVerifier {
             return Err(LayerError::DiffIdAlgorithm(expected.clone()));
         }
         Ok(DiffIdVerifier {
-            hasher: Hasher::new(Algorithm::Sha256),
+            hasher: Some(Hasher::new(Algorithm::Sha256)),
             bytes: 0,
             expected,
         })
     }
 
+    /// The verifier for a layer of `compression` whose blob is `digest`: an uncompressed
+    /// layer whose diff_id is its blob digest (`docker save` layers, Docker 25+ exports)
+    /// streams the same bytes into both checks, so the blob's digest check, which runs
+    /// first and fails the layer on its own, settles the diff_id too, and they are hashed
+    /// once instead of twice.
+    pub fn for_layer(
+        compression: super::Compression,
+        digest: &Digest,
+        expected: Option<Digest>,
+    ) -> Result<Self, LayerError> {
+        let mut verifier = Self::expecting(expected)?;
+        if compression == super::Compression::None && verifier.expected.as_ref() == Some(digest) {
+            verifier.hasher = None;
+        }
+        Ok(verifier)
+    }
+
     /// Hashes a chunk of the decompressed stream.
     pub fn push(&mut self, decompressed: &[u8]) {
-        self.hasher.update(decompressed);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(decompressed);
+        }
         self.bytes += decompressed.len() as u64;
     }
 
@@ -60,7 +80,15 @@ impl DiffIdVerifier {
 
     /// The digest of everything pushed, checked when there is a diff_id to check.
     pub fn finish_outcome(self) -> Result<DiffIdOutcome, LayerError> {
-        let actual = self.hasher.finish();
+        let Some(hasher) = self.hasher else {
+            // Settled by the blob digest check over the same bytes (see `for_layer`).
+            let diff_id = self.expected.ok_or(LayerError::Misuse("no diff_id"))?;
+            return Ok(DiffIdOutcome {
+                diff_id,
+                checked: true,
+            });
+        };
+        let actual = hasher.finish();
         match self.expected {
             Some(expected) if expected != actual => {
                 Err(LayerError::DiffIdMismatch { expected, actual })

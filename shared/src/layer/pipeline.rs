@@ -70,7 +70,7 @@ impl LayerPipeline {
             compressed: DigestVerifier::new(spec.digest.clone(), spec.size),
             compressed_error: None,
             decompressor: Some(Decompressor::new(compression, &limits)),
-            diff_id: DiffIdVerifier::expecting(spec.diff_id.clone())?,
+            diff_id: DiffIdVerifier::for_layer(compression, &spec.digest, spec.diff_id.clone())?,
             walker: TarWalker::new(limits),
             failed: None,
         })

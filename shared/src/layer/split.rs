@@ -145,6 +145,23 @@ impl TarHalf {
         })
     }
 
+    /// A half for a layer of `compression` whose blob is `digest`: an uncompressed layer
+    /// whose diff_id is its blob digest is not hashed again here, since the compressed
+    /// half checks the same bytes against the same digest, and its failure wins in
+    /// [`join`] (see [`DiffIdVerifier::for_layer`]).
+    pub fn for_layer(
+        compression: super::Compression,
+        digest: &Digest,
+        diff_id: Option<Digest>,
+        limits: Limits,
+    ) -> Result<Self, LayerError> {
+        Ok(TarHalf {
+            diff_id: DiffIdVerifier::for_layer(compression, digest, diff_id)?,
+            walker: TarWalker::new(limits),
+            failed: None,
+        })
+    }
+
     /// Hashes and walks the next decompressed bytes; after an error, returns it again.
     pub fn push(&mut self, decompressed: &[u8]) -> Result<(), LayerError> {
         if let Some(e) = &self.failed {

@@ -192,9 +192,15 @@ struct Back {
 
 impl Back {
     fn new(job: LayerJob) -> Self {
-        let half = job
-            .expected_diff_id()
-            .and_then(|d| Ok(TarHalf::new(d, Limits::default())?));
+        let half = job.expected_diff_id().and_then(|d| {
+            let compression = Compression::from_media_type(job.media_type.as_str())?;
+            Ok(TarHalf::for_layer(
+                compression,
+                &job.digest,
+                d,
+                Limits::default(),
+            )?)
+        });
         Back {
             job,
             started: now_ms(),
