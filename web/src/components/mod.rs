@@ -13,6 +13,7 @@ mod open_image;
 mod platforms;
 mod provenance_view;
 mod reference_form;
+mod share_view;
 mod top_bar;
 mod verification_badge;
 
@@ -24,8 +25,9 @@ pub(crate) use files::FilesView;
 pub(crate) use history_view::HistoryView;
 pub(crate) use layers_table::LayersTable;
 pub(crate) use open_image::OpenImage;
-pub(crate) use platforms::Platforms;
+pub(crate) use platforms::{PlatformSwitch, Platforms};
 pub(crate) use provenance_view::ProvenanceView;
 pub(crate) use reference_form::ReferenceForm;
+pub(crate) use share_view::{CopyButton, ShareView};
 pub(crate) use top_bar::TopBar;
 pub(crate) use verification_badge::VerificationBadge;

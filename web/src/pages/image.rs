@@ -6,8 +6,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use strata_shared::manifest::{Platform, layer_history};
 
 use crate::components::{
-    ArchiveChecks, ConfigView, ErrorView, FilesView, HistoryView, LayersTable, OpenImage,
-    Platforms, ReferenceForm, TopBar, VerificationBadge,
+    ArchiveChecks, ConfigView, CopyButton, ErrorView, FilesView, HistoryView, LayersTable,
+    OpenImage, PlatformSwitch, Platforms, ReferenceForm, ShareView, TopBar, VerificationBadge,
 };
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
@@ -285,16 +285,14 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
         .endpoint
         .pinned_path(&model.pinned, config_digest.as_ref());
     let copy_target = pinned_full.clone();
-    let copy = move |_| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.navigator().clipboard().write_text(&copy_target);
-        }
-    };
+    let share_base = model
+        .endpoint
+        .pinned_path(&model.pinned, config_digest.as_ref());
     let total: u64 = model.layers.iter().map(|l| l.descriptor.size).sum();
     let layer_count = model.layers.len();
     let m = model.clone();
     let verified_all = move || m.all_layers_verified();
-    let platform = model.index.as_ref().map(|i| i.selected.to_string());
+    let share_platform = model.index.as_ref().map(|i| i.selected.to_string());
     let schema1 = model.schema1;
     let index_view = model.index.clone();
     let manifest = model.manifest.clone();
@@ -353,7 +351,8 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 <a class="mono" href=pinned_path.clone() data-pinned-link="" data-pinned-digest=model.pinned.to_string() title=pinned_full.clone()>
                     {format!("{}@{}", model.endpoint.name, short_digest(&model.pinned.to_string()))}
                 </a>
-                <button class="copy" title="Copy the pinned reference" on:click=copy>"copy"</button>
+                <CopyButton text=Signal::stored(copy_target) what="the pinned reference"/>
+                <ShareView base_path=share_base name=model.endpoint.name.clone() pinned=model.pinned.to_string() platform=share_platform/>
             </div>
             <div class="facts">
                 {move || if verified_all() {
@@ -361,7 +360,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 } else {
                     view! { <span class="badge pending">"verifying layers…"</span> }.into_any()
                 }}
-                {platform.map(|p| view! { <span class="platform mono">{p}</span> })}
+                {index_view.clone().map(|index| view! { <PlatformSwitch index/> })}
                 <span>{bytes(total)} " · " {crate::format::plural(layer_count as u64, "layer", "layers")}</span>
             </div>
             <div class="verifications">
