@@ -19,7 +19,7 @@ mod verification_badge;
 
 pub(crate) use archive_checks::ArchiveChecks;
 pub(crate) use config_view::ConfigView;
-pub(crate) use error_view::ErrorView;
+pub(crate) use error_view::{ErrorView, PageFailure, explain as explain_failure};
 pub(crate) use file_contents::FileContents;
 pub(crate) use files::FilesView;
 pub(crate) use history_view::HistoryView;

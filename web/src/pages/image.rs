@@ -26,7 +26,7 @@ thread_local! {
 #[derive(Clone, Debug)]
 enum PageState {
     Loading(String),
-    Failed(String),
+    Failed(crate::components::PageFailure),
     /// `/archive/{digest}` whose file is not open in this tab.
     NeedFile(String),
     Loaded(Box<ImageModel>),
@@ -76,11 +76,13 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
                 Err(crate::source_resolve::ResolveError::NeedFile(digest)) => {
                     PageState::NeedFile(digest.to_string())
                 }
-                Err(e) => PageState::Failed(e.to_string()),
+                Err(e) => PageState::Failed(e.to_string().into()),
                 Ok((endpoint, manifest_ref)) => {
-                    match load_image(endpoint, manifest_ref, platform).await {
+                    match load_image(endpoint.clone(), manifest_ref.clone(), platform).await {
                         Ok(model) => PageState::Loaded(Box::new(model)),
-                        Err(e) => PageState::Failed(e.to_string()),
+                        Err(e) => PageState::Failed(
+                            crate::components::explain_failure(e, &endpoint, &manifest_ref).await,
+                        ),
                     }
                 }
             };
@@ -132,7 +134,7 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
             </TopBar>
             {move || match state.get() {
                 PageState::Loading(step) => view! { <p class="loading">{step} "…"</p> }.into_any(),
-                PageState::Failed(message) => view! { <ErrorView message/> }.into_any(),
+                PageState::Failed(failure) => view! { <ErrorView failure/> }.into_any(),
                 PageState::NeedFile(digest) => view! {
                     <section class="need-file" data-strata-need-file=digest.clone()>
                         <p>
