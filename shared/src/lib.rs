@@ -3,7 +3,7 @@
 //! Modules follow the specs they implement: [`reference`] (distribution's reference
 //! grammar and docker's normalization), [`digest`], [`media_type`], [`manifest`] (one
 //! file per spec document), [`layer`] (the sans-I/O layer pipeline) and [`tree`] (the
-//! merged image tree and the explorer's views of it), [`source`] (where an image lives) and
+//! merged image tree and the explorer's views of it), [`source`] (where an image lives), [`paste`] (the reference in a pasted text) and
 //! [`archive`] (local archives and layouts). The same code
 //! runs natively and in `wasm32-unknown-unknown` Web Workers.
 #![deny(missing_docs)]
@@ -14,6 +14,7 @@ pub mod digest;
 pub mod layer;
 pub mod manifest;
 pub mod media_type;
+pub mod paste;
 pub mod reference;
 pub mod source;
 pub mod tree;

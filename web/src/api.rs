@@ -333,7 +333,7 @@ pub(crate) async fn fetch_manifest(
     object: &'static str,
     expected_from_descriptor: Option<(&Digest, u64)>,
 ) -> Result<VerifiedDocument, ApiError> {
-    let what = format!("{}:{manifest_ref}", endpoint.name);
+    let what = manifest_label(&endpoint.name, manifest_ref);
     let url = route_url(endpoint, &format!("manifests/{manifest_ref}"), || {
         what.clone()
     })?;
@@ -390,6 +390,31 @@ pub(crate) async fn fetch_manifest(
         digest: expected,
         verification,
     })
+}
+
+/// How a manifest is named in messages: `name:tag`, or `name@sha256:…` by digest.
+fn manifest_label(name: &str, manifest_ref: &str) -> String {
+    if Digest::parse(manifest_ref).is_ok() {
+        format!("{name}@{manifest_ref}")
+    } else {
+        format!("{name}:{manifest_ref}")
+    }
+}
+
+/// The tags of the repository (the first page the registry gives, up to `limit`). Not
+/// content-addressed: only shown as choices, each verified when opened.
+pub(crate) async fn fetch_tags(endpoint: &Endpoint, limit: u32) -> Result<Vec<String>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct TagList {
+        #[serde(default)]
+        tags: Option<Vec<String>>,
+    }
+    let what = format!("tags of {}", endpoint.name);
+    let url = route_url(endpoint, &format!("tags/list?n={limit}"), || what.clone())?;
+    let fetched = get(&url, Some("application/json"), &what).await?;
+    let list: TagList = serde_json::from_slice(&fetched.bytes)
+        .map_err(|e| ApiError::Invalid(format!("{what}: {e}")))?;
+    Ok(list.tags.unwrap_or_default())
 }
 
 /// Fetches the config blob and checks size and digest before parsing it.
@@ -464,6 +489,19 @@ pub(crate) async fn fetch_referrers(
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn a_manifest_by_digest_is_named_with_an_at() {
+        let digest = format!("sha256:{}", "0".repeat(64));
+        assert_eq!(
+            manifest_label("r.example/team/app", &digest),
+            format!("r.example/team/app@{digest}")
+        );
+        assert_eq!(
+            manifest_label("r.example/team/app", "v1"),
+            "r.example/team/app:v1"
+        );
+    }
 
     #[wasm_bindgen_test]
     fn a_rate_limit_says_how_long_to_wait_with_docker_hubs_windows() {

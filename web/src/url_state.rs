@@ -18,6 +18,9 @@ pub(crate) enum Key {
     Tab,
     /// `path=/etc/nginx`: the selected file or directory of the Files tab.
     Path,
+    /// `dir=/etc`: the folder listed when it is not the one `path` implies (a folder
+    /// selected by the arrows, not opened).
+    Dir,
     /// `layer=N` (0-based) or `layer=sha256:…`: one layer's changes.
     Layer,
     /// `q=`: a substring or glob search.
@@ -43,6 +46,7 @@ impl Key {
             Key::Platform => "platform",
             Key::Tab => "tab",
             Key::Path => "path",
+            Key::Dir => "dir",
             Key::Layer => "layer",
             Key::Search => "q",
             Key::Sort => "sort",
@@ -157,6 +161,8 @@ pub(crate) struct ViewState {
     pub tab: Tab,
     /// Selected path, as the tree spells it (no leading `/`; empty: the root).
     pub path: String,
+    /// The listed folder, when set apart from `path` (`Some("")`: the root).
+    pub dir: Option<String>,
     /// The layer whose changes are listed (none: the merged view).
     pub layer: Option<LayerSel>,
     /// The search, when not blank.
@@ -189,6 +195,7 @@ impl ViewState {
             path: get(Key::Path)
                 .map(|p| p.trim_matches('/').to_owned())
                 .unwrap_or_default(),
+            dir: get(Key::Dir).map(|d| d.trim_matches('/').to_owned()),
             layer: get(Key::Layer).as_deref().and_then(LayerSel::parse),
             search: get(Key::Search).filter(|q| !q.trim().is_empty()),
             sort: SortBy::parse(&get(Key::Sort).unwrap_or_default()),
@@ -226,6 +233,7 @@ impl ViewState {
             Key::Path,
             (!self.path.is_empty()).then(|| format!("/{}", self.path)),
         );
+        put(Key::Dir, self.dir.as_ref().map(|d| format!("/{d}")));
         put(Key::Layer, self.layer.as_ref().map(LayerSel::value));
         put(Key::Search, self.search.clone());
         put(
@@ -262,6 +270,16 @@ impl UrlState {
     pub(crate) fn current() -> Self {
         let location = leptos_router::hooks::use_location();
         Self::from_parts(&location.pathname.get(), &location.search.get())
+    }
+
+    /// The router's current URL, read without tracking: for event handlers, which run
+    /// outside the component tree (so [`UrlState::current`] cannot find the router).
+    pub(crate) fn untracked(location: &leptos_router::location::Location) -> Self {
+        use leptos::prelude::GetUntracked;
+        Self::from_parts(
+            &location.pathname.get_untracked(),
+            &location.search.get_untracked(),
+        )
     }
 
     /// A path and a `?a=b&c=d` query string (the `?` is optional).
@@ -327,6 +345,19 @@ pub(crate) fn href_with(updates: &[(Key, Option<&str>)]) -> String {
     UrlState::current().with(updates)
 }
 
+/// The Files tab listing layer `index`'s changes (the selected path kept); reactive.
+pub(crate) fn layer_changes_href(index: usize) -> impl Fn() -> String + Send + Sync + 'static {
+    move || {
+        let layer = index.to_string();
+        href_with(&[
+            (Key::Tab, Tab::Files.value()),
+            (Key::Layer, Some(&layer)),
+            (Key::Search, None),
+            (Key::View, None),
+        ])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +420,22 @@ mod tests {
             "?tab=files&path=/etc/nginx/nginx.conf",
             ViewState {
                 path: "etc/nginx/nginx.conf".into(),
+                ..files()
+            },
+        );
+        round_trip(
+            "?tab=files&path=%2Fetc%2Fnginx&dir=%2Fetc",
+            ViewState {
+                path: "etc/nginx".into(),
+                dir: Some("etc".into()),
+                ..files()
+            },
+        );
+        round_trip(
+            "?tab=files&path=%2Fetc&dir=%2F",
+            ViewState {
+                path: "etc".into(),
+                dir: Some(String::new()),
                 ..files()
             },
         );

@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use strata_shared::manifest::HistoryStep;
 
+use crate::url_state::layer_changes_href;
+
 /// Build steps, each with the layer it made (empty-layer steps made none).
 #[component]
 pub(crate) fn HistoryView(
@@ -13,8 +15,8 @@ pub(crate) fn HistoryView(
         .map(|(i, step)| {
             let layer = step_layers.iter().position(|s| *s == Some(i));
             let layer_cell = match layer {
-                Some(l) => format!("L{l}"),
-                None => "—".into(),
+                Some(l) => view! { <a href=layer_changes_href(l) data-layer-link=l.to_string()>"L" {l}</a> }.into_any(),
+                None => "—".into_any(),
             };
             view! {
                 <tr data-history-step=i data-history-layer=layer.map(|l| l.to_string()).unwrap_or_default()>

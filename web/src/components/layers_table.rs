@@ -3,6 +3,7 @@ use strata_shared::manifest::HistoryStep;
 
 use crate::format::{bytes, rate, short_digest};
 use crate::image_load::LayerRow;
+use crate::url_state::layer_changes_href;
 use crate::worker::protocol::Stage;
 
 /// A throughput worth showing: over at least 4 MB and 200 ms (a small layer's rate is
@@ -82,7 +83,7 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
             };
             view! {
                 <tr data-layer-digest=digest.clone() data-layer-state=move || live.stage.get().as_str() data-layer-cached=move || live.summary.get().map(|s| s.cached.to_string()).unwrap_or_default()>
-                    <td class="mono">"L" {row.index}</td>
+                    <td class="mono"><a href=layer_changes_href(row.index) data-layer-link=row.index.to_string()>"L" {row.index}</a></td>
                     <td class="mono" title=digest.clone()>{short_digest(&digest)}</td>
                     <td class="dim">{row.descriptor.media_type.label().to_owned()}</td>
                     <td class="num" title=if size_known { format!("{size} bytes") } else { "schema1 manifests give no sizes".to_owned() }>

@@ -70,10 +70,11 @@ pub(crate) fn HomePage() -> impl IntoView {
         }
         local.set(overview);
     });
-    let examples = [
+    // Public images exist, but only with a network: they are offered as such.
+    let registry_examples = [
         "nginx:1.27",
         "debian:bookworm",
-        "quay.io/prometheus/prometheus",
+        "quay.io/prometheus/prometheus:latest",
     ];
     view! {
         <main class="page home" data-strata-state="ready">
@@ -83,10 +84,14 @@ pub(crate) fn HomePage() -> impl IntoView {
                 <ReferenceForm initial=String::new() autofocus=true/>
                 <p class="examples">
                     <a class="demo-link" href=DEMO data-strata-demo="">"Open the demo image"</a>
-                    " — built into Strata, works offline. Or try: "
-                    {examples
+                    " — built into Strata, works offline."
+                    <br/>
+                    <span class="dim">"From public registries (needs network): "</span>
+                    {registry_examples
                         .iter()
-                        .map(|e| view! { <a class="mono" href=format!("/image/{e}")>{*e}</a> " " })
+                        .map(|e| view! {
+                            <a class="mono" href=format!("/image/{e}") data-needs-network="" title="Needs network access to the registry">{*e}</a> " "
+                        })
                         .collect_view()}
                 </p>
                 <OpenImage/>

@@ -7,8 +7,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use strata_shared::manifest::{Platform, layer_history};
 
 use crate::components::{
-    ArchiveChecks, ConfigView, ErrorView, FilesView, HistoryView, LayersTable, OpenImage,
-    Platforms, ReferenceForm, TopBar, VerificationBadge,
+    ArchiveChecks, ConfigView, CopyButton, ErrorView, FilesView, HistoryView, LayersTable,
+    OpenImage, PlatformSwitch, Platforms, ReferenceForm, ShareView, TopBar, VerificationBadge,
 };
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
@@ -33,7 +33,7 @@ thread_local! {
 #[derive(Clone, Debug)]
 enum PageState {
     Loading(String),
-    Failed(String),
+    Failed(crate::components::PageFailure),
     /// `/archive/{digest}` whose file is not open in this tab.
     NeedFile(String),
     Loaded(Box<ImageModel>),
@@ -83,11 +83,13 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
                 Err(crate::source_resolve::ResolveError::NeedFile(digest)) => {
                     PageState::NeedFile(digest.to_string())
                 }
-                Err(e) => PageState::Failed(e.to_string()),
+                Err(e) => PageState::Failed(e.to_string().into()),
                 Ok((endpoint, manifest_ref)) => {
-                    match load_image(endpoint, manifest_ref, platform).await {
+                    match load_image(endpoint.clone(), manifest_ref.clone(), platform).await {
                         Ok(model) => PageState::Loaded(Box::new(model)),
-                        Err(e) => PageState::Failed(e.to_string()),
+                        Err(e) => PageState::Failed(
+                            crate::components::explain_failure(e, &endpoint, &manifest_ref).await,
+                        ),
                     }
                 }
             };
@@ -139,7 +141,7 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
             </TopBar>
             {move || match state.get() {
                 PageState::Loading(step) => view! { <p class="loading">{step} "…"</p> }.into_any(),
-                PageState::Failed(message) => view! { <ErrorView message/> }.into_any(),
+                PageState::Failed(failure) => view! { <ErrorView failure/> }.into_any(),
                 PageState::NeedFile(digest) => view! {
                     <section class="need-file" data-strata-need-file=digest.clone()>
                         <p>
@@ -314,11 +316,9 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
         .endpoint
         .pinned_path(&model.pinned, config_digest.as_ref());
     let copy_target = pinned_full.clone();
-    let copy = move |_| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.navigator().clipboard().write_text(&copy_target);
-        }
-    };
+    let share_base = model
+        .endpoint
+        .pinned_path(&model.pinned, config_digest.as_ref());
     let total: u64 = model.layers.iter().map(|l| l.descriptor.size).sum();
     let layer_count = model.layers.len();
     let m = model.clone();
@@ -330,7 +330,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
     let documents_failed = !model.failures.is_empty();
     // Schema1 gives no sizes: the total is what has verified so far.
     let sizes_known = model.layers.iter().all(|l| l.size_known);
-    let platform = model.index.as_ref().map(|i| i.selected.to_string());
+    let share_platform = model.index.as_ref().map(|i| i.selected.to_string());
     let schema1 = model.schema1.clone();
     let history_all = model.history();
     let is_schema1 = schema1.is_some();
@@ -396,7 +396,8 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 <a class="mono" href=pinned_path.clone() data-pinned-link="" data-pinned-digest=model.pinned.to_string() title=pinned_full.clone()>
                     {format!("{}@{}", model.endpoint.name, short_digest(&model.pinned.to_string()))}
                 </a>
-                <button class="copy" title="Copy the pinned reference" on:click=copy>"copy"</button>
+                <CopyButton text=Signal::stored(copy_target) what="the pinned reference"/>
+                <ShareView base_path=share_base name=model.endpoint.name.clone() pinned=model.pinned.to_string() platform=share_platform/>
             </div>
             <div class="facts">
                 {move || if !verified_all() {
@@ -410,7 +411,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 } else {
                     view! { <span class="badge ok">"✓ all verified"</span> }.into_any()
                 }}
-                {platform.map(|p| view! { <span class="platform mono">{p}</span> })}
+                {index_view.clone().map(|index| view! { <PlatformSwitch index/> })}
                 <span>
                     {if sizes_known { bytes(total) } else { "size unknown (schema1)".to_owned() }}
                     " · " {crate::format::plural(layer_count as u64, "layer", "layers")}

@@ -32,11 +32,13 @@ pub(super) fn LayerList(
             let stat = stats.get(row.index).cloned().unwrap_or_default();
             let command = commands.get(row.index).cloned().unwrap_or_default();
             let value = LayerSel::Number(index).value();
+            // The selected path stays: its row is highlighted in the layer's changes, and
+            // its detail stays on screen.
             let href = move || {
                 href_with(&[
                     (Key::Layer, Some(&value)),
-                    (Key::Path, None),
                     (Key::Search, None),
+                    (Key::View, None),
                 ])
             };
             view! {
@@ -45,7 +47,7 @@ pub(super) fn LayerList(
                     data-layer-digest=digest.clone()
                     data-layer-state=move || live.stage.get().as_str()
                 >
-                    <a href=href>
+                    <a href=href data-layer-link=index.to_string()>
                         <span class="mono">"L" {index} " " {short_digest(&digest)}</span>
                         " " <span class="dim">{bytes(row.descriptor.size)}</span>
                     </a>
@@ -65,7 +67,8 @@ pub(super) fn LayerList(
             }
         })
         .collect_view();
-    let merged_href = move || href_with(&[(Key::Layer, None), (Key::Search, None)]);
+    let merged_href =
+        move || href_with(&[(Key::Layer, None), (Key::Search, None), (Key::View, None)]);
     view! {
         <aside class="layer-list">
             <ul>
@@ -79,7 +82,7 @@ pub(super) fn LayerList(
                 " · efficiency " <strong data-efficiency=format!("{efficiency:.4}")>{format!("{:.1}%", efficiency * 100.0)}</strong>
                 <div class="dim small">"Efficiency = 1 − wasted ÷ (wasted + bytes of files in the final image). Wasted bytes: file data a layer ships that a later layer deletes or overwrites, each byte counted once."</div>
             </div>
-            <p class="dim small keys">"Keys: " <kbd>"/"</kbd> " search · " <kbd>"↑"</kbd><kbd>"↓"</kbd> " move · " <kbd>"Enter"</kbd> " open · " <kbd>"⌫"</kbd> " up · " <kbd>"["</kbd><kbd>"]"</kbd> " layers"</p>
+            <p class="dim small keys">"Keys: " <kbd>"/"</kbd> " search · " <kbd>"↑"</kbd><kbd>"↓"</kbd> " move · " <kbd>"Enter"</kbd> " open · " <kbd>"⌫"</kbd> " up · " <kbd>"["</kbd><kbd>"]"</kbd> " layers · " <kbd>"Esc"</kbd> " clear search"</p>
             {(!files.pending_layers.is_empty()).then(|| view! {
                 <p class="pending small" data-pending-layers=files.pending_layers.len().to_string()>
                     "Layers " {layer_names(&files.pending_layers)} "are still being indexed: the tree grows as they finish."

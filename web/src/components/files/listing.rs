@@ -12,7 +12,7 @@ use super::marks::{change_marker, change_word};
 use super::selection::Selection;
 use crate::format::plural;
 use crate::format::{bytes, utc_minutes};
-use crate::url_state::{Key, UrlState, href_with};
+use crate::url_state::{Key, UrlState};
 
 /// Searches stop after this many matches.
 pub(super) const SEARCH_LIMIT: usize = 100_000;
@@ -30,40 +30,53 @@ const WINDOW_ROWS: usize = 100;
 
 /// The rows of the view the URL asks for.
 #[derive(Clone, Debug, PartialEq)]
-struct Listing {
+pub(super) struct Listing {
     title: String,
-    rows: Vec<Row>,
-    up: Option<String>,
+    /// In order, as shown.
+    pub rows: Vec<Row>,
+    /// The folder listed, in a folder's view (`""`: the root); none in the other views.
+    pub dir: Option<String>,
     full_paths: bool,
 }
 
-/// The scrolling listing with its heading.
-#[component]
-pub(super) fn ListingPane(
+/// The rows of the view the URL asks for, computed once per change of the keys they
+/// depend on: selecting a file in the listed folder recomputes nothing.
+pub(super) fn listing_rows(
     tree: Arc<MergedTree>,
     sel: Selection,
-    /// Each layer's build step, for layer headings.
+    // Each layer's build step, for layer headings.
     commands: Vec<String>,
-) -> impl IntoView {
+) -> Memo<Listing> {
     let Selection {
         layer,
         path,
+        dir: dir_key,
         search,
         sort,
         with_deleted,
         largest,
     } = sel;
     let tree_for_dir = tree.clone();
-    let dir = Memo::new(move |_| explore::listing_dir(&tree_for_dir, &path.get()));
-    // The rows of the current view are computed once per URL change; scrolling only
-    // re-renders the window of rows in sight (a 100k-entry layer stays smooth).
-    let listing_rows = Memo::new(move |_| {
+    // A folder the arrows selected keeps its parent listed (`dir=`); otherwise the path
+    // names the folder listed (a file: its folder).
+    let dir = Memo::new(move |_| match dir_key.get() {
+        Some(d)
+            if d.is_empty()
+                || tree_for_dir
+                    .get(&d)
+                    .is_some_and(|n| n.kind == EntryKind::Dir) =>
+        {
+            d
+        }
+        _ => explore::listing_dir(&tree_for_dir, &path.get()),
+    });
+    Memo::new(move |_| {
         let tree = &tree;
         if largest.get() {
             return Listing {
                 title: format!("Largest {LARGEST} files"),
                 rows: explore::largest_files(tree, LARGEST),
-                up: None,
+                dir: None,
                 full_paths: true,
             };
         }
@@ -71,36 +84,48 @@ pub(super) fn ListingPane(
             (Some(q), Some(l)) => Listing {
                 title: format!("Search {q} in layer {l}"),
                 rows: explore::search_layer(tree, l, &Pattern::parse(&q), sort.get(), SEARCH_LIMIT),
-                up: None,
+                dir: None,
                 full_paths: true,
             },
             (Some(q), None) => Listing {
                 rows: explore::search(tree, &Pattern::parse(&q), sort.get(), SEARCH_LIMIT),
                 title: format!("Search {q}"),
-                up: None,
+                dir: None,
                 full_paths: true,
             },
             (None, Some(l)) => Listing {
                 title: layer_title(tree, l, &commands),
                 rows: explore::layer_changes(tree, l, sort.get()),
-                up: None,
+                dir: None,
                 full_paths: true,
             },
             (None, None) => {
                 let dir = dir.get();
-                let up = (!dir.is_empty()).then(|| {
-                    let parent = explore::parent_dir(&dir);
-                    href_with(&[(Key::Path, Some(&format!("/{parent}")))])
-                });
                 Listing {
                     rows: explore::list_dir(tree, &dir, sort.get(), with_deleted.get()),
                     title: format!("/{dir}"),
-                    up,
+                    dir: Some(dir),
                     full_paths: false,
                 }
             }
         }
-    });
+    })
+}
+
+/// The link that goes up from folder `dir`, the folder left selected.
+pub(super) fn up_href(url: &UrlState, dir: &str) -> String {
+    let parent = explore::parent_dir(dir);
+    url.with(&[
+        (Key::Path, Some(&format!("/{dir}"))),
+        (Key::Dir, Some(&format!("/{parent}"))),
+    ])
+}
+
+/// The scrolling listing with its heading.
+#[component]
+pub(super) fn ListingPane(listing: Memo<Listing>, sel: Selection) -> impl IntoView {
+    let Selection { path, search, .. } = sel;
+    let listing_rows = listing;
     // Each new listing gets a new generation: rows are keyed by (generation, position), so
     // a row once made never moves, and moving the window only makes the rows that came in.
     let generation = Memo::new(move |previous: Option<&u64>| {
@@ -109,12 +134,28 @@ pub(super) fn ListingPane(
     });
     let scroll_top = RwSignal::new(0.0f64);
     let scroller = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        listing_rows.track();
-        scroll_top.set(0.0);
-        if let Some(el) = scroller.get_untracked() {
-            el.set_scroll_top(0);
-        }
+    // A new listing starts at its top; the selected row is brought into view (a deep
+    // link's, or the one the arrows moved to). After the frame, so that the rows' body
+    // has its new height.
+    Effect::new(move |previous: Option<u64>| {
+        let generation = generation.get();
+        let selected = path.get();
+        let position = listing_rows.with(|l| l.rows.iter().position(|r| r.path == selected));
+        let fresh = previous != Some(generation);
+        scroller.track();
+        request_animation_frame(move || {
+            let Some(el) = scroller.get_untracked() else {
+                return;
+            };
+            if fresh {
+                el.set_scroll_top(0);
+                scroll_top.set(0.0);
+            }
+            if let Some(position) = position {
+                scroll_into_view(&el, position, scroll_top);
+            }
+        });
+        generation
     });
     // The window moves in blocks, so scrolling re-renders once per block, not per event.
     let window_start = Memo::new(move |_| {
@@ -139,19 +180,30 @@ pub(super) fn ListingPane(
                     row: row.clone(),
                     full_path: l.full_paths,
                     url: url.clone(),
+                    selected: path,
                 })
                 .collect::<Vec<_>>()
         })
     };
     let head = move || {
+        let url = UrlState::current();
         listing_rows.with(|listing| {
             let total = listing.rows.len();
             let capped = (search.get().is_some() && total >= SEARCH_LIMIT)
                 .then(|| format!(", first {SEARCH_LIMIT} matches"));
+            let title = match &listing.dir {
+                Some(dir) => breadcrumbs(&url, dir).into_any(),
+                None => view! { <span class="mono">{listing.title.clone()}</span> }.into_any(),
+            };
+            let up = listing
+                .dir
+                .as_deref()
+                .filter(|d| !d.is_empty())
+                .map(|d| up_href(&url, d));
             view! {
-                <span class="mono">{listing.title.clone()}</span>
+                {title}
                 <span class="dim">" · " {plural(total as u64, "entry", "entries")} {capped}</span>
-                {listing.up.clone().map(|href| view! { " · " <a href=href data-up="">".. up"</a> })}
+                {up.map(|href| view! { " · " <a href=href data-up="">".. up"</a> })}
             }
         })
     };
@@ -185,6 +237,57 @@ pub(super) fn ListingPane(
     }
 }
 
+/// Scrolls the listing so that row `position` is in sight below the sticky header. The
+/// row may not be rendered yet (the listing is a window): its place is computed.
+fn scroll_into_view(
+    scroller: &web_sys::HtmlDivElement,
+    position: usize,
+    scroll_top: RwSignal<f64>,
+) {
+    let Some(body) = scroller.query_selector(".rows").ok().flatten() else {
+        return;
+    };
+    let now = scroller.scroll_top() as f64;
+    let body_top =
+        body.get_bounding_client_rect().top() - scroller.get_bounding_client_rect().top() + now;
+    let row_top = body_top + position as f64 * ROW_HEIGHT;
+    let height = scroller.client_height() as f64;
+    // The column header sticks to the top of the box, one row high.
+    let target = if row_top < now + ROW_HEIGHT {
+        row_top - ROW_HEIGHT
+    } else if row_top + ROW_HEIGHT > now + height {
+        row_top + ROW_HEIGHT - height
+    } else {
+        return;
+    };
+    let target = target.max(0.0);
+    scroller.set_scroll_top(target as i32);
+    scroll_top.set(scroller.scroll_top() as f64);
+}
+
+/// The listed folder as links: `/`, then each folder down to it.
+fn breadcrumbs(url: &UrlState, dir: &str) -> impl IntoView + use<> {
+    let mut crumbs = vec![("/".to_owned(), "/".to_owned())];
+    let mut folder = String::new();
+    for segment in dir.split('/').filter(|s| !s.is_empty()) {
+        folder.push('/');
+        folder.push_str(segment);
+        crumbs.push((folder.clone(), segment.to_owned()));
+    }
+    let links = crumbs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (target, label))| {
+            let href = url.with(&[(Key::Path, Some(&target)), (Key::Dir, None)]);
+            view! {
+                {(i > 1).then_some("/")}
+                <a href=href data-breadcrumb=target>{label}</a>
+            }
+        })
+        .collect_view();
+    view! { <nav class="breadcrumb mono" aria-label="Folder">{links}</nav> }
+}
+
 /// A layer view's heading: what the layer did, in counts and bytes, and the build step.
 fn layer_title(tree: &MergedTree, layer: u32, commands: &[String]) -> String {
     let mut title = format!("Layer {layer} changes");
@@ -214,6 +317,8 @@ struct VisibleRow {
     full_path: bool,
     /// The URL when the window was cut, for the rows' links.
     url: Arc<UrlState>,
+    /// The selected path: its row is highlighted.
+    selected: Memo<String>,
 }
 
 fn listing_row(visible: VisibleRow) -> impl IntoView {
@@ -222,6 +327,7 @@ fn listing_row(visible: VisibleRow) -> impl IntoView {
         row,
         full_path,
         url,
+        selected,
         ..
     } = visible;
     let node = &row.node;
@@ -234,7 +340,13 @@ fn listing_row(visible: VisibleRow) -> impl IntoView {
         let dir = abs.rsplit_once('/').map_or("", |(d, _)| d);
         format!(" {dir}/")
     });
-    let href = url.with(&[(Key::Path, Some(&abs)), (Key::Search, None)]);
+    let href = url.with(&[
+        (Key::Path, Some(&abs)),
+        (Key::Search, None),
+        (Key::Dir, None),
+    ]);
+    let path = row.path.clone();
+    let is_selected = Memo::new(move |_| selected.with(|s| *s == path));
     let marker = row.change.as_ref().map(|c| change_marker(c.kind));
     let removed = matches!(
         row.change.as_ref().map(|c| c.kind),
@@ -279,6 +391,8 @@ fn listing_row(visible: VisibleRow) -> impl IntoView {
     let title = abs.clone();
     view! {
         <div role="row" class="row" data-path=abs class:deleted=deleted class:dir=is_dir
+            class:selected=is_selected aria-selected=move || is_selected.get().to_string()
+            data-selected=move || is_selected.get().then_some("")
             style=format!("top:{}px", position as f64 * ROW_HEIGHT)>
             <span role="cell" class="mono name" title=title>
                 {marker.map(|(sym, class)| view! { <span class=format!("marker {class}")>{sym} " "</span> })}

@@ -19,8 +19,9 @@ use crate::image_load::LayerRow;
 use crate::merged_tree::MergedTreeState;
 use crate::url_state::{Key, href_with};
 use detail::{PathDetail, file_source, request_name};
+use keys::{FilesKeys, SEARCH_BOX};
 use layers::LayerList;
-use listing::ListingPane;
+use listing::{ListingPane, listing_rows};
 use selection::Selection;
 
 /// The explorer of the merged image.
@@ -101,6 +102,15 @@ pub(crate) fn FilesView(
     };
 
     let search_text = RwSignal::new(sel.search.get_untracked().unwrap_or_default());
+    let listing = listing_rows(tree.clone(), sel, commands.clone());
+    FilesKeys {
+        listing,
+        search_text,
+        location: leptos_router::hooks::use_location(),
+        navigate: std::rc::Rc::new(leptos_router::hooks::use_navigate()),
+        pending_first: RwSignal::new(false),
+    }
+    .listen();
     let navigate = leptos_router::hooks::use_navigate();
     let submit_search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -140,12 +150,12 @@ pub(crate) fn FilesView(
     let merge_ms = format!("{:.0}", files.merge_ms);
 
     view! {
-        <div class="files" tabindex="-1" on:keydown=keys::files_keydown data-merge-ms=merge_ms>
+        <div class="files" tabindex="-1" data-merge-ms=merge_ms>
             <LayerList files layers commands=commands.clone() layer/>
             <section class="tree-pane">
                 <div class="toolbar">
                     <form on:submit=submit_search class="search">
-                        <input id="file-search" class="mono" type="search" placeholder="/ search: name, path or glob (**/*.so)"
+                        <input id=SEARCH_BOX class="mono" type="search" placeholder="/ search: name, path or glob (**/*.so)"
                             prop:value=move || search_text.get() on:input=move |ev| search_text.set(event_target_value(&ev))/>
                     </form>
                     <span class="dim">"sort "</span>
@@ -158,7 +168,7 @@ pub(crate) fn FilesView(
                     <button class="link" on:click=move |_| export_csv("csv")>"CSV"</button>
                 </div>
                 {not_found}
-                <ListingPane tree sel commands/>
+                <ListingPane listing sel/>
             </section>
             <aside class="detail-pane">{detail}</aside>
         </div>

@@ -15,6 +15,8 @@ pub(super) struct Selection {
     pub layer: Memo<Option<u32>>,
     /// The selected path, as the tree spells it.
     pub path: Memo<String>,
+    /// The listed folder when set apart from the path (a folder selected, not opened).
+    pub dir: Memo<Option<String>>,
     pub search: Memo<Option<String>>,
     pub sort: Memo<SortBy>,
     pub with_deleted: Memo<bool>,
@@ -29,6 +31,7 @@ impl Selection {
         Selection {
             layer: Memo::new(move |_| state.read().layer.as_ref()?.position(&layers)),
             path: Memo::new(move |_| state.read().path.clone()),
+            dir: Memo::new(move |_| state.read().dir.clone()),
             search: Memo::new(move |_| state.read().search.clone()),
             sort: Memo::new(move |_| state.read().sort),
             with_deleted: Memo::new(move |_| state.read().with_deleted),
