@@ -7,7 +7,8 @@
 //!
 //! - `relay/`: the routes (`mod.rs`), the one slot → fetch → headers sequence they share
 //!   (`fetch`), one file per route (`manifests`, `blobs`, `tags`, `referrers`), the
-//!   headers passed each way (`headers`) and `Link` parsing (`link`);
+//!   headers passed each way (`headers`); `Link` headers are read by
+//!   `strata_shared::link`;
 //! - `auth/`: the token handshake, Basic auth and credentials;
 //! - `redirect`: cross-host redirects; `upstream`: the egress policy and the HTTP client;
 //! - `registry`: registry names to API endpoints, mirrors; `host`: host names, ports,

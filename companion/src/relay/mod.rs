@@ -15,7 +15,6 @@
 mod blobs;
 mod fetch;
 mod headers;
-mod link;
 mod manifests;
 mod referrers;
 mod tags;

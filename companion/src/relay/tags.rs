@@ -8,12 +8,12 @@ use url::Url;
 
 use super::fetch::{Fetch, exchange};
 use super::headers::upstream_headers;
-use super::link::{Link, parse_links};
 use crate::error::Error;
 use crate::guard;
 use crate::host::same_origin;
 use crate::registry::Registry;
 use crate::state::AppState;
+use strata_shared::link::{Link, parse_links};
 
 #[derive(Debug, Default)]
 pub(super) struct TagsQuery {
@@ -102,12 +102,7 @@ pub(super) async fn tags(
 /// registry's origin, `/v2/{repository}/tags/list`), as the relay's path with only `n` and
 /// `last` kept. Any other link is `None`.
 fn next_page(link: &Link<'_>, base: &Url, repository: &str, host: &str) -> Option<String> {
-    let is_next = link
-        .rel
-        .as_deref()?
-        .split_ascii_whitespace()
-        .any(|r| r.eq_ignore_ascii_case("next"));
-    if !is_next {
+    if !link.is_next() {
         return None;
     }
     let url = base.join(link.target).ok()?;
