@@ -4,12 +4,14 @@
 //! grammar and docker's normalization), [`digest`], [`media_type`], [`manifest`] (one
 //! file per spec document), [`layer`] (the sans-I/O layer pipeline) and [`tree`] (the
 //! merged image tree and the explorer's views of it), [`source`] (where an image lives),
-//! [`archive`] (local archives and layouts) and [`link`] (`Link` headers, for paging).
+//! [`archive`] (local archives and layouts), [`link`] (`Link` headers, for paging) and
+//! [`browse`] (a repository's tags and a registry's catalog, as the browse pages list them).
 //! The same code runs natively and in `wasm32-unknown-unknown` Web Workers.
 #![deny(missing_docs)]
 
 pub mod archive;
 pub mod attestation;
+pub mod browse;
 pub mod digest;
 pub mod layer;
 pub mod link;
