@@ -361,6 +361,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                     {format!("{}@{}", model.endpoint.name, short_digest(&model.pinned.to_string()))}
                 </a>
                 <button class="copy" title="Copy the pinned reference" on:click=copy>"copy"</button>
+                {model.endpoint.repository_page().map(|href| view! { <a class="all-tags" href=href.to_owned() data-all-tags="">"all tags"</a> })}
             </div>
             <div class="facts">
                 {move || if verified_all() {
