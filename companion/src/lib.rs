@@ -6,8 +6,9 @@
 //! client and refuses to be an open proxy. Modules, by concern:
 //!
 //! - `relay/`: the routes (`mod.rs`), the one slot → fetch → headers sequence they share
-//!   (`fetch`), one file per route (`manifests`, `blobs`, `tags`, `referrers`), the
-//!   headers passed each way (`headers`) and `Link` parsing (`link`);
+//!   (`fetch`), one file per route (`manifests`, `blobs`, `tags`, `catalog`,
+//!   `referrers`), paged lists (`paging`: `n`, `last`, `Link` rewritten to the relay; links
+//!   are read by `strata_shared::link`) and the headers passed each way (`headers`);
 //! - `auth/`: the token handshake, Basic auth and credentials;
 //! - `redirect`: cross-host redirects; `upstream`: the egress policy and the HTTP client;
 //! - `registry`: registry names to API endpoints, mirrors; `host`: host names, ports,

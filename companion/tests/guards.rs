@@ -242,7 +242,14 @@ async fn invalid_input_is_rejected_before_any_request() {
             "/api/registry/a:99999/v2/team/app/manifests/latest".to_owned(),
             "INVALID_HOST",
         ),
-        (format!("/api/registry/{registry}/v2/_catalog"), "NOT_FOUND"),
+        (
+            format!("/api/registry/{registry}/v2/a/_catalog"),
+            "NOT_FOUND",
+        ),
+        (
+            format!("/api/registry/{registry}/v2/_catalog?n=0"),
+            "INVALID_QUERY",
+        ),
         (
             "/api/registry/http:%2F%2Fevil.example/v2/a/manifests/latest".to_owned(),
             "INVALID_HOST",

@@ -623,12 +623,16 @@ async fn harbor_flow() {
     assert_eq!(log.matching("/v2/cms/").len(), 2, "one retry");
     assert_eq!(log.matching("/service/token").len(), 3, "one refresh");
 
-    // The catalog is not a relay route: refused here, never asked upstream.
+    // The catalog is asked with a token for `registry:catalog:*` alone; Harbor answers
+    // with a Basic challenge, which reaches the page as it is.
     let r = relay
         .get(&format!("/api/registry/{registry}/v2/_catalog"))
         .await;
-    assert_eq!(r.status(), 404);
-    assert_eq!(log.matching("/v2/_catalog").len(), 0);
+    assert_eq!(r.status(), 401);
+    assert_eq!(log.matching("/v2/_catalog").len(), 1);
+    let tokens = log.matching("/service/token");
+    assert_eq!(tokens.len(), 4);
+    assert_eq!(query_values(&tokens[3], "scope"), ["registry:catalog:*"]);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 //! - [`fake_registry`] is a small lying-by-design upstream for what Distribution 2.8
 //!   cannot show: blob redirects to another host name, paginated tags.
 //! - [`scripted_registry`] serves one image from memory and lies or stalls on cue.
+//! - [`paging_proxy`] pages the real registry's tag lists as Distribution 3 does.
 //!
 //! A missing tool is an error that says to run `scripts/setup.sh`: tests fail, never skip.
 
@@ -25,6 +26,7 @@ pub mod fixtures;
 pub mod http;
 pub mod image;
 pub mod local_images;
+pub mod paging_proxy;
 pub mod podman_service;
 pub mod provenance_fixtures;
 pub mod pull_through;

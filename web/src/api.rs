@@ -116,6 +116,8 @@ struct Fetched {
     docker_digest: Option<String>,
     /// `Strata-Referrers-Fallback`: set when the companion read the `sha256-<hex>` tag.
     referrers_fallback: Option<String>,
+    /// `Link`: the relay's own next page of a list.
+    link: Option<String>,
     bytes: Vec<u8>,
 }
 
@@ -178,18 +180,33 @@ pub(crate) const CLIENT_HEADER: (&str, &str) = ("X-Strata-Client", "1");
 /// A `GET` of `url` with `init` (its signal, say) and [`CLIENT_HEADER`]: every request to
 /// the companion, from the page or a worker, is made with this.
 pub(crate) fn companion_request(url: &str, init: &RequestInit) -> Result<Request, JsValue> {
-    init.set_method("GET");
+    request_with_method("GET", url, init)
+}
+
+/// [`companion_request`] with another method (`HEAD`).
+fn request_with_method(method: &str, url: &str, init: &RequestInit) -> Result<Request, JsValue> {
+    init.set_method(method);
     let request = Request::new_with_str_and_init(url, init)?;
     request.headers().set(CLIENT_HEADER.0, CLIENT_HEADER.1)?;
     Ok(request)
 }
 
 async fn get(url: &str, accept: Option<&str>, what: &str) -> Result<Fetched, ApiError> {
+    send("GET", url, accept, what).await
+}
+
+async fn send(
+    method: &str,
+    url: &str,
+    accept: Option<&str>,
+    what: &str,
+) -> Result<Fetched, ApiError> {
     let init = RequestInit::new();
     if let Some(signal) = page_signal() {
         init.set_signal(Some(&signal));
     }
-    let request = companion_request(url, &init).map_err(|e| ApiError::Invalid(js_detail(e)))?;
+    let request =
+        request_with_method(method, url, &init).map_err(|e| ApiError::Invalid(js_detail(e)))?;
     if let Some(accept) = accept {
         request
             .headers()
@@ -216,6 +233,7 @@ async fn get(url: &str, accept: Option<&str>, what: &str) -> Result<Fetched, Api
             content_type: header("Content-Type"),
             docker_digest: header("Docker-Content-Digest"),
             referrers_fallback: header("Strata-Referrers-Fallback"),
+            link: header("Link"),
             bytes,
         });
     }
@@ -483,6 +501,42 @@ pub(crate) async fn fetch_referrers(
     let index: ImageIndex = serde_json::from_slice(&fetched.bytes)
         .map_err(|e| ApiError::Invalid(format!("referrers index of {subject}: {e}")))?;
     Ok((index, fetched.referrers_fallback.as_deref() == Some("tag")))
+}
+
+/// `HEAD` of a manifest by tag: the digest the registry says the tag points at
+/// (`Docker-Content-Digest`; `None` when it sends none). Nothing is shown from a HEAD
+/// alone: the manifest is then fetched by that digest and verified against it. A HEAD is
+/// free on Docker Hub, where manifest GETs count against the pull limit.
+pub(crate) async fn head_manifest(
+    endpoint: &Endpoint,
+    tag: &str,
+) -> Result<Option<Digest>, ApiError> {
+    let what = format!("{}:{tag}", endpoint.name);
+    let url = route_url(endpoint, &format!("manifests/{tag}"), || what.clone())?;
+    let fetched = send("HEAD", &url, Some(MANIFEST_ACCEPT), &what).await?;
+    fetched
+        .docker_digest
+        .as_deref()
+        .map(|d| {
+            Digest::parse(d).map_err(|e| ApiError::Invalid(format!("Docker-Content-Digest: {e}")))
+        })
+        .transpose()
+}
+
+/// One page of a relay list (`tags/list`, `_catalog`) at `url`, and the relay's next page
+/// (from `Link`), if any. Lists are not content-addressed: they only name what is fetched
+/// and verified next.
+pub(crate) async fn fetch_list_page(
+    url: &str,
+    what: &str,
+) -> Result<(Vec<u8>, Option<String>), ApiError> {
+    let fetched = get(url, Some("application/json"), what).await?;
+    let next = fetched
+        .link
+        .as_deref()
+        .and_then(strata_shared::link::next_target)
+        .map(str::to_owned);
+    Ok((fetched.bytes, next))
 }
 
 #[cfg(test)]

@@ -20,12 +20,11 @@ pub(crate) struct Endpoint {
 enum Origin {
     Relay {
         base: String,
+        /// The repository page of a registry image (`/repo/{registry}/{repository}`).
+        repository_page: Option<String>,
     },
     /// An archive of this tab, found by the digest of the image it holds.
-    Archive {
-        image: Digest,
-        daemon: bool,
-    },
+    Archive { image: Digest, daemon: bool },
 }
 
 /// A route the endpoint cannot answer.
@@ -44,12 +43,17 @@ impl Endpoint {
                         "/api/registry/{}/v2/{}",
                         reference.registry, reference.repository
                     ),
+                    repository_page: Some(format!(
+                        "/repo/{}/{}",
+                        reference.registry, reference.repository
+                    )),
                 },
                 name: reference.name(),
             }),
             ImageSource::OciLayout { layout, .. } => Some(Endpoint {
                 origin: Origin::Relay {
                     base: format!("/api/oci/{layout}"),
+                    repository_page: None,
                 },
                 name: format!("{OCI_TRANSPORT}{layout}"),
             }),
@@ -70,7 +74,7 @@ impl Endpoint {
     /// `tags/list`), absolute so that workers can fetch it too.
     pub(crate) fn url(&self, route: &str) -> Result<String, NotInArchive> {
         match &self.origin {
-            Origin::Relay { base } => Ok(absolute(&format!("{base}/{route}"))),
+            Origin::Relay { base, .. } => Ok(absolute(&format!("{base}/{route}"))),
             Origin::Archive { image, .. } => {
                 let digest = route
                     .strip_prefix("manifests/")
@@ -93,6 +97,16 @@ impl Endpoint {
                 format!("/image/{}", self.pinned_reference(digest, config))
             }
             Origin::Archive { daemon: false, .. } => format!("/archive/{digest}"),
+        }
+    }
+
+    /// The page listing every tag of this image's repository (registry images only).
+    pub(crate) fn repository_page(&self) -> Option<&str> {
+        match &self.origin {
+            Origin::Relay {
+                repository_page, ..
+            } => repository_page.as_deref(),
+            Origin::Archive { .. } => None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod api;
 mod archive_store;
+mod browse_load;
 mod components;
 mod download;
 mod endpoint;
@@ -13,6 +14,8 @@ mod pages;
 mod provenance_load;
 mod recent;
 mod source_resolve;
+mod tag_filler;
+mod tag_memory;
 mod url_state;
 pub mod worker;
 pub mod worker_pool;
@@ -25,7 +28,8 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-/// The app: a home page and the image page (the reference is a wildcard: it has slashes).
+/// The app: a home page, the image page (the reference is a wildcard: it has slashes), a
+/// repository's tags (a wildcard too) and a registry's repositories.
 #[component]
 pub fn App() -> impl IntoView {
     view! {
@@ -34,6 +38,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=pages::HomePage/>
                 <Route path=path!("/image/*reference") view=|| view! { <pages::ImagePage/> }/>
                 <Route path=path!("/archive/:digest") view=|| view! { <pages::ImagePage archive=true/> }/>
+                <Route path=path!("/repo/*path") view=pages::RepositoryPage/>
+                <Route path=path!("/registry/:host") view=pages::RegistryPage/>
             </Routes>
         </Router>
     }

@@ -37,6 +37,8 @@ pub(crate) enum Key {
     Package,
     /// `strata_split=off|always`: how layers are spread over workers (tests, benchmarks).
     StrataSplit,
+    /// `n=40`: the page size of a repository's tag list or a registry's catalog.
+    PageSize,
 }
 
 impl Key {
@@ -55,6 +57,7 @@ impl Key {
             Key::Attestation => "attestation",
             Key::Package => "package",
             Key::StrataSplit => "strata_split",
+            Key::PageSize => "n",
         }
     }
 }

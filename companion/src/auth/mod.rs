@@ -69,13 +69,32 @@ enum Scheme {
     Bearer(BearerChallenge),
 }
 
-/// Which registry endpoint and repository a request is for.
+/// What a token is asked for: pull of one repository, or — for the catalog route only —
+/// the registry's catalog. Nothing else is ever asked (no push, no other resource).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope<'a> {
+    /// `repository:NAME:pull`, NAME as the registry knows it (`library/nginx`).
+    Pull(&'a str),
+    /// `registry:catalog:*`.
+    Catalog,
+}
+
+impl std::fmt::Display for Scope<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scope::Pull(repository) => write!(f, "repository:{repository}:pull"),
+            Scope::Catalog => f.write_str("registry:catalog:*"),
+        }
+    }
+}
+
+/// Which registry endpoint and scope a request is for.
 pub(crate) struct Target<'a> {
     /// Registry as users write it (`docker.io`), for credentials.
     pub(crate) registry: &'a str,
     /// API origin (`https://registry-1.docker.io`).
     pub(crate) origin: &'a Url,
-    /// `repository:NAME:pull`.
+    /// A [`Scope`], written out.
     pub(crate) scope: String,
 }
 
@@ -287,7 +306,8 @@ impl Authenticator {
 /// The repository scopes of a challenge's `scope` that allow reading
 /// (`repository:NAME:pull,push` or `…:*`), each reduced to `repository:NAME:pull`: the
 /// relay only reads, so it never asks the realm, with the user's credentials, for more.
-/// Other resource types (`registry:catalog:*`) and scopes without pull are dropped.
+/// Other resource types (`registry:catalog:*`) and scopes without pull are dropped: the
+/// catalog scope is asked for only as the target's own [`Scope::Catalog`].
 fn pull_scopes(challenge_scope: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for scope in challenge_scope.unwrap_or("").split(' ') {
@@ -336,6 +356,15 @@ mod tests {
             ["repository:a/b:pull", "repository:d:pull"]
         );
         assert!(pull_scopes(None).is_empty());
+    }
+
+    #[test]
+    fn scopes_are_written_out() {
+        assert_eq!(
+            Scope::Pull("library/nginx").to_string(),
+            "repository:library/nginx:pull"
+        );
+        assert_eq!(Scope::Catalog.to_string(), "registry:catalog:*");
     }
 
     #[test]

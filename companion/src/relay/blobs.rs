@@ -10,6 +10,7 @@ use strata_shared::Digest;
 
 use super::fetch::{Fetch, exchange};
 use super::headers::{copy_content_length, get_or_head, upstream_headers};
+use crate::auth::Scope;
 use crate::body::content_length;
 use crate::error::{Error, error_chain};
 use crate::host::authority;
@@ -31,7 +32,7 @@ pub(super) async fn blob(
     }
     let fetch = Fetch {
         registry,
-        repository: &repository,
+        scope: Scope::Pull(&repository),
         method: get_or_head(method),
         path: format!("/v2/{repository}/blobs/{digest}"),
         headers,

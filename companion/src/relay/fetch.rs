@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::headers::{cache_control, copy_content_length, relayed_headers};
-use crate::auth::Target;
+use crate::auth::{Scope, Target};
 use crate::body::{error_body, list_body, manifest_body};
 use crate::error::Error;
 use crate::redirect::{self, Outgoing};
@@ -20,8 +20,9 @@ use crate::state::AppState;
 /// One request to send upstream (to mirrors first when allowed).
 pub(super) struct Fetch<'a> {
     pub(super) registry: &'a Registry,
-    /// Repository as the registry knows it (`library/nginx`).
-    pub(super) repository: &'a str,
+    /// What the token must allow: pull of the repository as the registry knows it
+    /// (`library/nginx`), or the catalog.
+    pub(super) scope: Scope<'a>,
     pub(super) method: Method,
     /// Path after the origin with its query: `/v2/library/nginx/manifests/latest`.
     pub(super) path: String,
@@ -122,7 +123,7 @@ async fn fetch_from(
     let target = Target {
         registry: &endpoint.registry,
         origin: &endpoint.origin,
-        scope: format!("repository:{}:pull", f.repository),
+        scope: f.scope.to_string(),
     };
     let url = endpoint.url(&f.path)?;
     let authorization = auth.authorize(upstream, &target).await?;

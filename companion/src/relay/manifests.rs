@@ -7,6 +7,7 @@ use strata_shared::media_type::MANIFEST_ACCEPT;
 
 use super::fetch::{Fetch, exchange};
 use super::headers::{get_or_head, upstream_headers};
+use crate::auth::Scope;
 use crate::error::Error;
 use crate::guard::ManifestRef;
 use crate::registry::Registry;
@@ -22,7 +23,7 @@ pub(super) async fn manifest(
     let repository = registry.repository(name);
     let fetch = Fetch {
         registry,
-        repository: &repository,
+        scope: Scope::Pull(&repository),
         method: get_or_head(method),
         path: format!("/v2/{repository}/manifests/{}", reference.as_path()),
         headers: upstream_headers(Some(MANIFEST_ACCEPT)),

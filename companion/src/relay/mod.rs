@@ -5,18 +5,22 @@
 //! - `GET|HEAD /api/registry/{host}/v2/{name}/blobs/{digest}` (streamed; `Range` passes)
 //! - `GET /api/registry/{host}/v2/{name}/tags/list` (`n`, `last`; `Link` rewritten)
 //! - `GET /api/registry/{host}/v2/{name}/referrers/{digest}` (tag-schema fallback on 404)
+//! - `GET /api/registry/{host}/v2/_catalog` (`n`, `last`; `Link` rewritten; token scope
+//!   `registry:catalog:*`)
 //! - `GET /api/health`
 //!
 //! `{name}` contains slashes, so the route takes the rest of the path and splits it from
-//! the right on `/manifests/`, `/blobs/`, `/tags/list` or `/referrers/`. Names, references
+//! the right on `/manifests/`, `/blobs/`, `/tags/list` or `/referrers/` (`_catalog` alone
+//! is the catalog; no repository name is `_catalog`, which starts with `_`). Names, references
 //! and digests are validated before anything goes upstream. Upstream statuses pass through
 //! (error bodies capped); the relay's own failures are [`Error`]s.
 
 mod blobs;
+mod catalog;
 mod fetch;
 mod headers;
-mod link;
 mod manifests;
+mod paging;
 mod referrers;
 mod tags;
 
@@ -55,10 +59,14 @@ enum Api<'a> {
     Blob { name: &'a str, digest: &'a str },
     Tags { name: &'a str },
     Referrers { name: &'a str, digest: &'a str },
+    Catalog,
 }
 
 /// Splits `{name}/{api}/{last}` from the right; the last part never contains `/`.
 fn split_api(rest: &str) -> Option<Api<'_>> {
+    if rest == "_catalog" {
+        return Some(Api::Catalog);
+    }
     if let Some(name) = rest.strip_suffix("/tags/list") {
         return Some(Api::Tags { name });
     }
@@ -97,9 +105,9 @@ async fn registry_route(
         }
         Api::Tags { name } => {
             guard::validate_name(name)?;
-            let query = tags::tags_query(query.as_deref())?;
-            tags::tags(&state, &registry, name, &query).await?
+            tags::tags(&state, &registry, name, query.as_deref()).await?
         }
+        Api::Catalog => catalog::catalog(&state, &registry, query.as_deref()).await?,
         Api::Referrers { name, digest } => {
             guard::validate_name(name)?;
             let digest = guard::parse_digest(digest)?;
@@ -151,7 +159,9 @@ mod tests {
                 digest: "sha256:1"
             })
         );
+        assert_eq!(split_api("_catalog"), Some(Api::Catalog));
         assert_eq!(split_api("a/_catalog"), None);
+        assert_eq!(split_api("_catalog/x"), None);
         assert_eq!(split_api("manifests/latest"), None);
         assert_eq!(
             split_api("a/manifests/"),

@@ -8,6 +8,7 @@ use strata_shared::Digest;
 
 use super::fetch::{Fetch, exchange, fetch};
 use super::headers::{pass_headers, upstream_headers};
+use crate::auth::Scope;
 use crate::body::manifest_body;
 use crate::error::Error;
 use crate::registry::Registry;
@@ -61,7 +62,7 @@ pub(super) async fn referrers(
     }
     let mut fetch_spec = Fetch {
         registry,
-        repository: &repository,
+        scope: Scope::Pull(&repository),
         method: Method::GET,
         path,
         headers: upstream_headers(Some(OCI_INDEX)),

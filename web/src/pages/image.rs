@@ -397,6 +397,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                     {format!("{}@{}", model.endpoint.name, short_digest(&model.pinned.to_string()))}
                 </a>
                 <CopyButton text=Signal::stored(copy_target) what="the pinned reference"/>
+                {model.endpoint.repository_page().map(|href| view! { <a class="all-tags" href=href.to_owned() data-all-tags="">"all tags"</a> })}
                 <ShareView base_path=share_base name=model.endpoint.name.clone() pinned=model.pinned.to_string() platform=share_platform/>
             </div>
             <div class="facts">

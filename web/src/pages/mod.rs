@@ -5,7 +5,11 @@
 mod home;
 mod image;
 mod not_found;
+mod registry;
+mod repository;
 
 pub(crate) use home::HomePage;
 pub(crate) use image::{ImagePage, read_file};
 pub(crate) use not_found::NotFound;
+pub(crate) use registry::RegistryPage;
+pub(crate) use repository::RepositoryPage;

@@ -1,18 +1,20 @@
 //! `Link` headers (RFC 8288) read whole: every link-value of a line, not just the first.
+//! The relay reads the registry's paging links with it, and the page reads the relay's.
 
 /// One link-value of a `Link` header (RFC 8288 §3): its target and its relation types.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct Link<'a> {
-    pub(super) target: &'a str,
+pub struct Link<'a> {
+    /// The URI reference between `<` and `>`, as written.
+    pub target: &'a str,
     /// The `rel` parameter's space-separated types, as written.
-    pub(super) rel: Option<String>,
+    pub rel: Option<String>,
 }
 
 /// Every link-value of one `Link` header line: `<target>` then `;`-separated parameters
 /// (`name`, `name=token` or `name="quoted"`), link-values separated by commas (a comma
 /// inside a quoted value or a target does not end one). What cannot be read is skipped up
 /// to the next comma, so one malformed link never hides, nor carries, another.
-pub(super) fn parse_links(header: &str) -> Vec<Link<'_>> {
+pub fn parse_links(header: &str) -> Vec<Link<'_>> {
     let bytes = header.as_bytes();
     let mut links = Vec::new();
     let mut i = 0;
@@ -123,6 +125,24 @@ pub(super) fn parse_links(header: &str) -> Vec<Link<'_>> {
     links
 }
 
+impl Link<'_> {
+    /// Whether one of its relation types is `next` (compared case-insensitively).
+    pub fn is_next(&self) -> bool {
+        self.rel.as_deref().is_some_and(|rel| {
+            rel.split_ascii_whitespace()
+                .any(|r| r.eq_ignore_ascii_case("next"))
+        })
+    }
+}
+
+/// The target of the first `rel="next"` link of a `Link` header, if any.
+pub fn next_target(header: &str) -> Option<&str> {
+    parse_links(header)
+        .into_iter()
+        .find(Link::is_next)
+        .map(|l| l.target)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +168,15 @@ mod tests {
         );
         assert!(parse_links(r#"<a>; rel="unclosed"#).is_empty());
         assert!(parse_links("").is_empty());
+    }
+
+    #[test]
+    fn next_targets() {
+        assert_eq!(
+            next_target(r#"<a>; rel=prev, <b>; rel="prefetch NEXT""#),
+            Some("b")
+        );
+        assert_eq!(next_target(r#"<a>; rel=prev"#), None);
+        assert_eq!(next_target(""), None);
     }
 }
