@@ -460,6 +460,18 @@ async fn tree_appears_before_the_slowest_layer_and_grows() -> anyhow::Result<()>
     let pending = attributes(&client, "[data-pending-layers]", "data-pending-layers").await?;
     assert_eq!(pending, vec!["1"]);
     assert_eq!(page_state(&client).await?, "loading");
+    // Nothing reads as final while L0 is out: a progress bar, totals and the listing
+    // marked partial.
+    let progress = attributes(&client, "[data-files-progress]", "data-files-progress").await?;
+    assert_eq!(progress, ["2/3"]);
+    assert_eq!(
+        client
+            .find_all(Locator::Css(".wasted[data-partial]"))
+            .await?
+            .len(),
+        1
+    );
+    client.find(Locator::Css("[data-listing-partial]")).await?;
     let first_state = attributes(
         &client,
         &format!(".layer-list [data-layer-digest='{first}']"),
@@ -477,6 +489,16 @@ async fn tree_appears_before_the_slowest_layer_and_grows() -> anyhow::Result<()>
             .await?
             .is_empty()
     );
+    for partial in [
+        "[data-files-progress]",
+        ".wasted[data-partial]",
+        "[data-listing-partial]",
+    ] {
+        assert!(
+            client.find_all(Locator::Css(partial)).await?.is_empty(),
+            "{partial} once final"
+        );
+    }
     client.close().await?;
     Ok(())
 }

@@ -99,7 +99,7 @@ pub(super) fn PathDetail(
                 <dt>"Kind"</dt><dd class="mono">{kind} {(!node.present).then_some(" (deleted)")}</dd>
                 <dt>"Size"</dt><dd title=format!("{} bytes", node.size)>{bytes(node.size)}</dd>
                 <dt>"Owner"</dt><dd class="mono">{format!("{}:{}", node.uid, node.gid)}</dd>
-                <dt>"Modified"</dt><dd class="mono">{utc_minutes(node.mtime)} " UTC"</dd>
+                <dt>"Modified"</dt><dd class="mono">{if node.implied { "— (a folder no layer lists; implied by its contents)".to_owned() } else { format!("{} UTC", utc_minutes(node.mtime)) }}</dd>
                 <dt>"From"</dt><dd>"layer L" {node.layer}</dd>
                 {link}
                 {packages}

@@ -23,6 +23,8 @@ pub(super) fn LayerList(
     let stats = tree.layers().to_vec();
     let wasted_total = tree.wasted_bytes();
     let efficiency = explore::efficiency(tree);
+    // Until every layer is in, totals are about the layers indexed so far.
+    let partial = !files.pending_layers.is_empty();
     let layer_list = layers
         .iter()
         .map(|row| {
@@ -77,9 +79,10 @@ pub(super) fn LayerList(
                 </li>
                 {layer_list}
             </ul>
-            <div class="wasted" data-wasted-bytes=wasted_total.to_string()>
-                "Wasted: " <strong>{bytes(wasted_total)}</strong>
+            <div class="wasted" data-wasted-bytes=wasted_total.to_string() data-partial=partial.then_some("")>
+                {if partial { "Wasted so far: " } else { "Wasted: " }} <strong>{bytes(wasted_total)}</strong>
                 " · efficiency " <strong data-efficiency=format!("{efficiency:.4}")>{format!("{:.1}%", efficiency * 100.0)}</strong>
+                {partial.then(|| view! { <span class="pending">" · partial until every layer is indexed"</span> })}
                 <div class="dim small">"Efficiency = 1 − wasted ÷ (wasted + bytes of files in the final image). Wasted bytes: file data a layer ships that a later layer deletes or overwrites, each byte counted once."</div>
             </div>
             <p class="dim small keys">"Keys: " <kbd>"/"</kbd> " search · " <kbd>"↑"</kbd><kbd>"↓"</kbd> " move · " <kbd>"Enter"</kbd> " open · " <kbd>"⌫"</kbd> " up · " <kbd>"["</kbd><kbd>"]"</kbd> " layers · " <kbd>"Esc"</kbd> " clear search"</p>

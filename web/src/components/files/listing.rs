@@ -123,7 +123,12 @@ pub(super) fn up_href(url: &UrlState, dir: &str) -> String {
 
 /// The scrolling listing with its heading.
 #[component]
-pub(super) fn ListingPane(listing: Memo<Listing>, sel: Selection) -> impl IntoView {
+pub(super) fn ListingPane(
+    listing: Memo<Listing>,
+    sel: Selection,
+    /// Some layers are not indexed yet: a folder may not be fully known.
+    partial: bool,
+) -> impl IntoView {
     let Selection { path, search, .. } = sel;
     let listing_rows = listing;
     // Each new listing gets a new generation: rows are keyed by (generation, position), so
@@ -203,6 +208,7 @@ pub(super) fn ListingPane(listing: Memo<Listing>, sel: Selection) -> impl IntoVi
             view! {
                 {title}
                 <span class="dim">" · " {plural(total as u64, "entry", "entries")} {capped}</span>
+                {partial.then(|| view! { <span class="pending" data-listing-partial="">" · so far: layers still indexing may add to it"</span> })}
                 {up.map(|href| view! { " · " <a href=href data-up="">".. up"</a> })}
             }
         })
@@ -403,7 +409,7 @@ fn listing_row(visible: VisibleRow) -> impl IntoView {
             <span role="cell" class="mono owner">{format!("{}:{}", node.uid, node.gid)}</span>
             <span role="cell" class="num" title=format!("{size_bytes} bytes")>{size}</span>
             <span role="cell" class="mono layer-cell" title=layer_cell.clone()>{layer_cell.clone()}</span>
-            <span role="cell" class="dim mono time">{utc_minutes(node.mtime)}</span>
+            <span role="cell" class="dim mono time">{if node.implied { "—".to_owned() } else { utc_minutes(node.mtime) }}</span>
         </div>
     }
 }

@@ -34,6 +34,19 @@ pub(crate) fn FilesView(
     manifest: Option<strata_shared::Digest>,
 ) -> impl IntoView {
     let tree = files.tree.clone();
+    // While layers are still indexing, a bar says how far the tree has come; the figures
+    // below it are partial until then.
+    let files_pending = files.pending_layers.clone();
+    let layer_total = layers.len();
+    let progress = (!files_pending.is_empty()).then(|| {
+        let indexed = layer_total.saturating_sub(files_pending.len());
+        view! {
+            <div class="files-progress" data-files-progress=format!("{indexed}/{layer_total}")>
+                <progress max=layer_total.to_string() value=indexed.to_string()></progress>
+                " " {indexed} " of " {crate::format::plural(layer_total as u64, "layer", "layers")} " indexed: folders, counts and totals are partial until the rest are in."
+            </div>
+        }
+    });
     let sel = Selection::from_url(layers.iter().map(|l| l.descriptor.digest.clone()).collect());
     let Selection {
         layer,
@@ -168,7 +181,8 @@ pub(crate) fn FilesView(
                     <button class="link" on:click=move |_| export_csv("csv")>"CSV"</button>
                 </div>
                 {not_found}
-                <ListingPane listing sel/>
+                {progress}
+                <ListingPane listing sel partial=!files_pending.is_empty()/>
             </section>
             <aside class="detail-pane">{detail}</aside>
         </div>
