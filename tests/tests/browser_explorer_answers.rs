@@ -145,6 +145,47 @@ async fn links_deletions_missing_paths_and_symlinked_folders_answer_right() -> a
         url.contains("usr%2Fbin%2Ftool") || url.contains("usr/bin/tool"),
         "{url}"
     );
+
+    // Search runs as you type (no Enter), and says what its matches weigh.
+    open(&client, &format!("{base}?tab=files")).await?;
+    let history_length = || async {
+        anyhow::Ok(
+            client
+                .execute("return history.length", vec![])
+                .await?
+                .as_i64()
+                .unwrap_or_default(),
+        )
+    };
+    let history_before = history_length().await?;
+    client
+        .find(Locator::Css("#file-search"))
+        .await?
+        .send_keys("tool")
+        .await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let rows = attributes(&client, "[data-listing] [data-path]", "data-path").await?;
+        if rows == ["/usr/bin/tool"] {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let value = client
+                .execute(
+                    "return document.querySelector('#file-search').value + ' | ' + location.href",
+                    vec![],
+                )
+                .await?;
+            anyhow::bail!("rows {rows:?}; box and URL: {value}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let weight = attributes(&client, "[data-search-bytes]", "data-search-bytes").await?;
+    assert_eq!(weight, ["20"]);
+    assert!(
+        history_length().await? <= history_before + 1,
+        "one history entry per search, not one per key"
+    );
     client.close().await?;
     Ok(())
 }

@@ -196,6 +196,16 @@ pub(super) fn ListingPane(
             let total = listing.rows.len();
             let capped = (search.get().is_some() && total >= SEARCH_LIMIT)
                 .then(|| format!(", first {SEARCH_LIMIT} matches"));
+            // A search says how much its matches weigh (files, each counted once).
+            let matched_bytes = search.get().is_some().then(|| {
+                let sum: u64 = listing
+                    .rows
+                    .iter()
+                    .filter(|r| r.node.kind != EntryKind::Dir)
+                    .map(|r| r.node.size)
+                    .sum();
+                view! { <span class="dim" data-search-bytes=sum.to_string()>" · " {bytes(sum)} " in matched files"</span> }
+            });
             let title = match &listing.dir {
                 Some(dir) => breadcrumbs(&url, dir).into_any(),
                 None => view! { <span class="mono">{listing.title.clone()}</span> }.into_any(),
@@ -208,6 +218,7 @@ pub(super) fn ListingPane(
             view! {
                 {title}
                 <span class="dim">" · " {plural(total as u64, "entry", "entries")} {capped}</span>
+                {matched_bytes}
                 {partial.then(|| view! { <span class="pending" data-listing-partial="">" · so far: layers still indexing may add to it"</span> })}
                 {up.map(|href| view! { " · " <a href=href data-up="">".. up"</a> })}
             }

@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use strata_shared::manifest::HistoryStep;
 use strata_shared::tree::explore::{self, SortBy};
 use strata_shared::tree::export;
+use wasm_bindgen::JsCast;
 
 use crate::components::FileContents;
 use crate::image_load::LayerRow;
@@ -124,6 +125,44 @@ pub(crate) fn FilesView(
         pending_first: RwSignal::new(false),
     }
     .listen();
+    // Search runs as you type, 250 ms after the last key, replacing the URL (one history
+    // entry for a search, not one per key); Enter runs it at once.
+    let typed = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let navigate_typed = leptos_router::hooks::use_navigate();
+    let location = leptos_router::hooks::use_location();
+    let on_type = move |ev: leptos::ev::Event| {
+        search_text.set(event_target_value(&ev));
+        let mine = typed.get() + 1;
+        typed.set(mine);
+        let typed = typed.clone();
+        let navigate = navigate_typed.clone();
+        let location = location.clone();
+        let run = move || {
+            if typed.get() != mine {
+                return;
+            }
+            let q = search_text.get_untracked();
+            let q = q.trim();
+            // A timer runs outside the component tree: the URL comes from the location
+            // captured here, not from the router's context.
+            let href = crate::url_state::UrlState::untracked(&location)
+                .with(&[(Key::Search, (!q.is_empty()).then_some(q))]);
+            navigate(
+                &href,
+                leptos_router::NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        };
+        if let Some(window) = web_sys::window() {
+            let callback = wasm_bindgen::closure::Closure::once_into_js(run);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                callback.unchecked_ref(),
+                250,
+            );
+        }
+    };
     let navigate = leptos_router::hooks::use_navigate();
     let submit_search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -169,7 +208,7 @@ pub(crate) fn FilesView(
                 <div class="toolbar">
                     <form on:submit=submit_search class="search">
                         <input id=SEARCH_BOX class="mono" type="search" placeholder="/ search: name, path or glob (**/*.so)"
-                            prop:value=move || search_text.get() on:input=move |ev| search_text.set(event_target_value(&ev))/>
+                            prop:value=move || search_text.get() on:input=on_type/>
                     </form>
                     <span class="dim">"sort "</span>
                     <a href=sort_name class:current=move || sort.get() == SortBy::Name>"name"</a> " "
