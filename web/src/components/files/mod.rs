@@ -128,6 +128,7 @@ pub(crate) fn FilesView(
     // Search runs as you type, 250 ms after the last key, replacing the URL (one history
     // entry for a search, not one per key); Enter runs it at once.
     let typed = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let typed_for_submit = typed.clone();
     let navigate_typed = leptos_router::hooks::use_navigate();
     let location = leptos_router::hooks::use_location();
     let on_type = move |ev: leptos::ev::Event| {
@@ -166,6 +167,9 @@ pub(crate) fn FilesView(
     let navigate = leptos_router::hooks::use_navigate();
     let submit_search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // Enter runs the search now; a search still waiting for the typing to stop must
+        // not run again later (after a Back, it would bring the search back).
+        typed_for_submit.set(typed_for_submit.get() + 1);
         let q = search_text.get_untracked();
         let q = q.trim();
         navigate(
