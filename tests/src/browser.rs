@@ -251,3 +251,16 @@ pub async fn open_file(
     input.send_keys(&path.to_string_lossy()).await?;
     Ok(())
 }
+
+/// Opens `url` and waits until the page is ready and the Files tab's listing is shown.
+pub async fn open_files_view(client: &Client, url: &str) -> anyhow::Result<()> {
+    const TIMEOUT: Duration = Duration::from_secs(60);
+    client.goto(url).await?;
+    wait_for_state(client, "ready", TIMEOUT).await?;
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-listing]"))
+        .await?;
+    Ok(())
+}

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use strata_tests::browser::{
-    Browser, attributes, page_state, start_app, start_app_for, visible_text, wait_for_state,
+    Browser, attributes, open_files_view as open, page_state, start_app, start_app_for,
+    visible_text, wait_for_state,
 };
 use strata_tests::companion::Companion;
 use strata_tests::fixtures::three_layer_image;
@@ -92,18 +93,6 @@ async fn setup() -> anyhow::Result<Setup> {
         app,
         base,
     })
-}
-
-/// Opens `base` + `query` and waits until the page is ready and the files view is shown.
-async fn open(client: &Client, url: &str) -> anyhow::Result<()> {
-    client.goto(url).await?;
-    wait_for_state(client, "ready", TIMEOUT).await?;
-    client
-        .wait()
-        .at_most(TIMEOUT)
-        .for_element(Locator::Css("[data-listing]"))
-        .await?;
-    Ok(())
 }
 
 /// Opens a file's URL and waits until its contents show as text.

@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use strata_tests::browser::{Browser, attributes, start_app, visible_text, wait_for_state};
+use strata_tests::browser::{
+    Browser, attributes, open_files_view as open, start_app, visible_text,
+};
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{Entry, Format, ImageSpec, LayerSpec, Step};
 use strata_tests::push::Pusher;
@@ -48,17 +50,6 @@ fn answers_image() -> ImageSpec {
         )),
     ];
     spec
-}
-
-async fn open(client: &Client, url: &str) -> anyhow::Result<()> {
-    client.goto(url).await?;
-    wait_for_state(client, "ready", TIMEOUT).await?;
-    client
-        .wait()
-        .at_most(TIMEOUT)
-        .for_element(Locator::Css("[data-listing]"))
-        .await?;
-    Ok(())
 }
 
 /// The text of one listing row's cell (`num` for the size, `layer-cell` for the layer).

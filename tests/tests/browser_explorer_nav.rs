@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, Locator};
-use strata_tests::browser::{Browser, attributes, start_app, wait_for_state};
+use strata_tests::browser::{
+    Browser, attributes, open_files_view as open, start_app, wait_for_state,
+};
 use strata_tests::fixtures::{three_layer_image, two_platform_images};
 use strata_tests::image::{Entry, Format, ImageSpec, LayerSpec, Step, build_index};
 use strata_tests::push::Pusher;
@@ -83,17 +85,6 @@ async fn setup() -> anyhow::Result<Setup> {
         digest: image.manifest_digest,
         base,
     })
-}
-
-async fn open(client: &Client, url: &str) -> anyhow::Result<()> {
-    client.goto(url).await?;
-    wait_for_state(client, "ready", TIMEOUT).await?;
-    client
-        .wait()
-        .at_most(TIMEOUT)
-        .for_element(Locator::Css("[data-listing]"))
-        .await?;
-    Ok(())
 }
 
 /// Presses `key` as a user would: it goes to whatever has the focus (often the body).
