@@ -67,6 +67,16 @@ references=("nginx" "nginx:1.27" "docker.io/library/alpine:3.20" "ghcr.io/o/r@sh
     "docker-daemon:quay.io/x/y:z@sha256:$hex")
 seed_text reference "${references[@]}"
 seed_text image_source "${references[@]}"
+seed_text paste "${references[@]}" "docker pull nginx:1.27" "  'quay.io/org/app:v1'  " \
+    $'# syntax=docker/dockerfile:1\nFROM --platform=$BUILDPLATFORM golang:1.23 AS build\nRUN make' \
+    "podman pull --arch arm64 docker.io/library/alpine" "skopeo inspect docker://ghcr.io/o/r:v1" \
+    "http://127.0.0.1:8080/image/docker.io/library/nginx@sha256:$hex?tab=files&path=%2Fetc"
+# browse_listing's first byte picks: 0 tags/list, 1 _catalog, 2 a Link header, 3 tag lines.
+printf '\0{"name":"a/b","tags":["v1","v10","v2","latest","sha256-%s.sig","sha256-%s.att"]}' "$hex" "$hex" >"$work/tags"
+printf '\1{"repositories":["library/nginx","team/api",null]}' >"$work/catalog"
+printf '\2</v2/a/tags/list?n=2&last=v2>; rel="next", <x>; rel=prev; title="a,b"' >"$work/link"
+printf '\3v1.2.3\nv1.10.0\n1.*\n[a-\nsha256-%s\n' "$hex" >"$work/lines"
+seed browse_listing "$work/tags" "$work/catalog" "$work/link" "$work/lines"
 
 # Documents as a registry serves them; manifest_document's first byte picks the
 # Content-Type (0: none).
