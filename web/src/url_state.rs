@@ -7,7 +7,7 @@
 use leptos::prelude::Get;
 use leptos_router::params::ParamsMap;
 use strata_shared::Digest;
-use strata_shared::tree::explore::SortBy;
+use strata_shared::tree::explore::Sort;
 
 /// Every query key the app reads or writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,7 +171,7 @@ pub(crate) struct ViewState {
     /// The search, when not blank.
     pub search: Option<String>,
     /// Listing order.
-    pub sort: SortBy,
+    pub sort: Sort,
     /// Listings show removed paths too.
     pub with_deleted: bool,
     /// The "largest files" view.
@@ -201,7 +201,7 @@ impl ViewState {
             dir: get(Key::Dir).map(|d| d.trim_matches('/').to_owned()),
             layer: get(Key::Layer).as_deref().and_then(LayerSel::parse),
             search: get(Key::Search).filter(|q| !q.trim().is_empty()),
-            sort: SortBy::parse(&get(Key::Sort).unwrap_or_default()),
+            sort: Sort::parse(&get(Key::Sort).unwrap_or_default()),
             with_deleted: get(Key::Deleted).as_deref() == Some("1"),
             largest: get(Key::View).as_deref() == Some("largest"),
             attestation: get(Key::Attestation),
@@ -239,10 +239,7 @@ impl ViewState {
         put(Key::Dir, self.dir.as_ref().map(|d| format!("/{d}")));
         put(Key::Layer, self.layer.as_ref().map(LayerSel::value));
         put(Key::Search, self.search.clone());
-        put(
-            Key::Sort,
-            (self.sort == SortBy::Size).then(|| "size".to_owned()),
-        );
+        put(Key::Sort, self.sort.value());
         put(Key::Deleted, self.with_deleted.then(|| "1".to_owned()));
         put(Key::View, self.largest.then(|| "largest".to_owned()));
         put(Key::Attestation, self.attestation.clone());
@@ -498,7 +495,17 @@ mod tests {
         round_trip(
             "?tab=files&sort=size",
             ViewState {
-                sort: SortBy::Size,
+                sort: Sort::parse("size"),
+                ..files()
+            },
+        );
+        round_trip(
+            "?tab=files&sort=-time",
+            ViewState {
+                sort: Sort {
+                    by: strata_shared::tree::explore::SortBy::Modified,
+                    reverse: true,
+                },
                 ..files()
             },
         );

@@ -5,7 +5,7 @@
 use super::{Change, ChangeKind, MergedTree, Pattern, TreeNode};
 use crate::layer::EntryKind;
 
-/// How to order a listing.
+/// How to order a listing: the column whose header was clicked.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SortBy {
     /// Directories first, then by name.
@@ -13,15 +13,65 @@ pub enum SortBy {
     Name,
     /// Largest first (directories by their subtree's bytes).
     Size,
+    /// By the layer of the latest version (a layer view: the layer of the change), lowest
+    /// first, then by name.
+    Layer,
+    /// Most recently modified first.
+    Modified,
 }
 
-impl SortBy {
-    /// Parses the `sort` URL value.
-    pub fn parse(s: &str) -> SortBy {
-        if s == "size" {
-            SortBy::Size
-        } else {
-            SortBy::Name
+/// A listing's order as the URL's `sort` key holds it: the column, and `-` before it for
+/// the reverse of that column's natural order (`sort=-size`: smallest first).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sort {
+    /// The column.
+    pub by: SortBy,
+    /// The reverse of the column's natural order.
+    pub reverse: bool,
+}
+
+impl Sort {
+    /// Parses the `sort` URL value; anything unknown is the default order.
+    pub fn parse(s: &str) -> Sort {
+        let (reverse, name) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let by = match name {
+            "size" => SortBy::Size,
+            "layer" => SortBy::Layer,
+            "time" => SortBy::Modified,
+            "name" | "" => SortBy::Name,
+            _ => return Sort::default(),
+        };
+        Sort { by, reverse }
+    }
+
+    /// The `sort` URL value; `None` for the default order.
+    pub fn value(self) -> Option<String> {
+        let name = match self.by {
+            SortBy::Name if !self.reverse => return None,
+            SortBy::Name => "name",
+            SortBy::Size => "size",
+            SortBy::Layer => "layer",
+            SortBy::Modified => "time",
+        };
+        Some(format!("{}{name}", if self.reverse { "-" } else { "" }))
+    }
+
+    /// The order a click on column `by`'s header gives: that column's natural order, or
+    /// its reverse when it is already the order.
+    pub fn toggled(self, by: SortBy) -> Sort {
+        Sort {
+            by,
+            reverse: self.by == by && !self.reverse,
+        }
+    }
+
+    /// Orders `rows` (a listing computed with `self.by`) as asked.
+    pub fn apply_direction<T>(self, rows: &mut [T]) {
+        if self.reverse {
+            rows.reverse();
         }
     }
 }
@@ -47,6 +97,12 @@ impl Row {
     /// The last path component.
     pub fn name(&self) -> &str {
         self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+
+    /// The layer the row's Layer column names: the change's in a layer view, else the
+    /// latest version's.
+    pub fn shown_layer(&self) -> u32 {
+        self.change.as_ref().map_or(self.node.layer, |c| c.layer)
     }
 
     /// Size to sort and show: a directory's subtree, else the node's own.
@@ -133,6 +189,17 @@ fn sort_rows(rows: &mut [Row], sort: SortBy) {
                 .cmp(&a.shown_size())
                 .then_with(|| a.path.cmp(&b.path))
         }),
+        SortBy::Layer => rows.sort_by(|a, b| {
+            a.shown_layer()
+                .cmp(&b.shown_layer())
+                .then_with(|| a.path.cmp(&b.path))
+        }),
+        SortBy::Modified => rows.sort_by(|a, b| {
+            b.node
+                .mtime
+                .cmp(&a.node.mtime)
+                .then_with(|| a.path.cmp(&b.path))
+        }),
     }
 }
 
@@ -167,13 +234,15 @@ pub fn layer_changes(tree: &MergedTree, layer: u32, sort: SortBy) -> Vec<Row> {
         })
         .collect();
     match sort {
-        SortBy::Name => rows.sort_by(|a, b| a.path.cmp(&b.path)),
         SortBy::Size => rows.sort_by_key(|r| {
             (
                 std::cmp::Reverse(r.change.as_ref().map_or(0, |c| c.size)),
                 r.path.clone(),
             )
         }),
+        // One layer: every row is that layer's, so by name.
+        SortBy::Name | SortBy::Layer => rows.sort_by(|a, b| a.path.cmp(&b.path)),
+        SortBy::Modified => sort_rows(&mut rows, sort),
     }
     rows
 }
@@ -375,9 +444,45 @@ pub fn subtree_changes_by_layer(tree: &MergedTree, dir: &str) -> Vec<(u32, [u64;
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_tar::{E, layer, merged};
     use super::*;
 
-    use super::super::test_tar::{E, layer, merged};
+    #[test]
+    fn sort_values_round_trip_and_a_second_click_reverses() {
+        for value in ["size", "-size", "layer", "-layer", "time", "-time", "-name"] {
+            assert_eq!(Sort::parse(value).value().as_deref(), Some(value));
+        }
+        assert_eq!(Sort::parse("").value(), None);
+        assert_eq!(Sort::parse("name").value(), None);
+        assert_eq!(Sort::parse("bogus"), Sort::default());
+        let by_size = Sort::default().toggled(SortBy::Size);
+        assert_eq!(by_size.value().as_deref(), Some("size"));
+        assert_eq!(
+            by_size.toggled(SortBy::Size).value().as_deref(),
+            Some("-size")
+        );
+        assert_eq!(by_size.toggled(SortBy::Size).toggled(SortBy::Size), by_size);
+        assert_eq!(
+            by_size.toggled(SortBy::Layer).value().as_deref(),
+            Some("layer")
+        );
+    }
+
+    #[test]
+    fn listings_sort_by_layer_and_by_time() {
+        let tree = merged(&[
+            layer(&[E::File("b", b"1"), E::File("a", b"2")]),
+            layer(&[E::File("c", b"3"), E::File("b", b"4")]),
+        ]);
+        let names = |rows: Vec<Row>| rows.into_iter().map(|r| r.path).collect::<Vec<_>>();
+        assert_eq!(
+            names(list_dir(&tree, "", SortBy::Layer, false)),
+            ["a", "b", "c"]
+        );
+        let mut rows = list_dir(&tree, "", SortBy::Layer, false);
+        Sort::parse("-layer").apply_direction(&mut rows);
+        assert_eq!(names(rows), ["c", "b", "a"]);
+    }
 
     fn tree() -> MergedTree {
         merged(&[

@@ -165,8 +165,22 @@ pub struct TreeNode {
     pub entry: Option<u32>,
     /// Every change, oldest first.
     pub changes: Vec<Change>,
+    /// Data this path shipped in some layer that never reaches the final image.
+    #[serde(default)]
+    pub wasted: Wasted,
     #[serde(skip)]
     data: Option<u32>,
+}
+
+/// A path's shipped data that a later layer deleted or overwrote: dive's "potential
+/// wasted space" of one path. Data still reachable through a hard link is not wasted, and
+/// data two paths shared is credited to the path that dropped it last.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Wasted {
+    /// Versions of the path whose data was wasted.
+    pub copies: u32,
+    /// Their bytes.
+    pub bytes: u64,
 }
 
 /// The merged image: every path any layer touched, and per-layer statistics.
@@ -397,6 +411,7 @@ impl TreeBuilder {
                     };
                     *n = TreeNode {
                         changes: std::mem::take(&mut n.changes),
+                        wasted: n.wasted,
                         ..implied_dir(ctx.layer)
                     };
                     n.changes.push(Change {
@@ -471,6 +486,7 @@ impl TreeBuilder {
             layer: ctx.layer,
             entry: Some(e.position() as u32),
             changes: Vec::new(),
+            wasted: Wasted::default(),
             data,
         };
         let file_bytes = if kind.has_data() { size } else { 0 };
@@ -484,6 +500,7 @@ impl TreeBuilder {
         if !old.present {
             let n = self.nodes.get_mut(path).expect("checked above");
             fresh.changes = std::mem::take(&mut n.changes);
+            fresh.wasted = n.wasted;
             fresh.changes.push(ctx.change(ChangeKind::Added, size));
             *n = fresh;
             self.layers[ctx.layer as usize].added.add(file_bytes);
@@ -508,6 +525,7 @@ impl TreeBuilder {
         };
         let was_implied = n.implied;
         fresh.changes = std::mem::take(&mut n.changes);
+        fresh.wasted = n.wasted;
         let stats = &mut layers[ctx.layer as usize];
         if same_layer {
             // A second entry for the path in the same layer (or the real entry of a
@@ -568,6 +586,7 @@ fn implied_dir(layer: u32) -> TreeNode {
         layer,
         entry: None,
         changes: Vec::new(),
+        wasted: Wasted::default(),
         data: None,
     }
 }
@@ -597,6 +616,10 @@ fn release(n: &mut TreeNode, objects: &mut [DataObject], layers: &mut [LayerStat
         return;
     };
     o.refs = o.refs.saturating_sub(1);
+    if o.refs == 0 {
+        n.wasted.copies = n.wasted.copies.saturating_add(1);
+        n.wasted.bytes = n.wasted.bytes.saturating_add(o.size);
+    }
     if o.refs == 0
         && let Some(stats) = layers.get_mut(o.layer as usize)
     {

@@ -4,7 +4,8 @@
 //! [`MergedTree`] that keeps each path's origin (every layer that added, modified or
 //! removed it) and per-layer statistics. [`explore`] cuts it into the explorer's rows,
 //! [`Pattern`] matches searches, [`resolve_link`] follows symlinks inside the image and
-//! [`export`] writes rows as CSV or JSON. The page only renders what these return.
+//! [`export`] writes rows as CSV or JSON,
+//! and [`wasted_files`] lists the paths whose data never reaches the final image. The page only renders what these return.
 
 pub mod explore;
 pub mod export;
@@ -13,9 +14,11 @@ mod link;
 mod merge;
 #[cfg(test)]
 mod test_tar;
+mod wasted;
 
 pub use glob::Pattern;
 pub use link::resolve_link;
 pub use merge::{
-    Change, ChangeKind, CountBytes, LayerStats, MergedTree, Modified, TreeBuilder, TreeNode,
+    Change, ChangeKind, CountBytes, LayerStats, MergedTree, Modified, TreeBuilder, TreeNode, Wasted,
 };
+pub use wasted::{WastedPath, wasted_files};

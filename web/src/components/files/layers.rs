@@ -2,7 +2,7 @@
 //! wasted bytes, and which layers are still missing from the tree.
 
 use leptos::prelude::*;
-use strata_shared::tree::{MergedTree, explore};
+use strata_shared::tree::{MergedTree, explore, wasted_files};
 
 use super::marks::layer_names;
 use crate::format::{bytes, short_digest};
@@ -69,6 +69,7 @@ pub(super) fn LayerList(
             }
         })
         .collect_view();
+    let wasted_list = wasted_files_list(tree);
     let merged_href =
         move || href_with(&[(Key::Layer, None), (Key::Search, None), (Key::View, None)]);
     view! {
@@ -85,6 +86,7 @@ pub(super) fn LayerList(
                 {partial.then(|| view! { <span class="pending">" · partial until every layer is indexed"</span> })}
                 <div class="dim small">"Efficiency = 1 − wasted ÷ (wasted + bytes of files in the final image). Wasted bytes: file data a layer ships that a later layer deletes or overwrites, each byte counted once."</div>
             </div>
+            {wasted_list}
             <p class="dim small keys">"Keys: " <kbd>"/"</kbd> " search · " <kbd>"↑"</kbd><kbd>"↓"</kbd> " move · " <kbd>"Enter"</kbd> " open · " <kbd>"⌫"</kbd> " up · " <kbd>"["</kbd><kbd>"]"</kbd> " layers · " <kbd>"Esc"</kbd> " clear search"</p>
             {(!files.pending_layers.is_empty()).then(|| view! {
                 <p class="pending small" data-pending-layers=files.pending_layers.len().to_string()>
@@ -96,4 +98,49 @@ pub(super) fn LayerList(
             })}
         </aside>
     }
+}
+
+/// Rows of the wasted-files list shown at once; the rest are counted.
+const WASTED_SHOWN: usize = 50;
+
+/// dive's "potential wasted space": each path whose shipped data never reaches the final
+/// image, with how many of its versions were wasted and their bytes, largest first.
+fn wasted_files_list(tree: &MergedTree) -> Option<impl IntoView + use<>> {
+    let wasted = wasted_files(tree);
+    if wasted.is_empty() {
+        return None;
+    }
+    let more = wasted.len().saturating_sub(WASTED_SHOWN);
+    let count = wasted.len() as u64;
+    let rows = wasted
+        .into_iter()
+        .take(WASTED_SHOWN)
+        .map(|w| {
+            let abs = format!("/{}", w.path);
+            let href = href_with(&[
+                (Key::Path, Some(&abs)),
+                (Key::Layer, None),
+                (Key::Search, None),
+                (Key::View, None),
+                (Key::Deleted, Some("1")),
+            ]);
+            view! {
+                <tr data-wasted-path=abs.clone() data-wasted-path-bytes=w.bytes.to_string()>
+                    <td class="num">{w.copies}</td>
+                    <td class="num">{bytes(w.bytes)}</td>
+                    <td class="mono path"><a href=href title=abs.clone()>{abs.clone()}</a></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <details class="wasted-files" data-wasted-files=count.to_string()>
+            <summary>{crate::format::plural(count, "wasted file", "wasted files")}</summary>
+            <table class="small">
+                <thead><tr><th class="num" title="versions of the path whose data was wasted">"Count"</th><th class="num">"Wasted"</th><th>"Path"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            {(more > 0).then(|| view! { <p class="dim small">"and " {more} " more paths"</p> })}
+        </details>
+    })
 }

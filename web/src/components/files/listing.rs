@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use strata_shared::layer::EntryKind;
-use strata_shared::tree::explore::{self, Row, mode_string};
+use strata_shared::tree::explore::{self, Row, Sort, SortBy, mode_string};
 use strata_shared::tree::{ChangeKind, MergedTree, Pattern};
 
 use super::marks::{change_marker, change_word};
@@ -72,43 +72,50 @@ pub(super) fn listing_rows(
     });
     Memo::new(move |_| {
         let tree = &tree;
-        if largest.get() {
-            return Listing {
+        // Each view in its column's natural order, then turned if the header was
+        // clicked twice.
+        let order = sort.get();
+        let by = order.by;
+        let mut listing = if largest.get() {
+            Listing {
                 title: format!("Largest {LARGEST} files"),
                 rows: explore::largest_files(tree, LARGEST),
                 dir: None,
                 full_paths: true,
-            };
-        }
-        match (search.get(), layer.get()) {
-            (Some(q), Some(l)) => Listing {
-                title: format!("Search {q} in layer {l}"),
-                rows: explore::search_layer(tree, l, &Pattern::parse(&q), sort.get(), SEARCH_LIMIT),
-                dir: None,
-                full_paths: true,
-            },
-            (Some(q), None) => Listing {
-                rows: explore::search(tree, &Pattern::parse(&q), sort.get(), SEARCH_LIMIT),
-                title: format!("Search {q}"),
-                dir: None,
-                full_paths: true,
-            },
-            (None, Some(l)) => Listing {
-                title: layer_title(tree, l, &commands),
-                rows: explore::layer_changes(tree, l, sort.get()),
-                dir: None,
-                full_paths: true,
-            },
-            (None, None) => {
-                let dir = dir.get();
-                Listing {
-                    rows: explore::list_dir(tree, &dir, sort.get(), with_deleted.get()),
-                    title: format!("/{dir}"),
-                    dir: Some(dir),
-                    full_paths: false,
+            }
+        } else {
+            match (search.get(), layer.get()) {
+                (Some(q), Some(l)) => Listing {
+                    title: format!("Search {q} in layer {l}"),
+                    rows: explore::search_layer(tree, l, &Pattern::parse(&q), by, SEARCH_LIMIT),
+                    dir: None,
+                    full_paths: true,
+                },
+                (Some(q), None) => Listing {
+                    rows: explore::search(tree, &Pattern::parse(&q), by, SEARCH_LIMIT),
+                    title: format!("Search {q}"),
+                    dir: None,
+                    full_paths: true,
+                },
+                (None, Some(l)) => Listing {
+                    title: layer_title(tree, l, &commands),
+                    rows: explore::layer_changes(tree, l, by),
+                    dir: None,
+                    full_paths: true,
+                },
+                (None, None) => {
+                    let dir = dir.get();
+                    Listing {
+                        rows: explore::list_dir(tree, &dir, by, with_deleted.get()),
+                        title: format!("/{dir}"),
+                        dir: Some(dir),
+                        full_paths: false,
+                    }
                 }
             }
-        }
+        };
+        order.apply_direction(&mut listing.rows);
+        listing
     })
 }
 
@@ -129,7 +136,9 @@ pub(super) fn ListingPane(
     /// Some layers are not indexed yet: a folder may not be fully known.
     partial: bool,
 ) -> impl IntoView {
-    let Selection { path, search, .. } = sel;
+    let Selection {
+        path, search, sort, ..
+    } = sel;
     let listing_rows = listing;
     // Each new listing gets a new generation: rows are keyed by (generation, position), so
     // a row once made never moves, and moving the window only makes the rows that came in.
@@ -231,9 +240,12 @@ pub(super) fn ListingPane(
             <div class="listing-head">{head}</div>
             <div class="listing" role="table" data-listing="" data-total=move || total().to_string()>
                 <div class="row head" role="row">
-                    <span role="columnheader">"Name"</span><span role="columnheader">"Mode"</span>
-                    <span role="columnheader" class="owner">"Owner"</span><span role="columnheader" class="num">"Size"</span>
-                    <span role="columnheader">"Layer"</span><span role="columnheader" class="time">"Modified (UTC)"</span>
+                    <ColumnHeader label="Name" by=SortBy::Name sort/>
+                    <span role="columnheader">"Mode"</span>
+                    <span role="columnheader" class="owner">"Owner"</span>
+                    <ColumnHeader label="Size" by=SortBy::Size sort class="num"/>
+                    <ColumnHeader label="Layer" by=SortBy::Layer sort/>
+                    <ColumnHeader label="Modified (UTC)" by=SortBy::Modified sort class="time"/>
                 </div>
                 <div class="rows" role="rowgroup" style=move || format!("height:{}px", total() as f64 * ROW_HEIGHT)>
                     <For
@@ -254,6 +266,57 @@ pub(super) fn ListingPane(
     }
 }
 
+/// A column header that sorts by its column: a first click in the column's natural
+/// order (names A–Z, sizes and times largest and newest first, layers from L0), a second
+/// reverses it.
+#[component]
+fn ColumnHeader(
+    label: &'static str,
+    by: SortBy,
+    sort: Memo<Sort>,
+    #[prop(optional)] class: &'static str,
+) -> impl IntoView {
+    let href = move || {
+        let next = sort.get().toggled(by);
+        UrlState::current().with(&[(Key::Sort, next.value().as_deref())])
+    };
+    let current = move || sort.get().by == by;
+    let aria = move || {
+        let s = sort.get();
+        match (s.by == by, s.reverse) {
+            (false, _) => "none",
+            // Each column's natural order: names and layers ascend, sizes and times
+            // descend.
+            (true, reverse) => match (by, reverse) {
+                (SortBy::Name | SortBy::Layer, false) | (SortBy::Size | SortBy::Modified, true) => {
+                    "ascending"
+                }
+                _ => "descending",
+            },
+        }
+    };
+    let arrow = move || match aria() {
+        "ascending" => " ▲",
+        "descending" => " ▼",
+        _ => "",
+    };
+    view! {
+        <span role="columnheader" class=class aria-sort=aria>
+            <a href=href class="sort" class:current=current data-sort-column=by_value(by)>{label}{arrow}</a>
+        </span>
+    }
+}
+
+/// The column's name in `data-sort-column`.
+fn by_value(by: SortBy) -> &'static str {
+    match by {
+        SortBy::Name => "name",
+        SortBy::Size => "size",
+        SortBy::Layer => "layer",
+        SortBy::Modified => "time",
+    }
+}
+
 /// Scrolls the listing so that row `position` is in sight below the sticky header. The
 /// row may not be rendered yet (the listing is a window): its place is computed.
 fn scroll_into_view(
@@ -268,7 +331,10 @@ fn scroll_into_view(
     let body_top =
         body.get_bounding_client_rect().top() - scroller.get_bounding_client_rect().top() + now;
     let row_top = body_top + position as f64 * ROW_HEIGHT;
-    let height = scroller.client_height() as f64;
+    // The box's own height, fractions included (a flex layout gives fractional ones), less
+    // a horizontal scrollbar.
+    let scrollbar = (scroller.offset_height() - scroller.client_height()).max(0) as f64;
+    let height = scroller.get_bounding_client_rect().height() - scrollbar;
     // The column header sticks to the top of the box, one row high.
     let target = if row_top < now + ROW_HEIGHT {
         row_top - ROW_HEIGHT

@@ -5,13 +5,14 @@
 mod detail;
 mod keys;
 mod layers;
+mod layout;
 mod listing;
 mod marks;
 mod selection;
 
 use leptos::prelude::*;
 use strata_shared::manifest::HistoryStep;
-use strata_shared::tree::explore::{self, SortBy};
+use strata_shared::tree::explore;
 use strata_shared::tree::export;
 use wasm_bindgen::JsCast;
 
@@ -52,7 +53,6 @@ pub(crate) fn FilesView(
     let Selection {
         layer,
         path,
-        sort,
         with_deleted,
         largest,
         ..
@@ -177,8 +177,6 @@ pub(crate) fn FilesView(
             Default::default(),
         );
     };
-    let sort_name = move || href_with(&[(Key::Sort, None)]);
-    let sort_size = move || href_with(&[(Key::Sort, Some("size"))]);
     let toggle_deleted = move || {
         href_with(&[(
             Key::Deleted,
@@ -204,9 +202,11 @@ pub(crate) fn FilesView(
     };
     let export_csv = export.clone();
     let merge_ms = format!("{:.0}", files.merge_ms);
+    let frame = NodeRef::<leptos::html::Div>::new();
+    layout::fit_to_window(frame);
 
     view! {
-        <div class="files" tabindex="-1" data-merge-ms=merge_ms>
+        <div class="files" tabindex="-1" data-merge-ms=merge_ms node_ref=frame>
             <LayerList files layers commands=commands.clone() layer/>
             <section class="tree-pane">
                 <div class="toolbar">
@@ -214,10 +214,7 @@ pub(crate) fn FilesView(
                         <input id=SEARCH_BOX class="mono" type="search" placeholder="/ search: name, path or glob (**/*.so)"
                             prop:value=move || search_text.get() on:input=on_type/>
                     </form>
-                    <span class="dim">"sort "</span>
-                    <a href=sort_name class:current=move || sort.get() == SortBy::Name>"name"</a> " "
-                    <a href=sort_size class:current=move || sort.get() == SortBy::Size data-sort-size="">"size"</a>
-                    " · " <a href=largest_href class:current=move || largest.get() data-largest="">"largest files"</a>
+                    <a href=largest_href class:current=move || largest.get() data-largest="">"largest files"</a>
                     " · " <a href=toggle_deleted>{move || if with_deleted.get() { "hide deleted" } else { "show deleted" }}</a>
                     " · export "
                     <button class="link" on:click=move |_| export("json")>"JSON"</button>
@@ -227,6 +224,7 @@ pub(crate) fn FilesView(
                 {progress}
                 <ListingPane listing sel partial=!files_pending.is_empty()/>
             </section>
+            <layout::Splitter frame/>
             <aside class="detail-pane">{detail}</aside>
         </div>
     }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use strata_shared::Digest;
-use strata_shared::tree::explore::SortBy;
+use strata_shared::tree::explore::Sort;
 
 use crate::url_state::ViewState;
 
@@ -18,7 +18,7 @@ pub(super) struct Selection {
     /// The listed folder when set apart from the path (a folder selected, not opened).
     pub dir: Memo<Option<String>>,
     pub search: Memo<Option<String>>,
-    pub sort: Memo<SortBy>,
+    pub sort: Memo<Sort>,
     pub with_deleted: Memo<bool>,
     pub largest: Memo<bool>,
 }
