@@ -89,6 +89,10 @@ async fn links_deletions_missing_paths_and_symlinked_folders_answer_right() -> a
     );
     let detail = visible_text(&client, "[data-detail-path]").await?;
     assert!(detail.contains("Hard link to"), "{detail}");
+    // Its row reads as a file that links, not as a symlink: no arrow, no `h` mode.
+    let row = visible_text(&client, "[data-listing] [data-path='/etc/conf.hard']").await?;
+    assert!(row.contains("hard link to /etc/conf"), "{row}");
+    assert!(!row.contains('→') && row.contains("-rw"), "{row}");
     let contents = client
         .wait()
         .at_most(TIMEOUT)
@@ -106,7 +110,7 @@ async fn links_deletions_missing_paths_and_symlinked_folders_answer_right() -> a
         cell(&client, "/big.bin", "layer-cell").await?,
         "deleted by L1"
     );
-    assert_eq!(cell(&client, "/big.bin", "num").await?, "2.9 KiB removed");
+    assert_eq!(cell(&client, "/big.bin", "num").await?, "−2.9 KiB");
     assert_eq!(
         cell(&client, "/var/lib", "layer-cell").await?,
         "L1 replaced (opaque)"

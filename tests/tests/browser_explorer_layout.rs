@@ -409,7 +409,16 @@ async fn screenshots_of_the_files_tab_on_a_debian_sized_image() -> anyhow::Resul
             .await?;
         tokio::time::sleep(Duration::from_millis(300)).await;
         std::fs::write(shot("mid-load"), client.screenshot().await?)?;
-        gate.notify_one();
+        // Released for good: every later request of the blob (a new page load may ask
+        // again) is let through too.
+        let release = Arc::clone(&gate);
+        let releaser = tokio::spawn(async move {
+            loop {
+                release.notify_one();
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        strata_tests::browser::wait_for_state(&client, "ready", TIMEOUT).await?;
         for (name, query) in [
             ("ready", "?tab=files&path=/usr/share"),
             ("hard-link", "?tab=files&path=/opt/tool/bin/run-again"),
@@ -420,6 +429,7 @@ async fn screenshots_of_the_files_tab_on_a_debian_sized_image() -> anyhow::Resul
             tokio::time::sleep(Duration::from_millis(500)).await;
             std::fs::write(shot(name), client.screenshot().await?)?;
         }
+        releaser.abort();
         client.close().await?;
     }
     Ok(())

@@ -118,7 +118,11 @@ impl Row {
 /// `-rwxr-xr-x`, with the kind letter first, as `ls -l` prints it.
 pub fn mode_string(kind: EntryKind, mode: u32) -> String {
     let mut s = String::with_capacity(10);
-    s.push(kind.ls_char());
+    // A hard link is a regular file, as `ls -l` shows it; the listing says what it links to.
+    s.push(match kind {
+        EntryKind::Hardlink => '-',
+        kind => kind.ls_char(),
+    });
     let bits = [
         (0o400, 'r'),
         (0o200, 'w'),
@@ -625,5 +629,6 @@ mod tests {
         assert_eq!(mode_string(EntryKind::Dir, 0o1777), "drwxrwxrwt");
         assert_eq!(mode_string(EntryKind::File, 0o4755), "-rwsr-xr-x");
         assert_eq!(mode_string(EntryKind::Symlink, 0o777), "lrwxrwxrwx");
+        assert_eq!(mode_string(EntryKind::Hardlink, 0o644), "-rw-r--r--");
     }
 }

@@ -437,7 +437,8 @@ fn listing_row(visible: VisibleRow) -> impl IntoView {
     );
     // A layer view's row tells what that layer did: the bytes it wrote, or removed.
     let (size, size_bytes, items) = match &row.change {
-        Some(change) if removed => (format!("{} removed", bytes(change.size)), change.size, None),
+        // The Layer cell says which layer removed it.
+        Some(change) if removed => (format!("−{}", bytes(change.size)), change.size, None),
         Some(change) if !is_dir => (bytes(change.size), change.size, None),
         _ if is_dir => (
             bytes(row.subtree_bytes),
@@ -449,7 +450,11 @@ fn listing_row(visible: VisibleRow) -> impl IntoView {
         ),
         _ => (bytes(node.size), node.size, None),
     };
-    let link = node.link.clone().map(|l| format!(" → {l}"));
+    // A hard link's target is a path from the image's root, and it is no symlink.
+    let link = node.link.clone().map(|l| match node.kind {
+        EntryKind::Hardlink => format!(" hard link to /{}", l.trim_start_matches('/')),
+        _ => format!(" → {l}"),
+    });
     let deleted = !node.present || removed;
     // In a layer view, the layer that made this change; elsewhere, the path's latest.
     let (layer_no, layer_word) = match &row.change {

@@ -216,9 +216,10 @@ pub(crate) fn FilesView(
                     </form>
                     <a href=largest_href class:current=move || largest.get() data-largest="">"largest files"</a>
                     " · " <a href=toggle_deleted>{move || if with_deleted.get() { "hide deleted" } else { "show deleted" }}</a>
-                    " · export "
-                    <button class="link" on:click=move |_| export("json")>"JSON"</button>
-                    <button class="link" on:click=move |_| export_csv("csv")>"CSV"</button>
+                    <span class="nowrap">" · export "
+                        <button class="link" on:click=move |_| export("json")>"JSON"</button>
+                        <button class="link" on:click=move |_| export_csv("csv")>"CSV"</button>
+                    </span>
                 </div>
                 {not_found}
                 {progress}
