@@ -130,11 +130,11 @@ mod tests {
     #[test]
     fn same_facts_whatever_the_chunking() {
         let mut data = test_head(2, 1, 2, 183);
-        data.extend((0..5000u32).map(|i| (i * 7) as u8));
+        data.extend((0..1200u32).map(|i| (i * 7) as u8));
         let whole = probe(&data, data.len());
         assert_eq!(whole.hash, XxHash3_64::oneshot(&data));
         assert_eq!(whole.elf.map(|e| e.machine), Some(183));
-        for chunk in [1, 3, 19, 20, 21, 64, 4999] {
+        for chunk in [1, 3, 19, 20, 21, 64, 1219] {
             assert_eq!(probe(&data, chunk), whole, "chunk {chunk}");
         }
     }
@@ -168,18 +168,9 @@ mod tests {
 
     #[test]
     fn hash_separates_files_crc32_and_size_cannot() {
-        // Birthday search: two different names of equal length with the same CRC-32
-        // (about 80k tries on average), which CRC-32 + size would call one content.
-        let mut seen = std::collections::HashMap::new();
-        let (a, b) = (0u32..)
-            .find_map(|i| {
-                let data = format!("file-{i:08}");
-                let mut crc = flate2::Crc::new();
-                crc.update(data.as_bytes());
-                seen.insert(crc.sum(), data.clone())
-                    .map(|earlier| (earlier, data))
-            })
-            .unwrap();
+        // Two names of equal length with the same CRC-32 (found by a birthday search over
+        // `file-{i:08}`): CRC-32 + size would call them one content.
+        let (a, b) = ("file-09685295", "file-12060020");
         let (fa, fb) = (probe(a.as_bytes(), 5), probe(b.as_bytes(), 5));
         assert_ne!(a, b);
         assert_eq!((fa.crc32, a.len()), (fb.crc32, b.len()));
