@@ -36,6 +36,8 @@ mod whiteout;
 pub use compression::Compression;
 pub use decompress::{Decompressor, Sink};
 pub use diff_id::{DiffIdOutcome, DiffIdVerifier};
+#[cfg(test)]
+pub(crate) use elf::test_head;
 pub use elf::{ELF_HEAD_BYTES, ET_DYN, ET_EXEC, ElfClass, ElfInfo};
 pub use entry::{Entry, EntryFlags, EntryKind};
 pub use error::LayerError;

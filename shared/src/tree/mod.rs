@@ -12,7 +12,7 @@ mod glob;
 mod link;
 mod merge;
 #[cfg(test)]
-mod test_tar;
+pub(crate) mod test_tar;
 
 pub use glob::Pattern;
 pub use link::resolve_link;
