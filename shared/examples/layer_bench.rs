@@ -6,7 +6,8 @@
 //! megabytes, default 300) with GNU tar, gzips it with `gzip`, then times in one run:
 //! the engine's whole pipeline on one thread, each stage alone, the two-worker split a
 //! page uses (hash + inflate | diff_id + tar walk), and `sha256sum`, `gzip -dc |
-//! sha256sum`, `gzip -dc | tar -t`. Prints numbers, no pass/fail.
+//! sha256sum`, `gzip -dc | tar -t`, and the pipeline and the walk with and without the
+//! per-file content hash (XXH3-64). Prints numbers, no pass/fail.
 //!
 //! With `STRATA_BENCH_KEEP=DIR`, the blob and its digests are kept in DIR
 //! (`layer.tar.gz`, `digest`, `diff_id`) for the wasm run of scripts/bench.sh.
@@ -155,6 +156,42 @@ fn main() {
         w.finish().unwrap();
     });
 
+    // The per-file content hash (XXH3-64): all four stages on one thread, and the walk
+    // alone, with and without it; best of 3 alternating runs each.
+    let stages = |hash: bool| {
+        let mut v = DigestVerifier::new(digest.clone(), Some(blob.len() as u64));
+        let mut d = Decompressor::new(Compression::Gzip, &Limits::default());
+        let mut diff = DiffIdVerifier::new(diff_id.clone()).unwrap();
+        let mut w = TarWalker::new(Limits::default());
+        w.set_content_hash(hash);
+        let mut sink = |b: &[u8]| {
+            diff.push(b);
+            w.push(b)
+        };
+        for c in blob.chunks(CHUNK) {
+            v.update(c).unwrap();
+            d.push(c, &mut sink).unwrap();
+        }
+        d.finish(&mut sink).unwrap();
+        v.finish().unwrap();
+        diff.finish().unwrap();
+        w.finish().unwrap().len()
+    };
+    let walk = |hash: bool| {
+        let mut w = TarWalker::new(Limits::default());
+        w.set_content_hash(hash);
+        tar.chunks(CHUNK).for_each(|c| w.push(c).unwrap());
+        w.finish().unwrap().len()
+    };
+    let (mut t_with, mut t_without) = (Duration::MAX, Duration::MAX);
+    let (mut w_with, mut w_without) = (Duration::MAX, Duration::MAX);
+    for _ in 0..3 {
+        t_without = t_without.min(time(|| stages(false)));
+        t_with = t_with.min(time(|| stages(true)));
+        w_without = w_without.min(time(|| walk(false)));
+        w_with = w_with.min(time(|| walk(true)));
+    }
+
     // The two-worker split: thread A hashes and inflates, thread B hashes and walks.
     let t_split = time(|| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
@@ -229,6 +266,23 @@ fn main() {
         "  stage 4 tar walk:            {:>8.3} s  {:>7.1} MB/s",
         t_walk.as_secs_f64(),
         rate(t_walk, tar_mb)
+    );
+    println!();
+    println!(
+        "content hash, one thread all stages: without {:.3} s ({:.1} MB/s)  with {:.3} s ({:.1} MB/s)  cost {:+.1}%",
+        t_without.as_secs_f64(),
+        rate(t_without, tar_mb),
+        t_with.as_secs_f64(),
+        rate(t_with, tar_mb),
+        (t_with.as_secs_f64() / t_without.as_secs_f64() - 1.0) * 100.0
+    );
+    println!(
+        "content hash, tar walk alone:        without {:.3} s ({:.1} MB/s)  with {:.3} s ({:.1} MB/s)  cost {:+.1}%",
+        w_without.as_secs_f64(),
+        rate(w_without, tar_mb),
+        w_with.as_secs_f64(),
+        rate(w_with, tar_mb),
+        (w_with.as_secs_f64() / w_without.as_secs_f64() - 1.0) * 100.0
     );
     println!();
     println!(

@@ -5,7 +5,7 @@
 //! file per spec document), [`layer`] (the sans-I/O layer pipeline) and [`tree`] (the
 //! merged image tree and the explorer's views of it), [`source`] (where an image lives),
 //! [`paste`] (the reference in a pasted text), [`archive`] (local archives and layouts),
-//! [`link`] (`Link` headers, for paging) and [`browse`] (a repository's tags and a
+//! [`link`] (`Link` headers, for paging), [`compare`] (two images side by side) and [`browse`] (a repository's tags and a
 //! registry's catalog, as the browse pages list them). The same code runs natively and
 //! in `wasm32-unknown-unknown` Web Workers.
 #![deny(missing_docs)]
@@ -13,6 +13,7 @@
 pub mod archive;
 pub mod attestation;
 pub mod browse;
+pub mod compare;
 pub mod digest;
 pub mod layer;
 pub mod link;

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
 
+use super::ElfInfo;
 use super::index::{EntryRecord, LayerIndex};
 use super::whiteout::Whiteout;
 
@@ -265,6 +266,18 @@ impl<'a> Entry<'a> {
     /// tell a changed file from a re-written identical one.
     pub fn crc32(&self) -> u32 {
         self.rec.crc32
+    }
+
+    /// XXH3-64 of the entry's data as stored (0 for entries without data, or when the
+    /// walker ran without it): with [`Entry::size`] and [`Entry::crc32`], the content
+    /// identity that compares files across images (see `layer/tar/content.rs` for why).
+    pub fn content_hash(&self) -> u64 {
+        self.rec.content_hash
+    }
+
+    /// The ELF header of a regular file whose data starts with one.
+    pub fn elf(&self) -> Option<ElfInfo> {
+        self.rec.elf
     }
 
     /// Extended attributes from `SCHILY.xattr.*` PAX records: name and raw value.

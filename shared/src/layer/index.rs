@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::{Entry, EntryFlags, EntryKind, LayerError};
+use super::tar::ContentFacts;
+use super::{ElfInfo, Entry, EntryFlags, EntryKind, LayerError};
 
 /// A slice of the index's shared text table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -44,6 +45,10 @@ pub(crate) struct EntryRecord {
     pub(crate) data_offset: u64,
     #[serde(rename = "c")]
     pub(crate) crc32: u32,
+    #[serde(rename = "x", default)]
+    pub(crate) content_hash: u64,
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) elf: Option<ElfInfo>,
     #[serde(rename = "dj", default)]
     pub(crate) dev_major: u32,
     #[serde(rename = "dn", default)]
@@ -310,6 +315,8 @@ impl IndexBuilder {
             header_offset: e.header_offset,
             data_offset: e.data_offset,
             crc32: 0,
+            content_hash: 0,
+            elf: None,
             dev_major: e.device.0,
             dev_minor: e.device.1,
             xattr_start,
@@ -318,10 +325,12 @@ impl IndexBuilder {
         Ok(())
     }
 
-    /// Records the CRC-32 of the data of the entry at `position`, once its data passed.
-    pub(crate) fn set_crc(&mut self, position: usize, crc: u32) {
+    /// Records what the data of the entry at `position` showed, once it all passed.
+    pub(crate) fn set_content(&mut self, position: usize, facts: ContentFacts) {
         if let Some(rec) = self.index.entries.get_mut(position) {
-            rec.crc32 = crc;
+            rec.crc32 = facts.crc32;
+            rec.content_hash = facts.hash;
+            rec.elf = facts.elf;
         }
     }
 

@@ -20,6 +20,7 @@ mod compressed_end;
 mod compression;
 mod decompress;
 mod diff_id;
+mod elf;
 mod entry;
 mod error;
 mod index;
@@ -35,6 +36,9 @@ mod whiteout;
 pub use compression::Compression;
 pub use decompress::{Decompressor, Sink};
 pub use diff_id::{DiffIdOutcome, DiffIdVerifier};
+#[cfg(test)]
+pub(crate) use elf::test_head;
+pub use elf::{ELF_HEAD_BYTES, ET_DYN, ET_EXEC, ElfClass, ElfInfo};
 pub use entry::{Entry, EntryFlags, EntryKind};
 pub use error::LayerError;
 pub use index::LayerIndex;

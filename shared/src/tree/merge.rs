@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::layer::{Entry, EntryFlags, EntryKind, LayerIndex, Whiteout};
+use crate::layer::{ElfInfo, Entry, EntryFlags, EntryKind, LayerIndex, Whiteout};
 
 /// What one layer did to one path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -155,8 +155,14 @@ pub struct TreeNode {
     pub mtime: i64,
     /// Link target of a symlink or hard link.
     pub link: Option<String>,
-    /// CRC-32 of the data (0 for entries without data).
+    /// CRC-32 of the data (0 for entries without data); a hard link has its target's.
     pub crc32: u32,
+    /// XXH3-64 of the data (0 for entries without data); a hard link has its target's.
+    #[serde(default)]
+    pub content_hash: u64,
+    /// The ELF header of a file whose data starts with one (a hard link: its target's).
+    #[serde(default)]
+    pub elf: Option<ElfInfo>,
     /// Flags of the entry that provided the latest version.
     pub flags: EntryFlags,
     /// Layer of the latest version.
@@ -444,12 +450,16 @@ impl TreeBuilder {
         let link = e.link_target().map(str::to_owned);
 
         // Data: a new object for a file, the target's object for a hard link.
+        let mut content = (e.crc32(), e.content_hash(), e.elf());
         let (data, size) = match kind {
             EntryKind::Hardlink => {
                 let target = link
                     .as_deref()
                     .and_then(|t| self.nodes.get(t))
                     .filter(|n| n.present);
+                if let Some(t) = target {
+                    content = (t.crc32, t.content_hash, t.elf);
+                }
                 match target.and_then(|t| t.data.map(|d| (d, t.size))) {
                     Some((d, size)) => {
                         if let Some(o) = self.objects.get_mut(d as usize) {
@@ -481,7 +491,9 @@ impl TreeBuilder {
             gid: e.gid(),
             mtime: e.mtime(),
             link,
-            crc32: e.crc32(),
+            crc32: content.0,
+            content_hash: content.1,
+            elf: content.2,
             flags: e.flags(),
             layer: ctx.layer,
             entry: Some(e.position() as u32),
@@ -515,7 +527,10 @@ impl TreeBuilder {
         let same_layer =
             n.layer == ctx.layer && n.changes.last().is_some_and(|c| c.layer == ctx.layer);
         let modified = Modified {
-            content: n.kind != kind || n.size != size || n.crc32 != fresh.crc32,
+            content: n.kind != kind
+                || n.size != size
+                || n.crc32 != fresh.crc32
+                || n.content_hash != fresh.content_hash,
             kind: n.kind != kind,
             mode: n.mode != fresh.mode,
             owner: n.uid != fresh.uid || n.gid != fresh.gid,
@@ -582,6 +597,8 @@ fn implied_dir(layer: u32) -> TreeNode {
         mtime: 0,
         link: None,
         crc32: 0,
+        content_hash: 0,
+        elf: None,
         flags: EntryFlags::empty(),
         layer,
         entry: None,

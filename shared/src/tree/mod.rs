@@ -13,7 +13,7 @@ mod glob;
 mod link;
 mod merge;
 #[cfg(test)]
-mod test_tar;
+pub(crate) mod test_tar;
 mod wasted;
 
 pub use glob::Pattern;

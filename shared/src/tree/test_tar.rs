@@ -6,6 +6,8 @@ use crate::layer::{LayerIndex, Limits, TarWalker};
 /// symlink.
 pub(crate) enum E<'a> {
     File(&'a str, &'a [u8]),
+    /// A file with other permission bits.
+    FileMode(&'a str, &'a [u8], u32),
     Dir(&'a str),
     Symlink(&'a str, &'a str),
     /// A hard link (path, target from the archive's root).
@@ -24,6 +26,12 @@ pub(crate) fn layer(entries: &[E<'_>]) -> LayerIndex {
             E::File(path, data) => {
                 h.set_entry_type(tar::EntryType::Regular);
                 h.set_mode(0o644);
+                h.set_size(data.len() as u64);
+                b.append_data(&mut h, path, *data).unwrap();
+            }
+            E::FileMode(path, data, mode) => {
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_mode(*mode);
                 h.set_size(data.len() as u64);
                 b.append_data(&mut h, path, *data).unwrap();
             }

@@ -1,5 +1,6 @@
 //! The push-driven walker: a state machine over header, body, data and padding blocks.
 
+use super::content::ContentProbe;
 use super::header::{BLOCK, SIZE, c_string, check_checksum, lossy, numeric, padding};
 use super::pax::{PaxFields, parse_pax};
 use crate::layer::index::{IndexBuilder, NewEntry};
@@ -22,7 +23,7 @@ pub struct TarWalker {
     body: Vec<u8>,
     meta: PendingMeta,
     global: PaxFields,
-    crc: flate2::Crc,
+    content: ContentProbe,
     end: Option<u64>,
     entries: u64,
     failed: bool,
@@ -94,11 +95,17 @@ impl TarWalker {
             body: Vec::new(),
             meta: PendingMeta::default(),
             global: PaxFields::default(),
-            crc: flate2::Crc::new(),
+            content: ContentProbe::new(),
             end: None,
             entries: 0,
             failed: false,
         }
+    }
+
+    /// Turns the per-file 64-bit content hash off (on by default; entries then carry 0
+    /// and compare by CRC-32 + size). Only for measuring what the hash costs.
+    pub fn set_content_hash(&mut self, on: bool) {
+        self.content.set_hash(on);
     }
 
     /// Decompressed bytes pushed so far.
@@ -210,7 +217,7 @@ impl TarWalker {
                         .unwrap_or(usize::MAX)
                         .min(input.len());
                     if entry.is_some() {
-                        self.crc.update(&input[..n]);
+                        self.content.update(&input[..n]);
                     }
                     *remaining -= n as u64;
                     input = &input[n..];
@@ -218,9 +225,8 @@ impl TarWalker {
                     if *remaining == 0 {
                         let pad = *pad;
                         if let Some(pos) = *entry {
-                            self.builder.set_crc(pos, self.crc.sum());
+                            self.builder.set_content(pos, self.content.finish());
                         }
-                        self.crc.reset();
                         self.state = skip(pad);
                     }
                 }
@@ -513,7 +519,7 @@ impl TarWalker {
             xattrs,
         })?;
 
-        self.crc.reset();
+        self.content.start(data_len);
         let extended = flag == b'S' && blk[482] == 1;
         self.state = if extended {
             State::SparseExt {
