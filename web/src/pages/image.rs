@@ -351,9 +351,10 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
             Tab::Files => {
                 let layers = layers.clone();
                 let manifest_digest = manifest.as_ref().map(|m| m.digest.clone());
+                let architecture = config.as_ref().map(|(c, _)| c.architecture.clone());
                 let history = history_all.clone();
                 match files.get() {
-                    Some(data) => view! { <FilesView files=data layers history manifest=manifest_digest.clone()/> }.into_any(),
+                    Some(data) => view! { <FilesView files=data layers history manifest=manifest_digest.clone() architecture=architecture.clone()/> }.into_any(),
                     None => view! { <p class="loading">"Indexing layers… the file tree appears as soon as the first layer is verified and indexed."</p> }.into_any(),
                 }
             }

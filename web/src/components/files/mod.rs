@@ -3,6 +3,7 @@
 //! right ([`detail`]). All state is in the URL ([`selection`]).
 
 mod detail;
+mod foreign;
 mod keys;
 mod layers;
 mod layout;
@@ -34,6 +35,8 @@ pub(crate) fn FilesView(
     history: Vec<HistoryStep>,
     /// The platform manifest, to look up SBOM packages that claim a file.
     manifest: Option<strata_shared::Digest>,
+    /// The config's CPU architecture, to flag executables built for another one.
+    architecture: Option<String>,
 ) -> impl IntoView {
     let tree = files.tree.clone();
     // While layers are still indexing, a bar says how far the tree has come; the figures
@@ -223,6 +226,7 @@ pub(crate) fn FilesView(
                 </div>
                 {not_found}
                 {progress}
+                {architecture.map(|arch| view! { <foreign::ForeignBinaries tree=tree.clone() architecture=arch/> })}
                 <ListingPane listing sel partial=!files_pending.is_empty()/>
             </section>
             <layout::Splitter frame/>
