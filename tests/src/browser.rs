@@ -197,6 +197,39 @@ pub async fn start_app(
     start_app_for(&[registry.host()]).await
 }
 
+/// An image pushed to a fresh real registry and the app that relays to it.
+pub struct ServedImage {
+    /// The registry (stops when dropped).
+    pub registry: crate::registry::Registry,
+    /// The companion serving the app.
+    pub app: crate::companion::Companion,
+    /// `{app}/image/{host}/{repository}@{manifest digest}`: the image's pinned page.
+    pub base: String,
+}
+
+/// Pushes `image` to a fresh registry as `repository:v1` and starts the app for it.
+pub async fn serve_image(
+    image: &crate::image::BuiltImage,
+    repository: &str,
+) -> anyhow::Result<ServedImage> {
+    let registry = crate::registry::Registry::start().await?;
+    let pushed = crate::push::Pusher::for_registry(&registry)?
+        .push_image(repository, Some("v1"), image)
+        .await?;
+    let app = start_app(&registry).await?;
+    let base = format!(
+        "{}/image/{}/{repository}@{}",
+        app.url(),
+        registry.host(),
+        pushed.manifest_digest
+    );
+    Ok(ServedImage {
+        registry,
+        app,
+        base,
+    })
+}
+
 /// The companion serving the built app and relaying to these `host:port`s (plain http,
 /// anonymous).
 pub async fn start_app_for(hosts: &[String]) -> anyhow::Result<crate::companion::Companion> {

@@ -9,14 +9,11 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use strata_tests::browser::{
-    Browser, attributes, open_files_view as open, page_state, start_app, start_app_for,
-    visible_text, wait_for_state,
+    Browser, ServedImage, attributes, open_files_view as open, page_state, serve_image,
+    start_app_for, visible_text, wait_for_state,
 };
-use strata_tests::companion::Companion;
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{Entry, Format, ImageSpec, LayerSpec, Step};
-use strata_tests::push::Pusher;
-use strata_tests::registry::Registry;
 use strata_tests::scripted_registry::{BlobScript, Script, ScriptedRegistry};
 use tokio::sync::Notify;
 
@@ -69,30 +66,8 @@ fn explorer_image() -> ImageSpec {
     spec
 }
 
-struct Setup {
-    _registry: Registry,
-    app: Companion,
-    base: String,
-}
-
-async fn setup() -> anyhow::Result<Setup> {
-    let registry = Registry::start().await?;
-    let built = explorer_image().build(Format::Docker)?;
-    let image = Pusher::for_registry(&registry)?
-        .push_image("team/explore", Some("v1"), &built)
-        .await?;
-    let app = start_app(&registry).await?;
-    let base = format!(
-        "{}/image/{}/team/explore@{}",
-        app.url(),
-        registry.host(),
-        image.manifest_digest
-    );
-    Ok(Setup {
-        _registry: registry,
-        app,
-        base,
-    })
+async fn setup() -> anyhow::Result<ServedImage> {
+    serve_image(&explorer_image().build(Format::Docker)?, "team/explore").await
 }
 
 /// Opens a file's URL and waits until its contents show as text.

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, Locator};
-use strata_tests::browser::{Browser, attributes, open_files_view as open, start_app};
+use strata_tests::browser::{
+    Browser, ServedImage, attributes, open_files_view as open, serve_image,
+};
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{Entry, Format, ImageSpec, LayerSpec, Step};
-use strata_tests::push::Pusher;
-use strata_tests::registry::Registry;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// Files in /many, sized 1 to MANY bytes.
@@ -53,30 +53,8 @@ fn layout_image() -> ImageSpec {
     spec
 }
 
-struct Setup {
-    _registry: Registry,
-    _app: strata_tests::companion::Companion,
-    base: String,
-}
-
-async fn setup() -> anyhow::Result<Setup> {
-    let registry = Registry::start().await?;
-    let built = layout_image().build(Format::Oci)?;
-    let image = Pusher::for_registry(&registry)?
-        .push_image("team/layout", Some("v1"), &built)
-        .await?;
-    let app = start_app(&registry).await?;
-    let base = format!(
-        "{}/image/{}/team/layout@{}",
-        app.url(),
-        registry.host(),
-        image.manifest_digest
-    );
-    Ok(Setup {
-        _registry: registry,
-        _app: app,
-        base,
-    })
+async fn setup() -> anyhow::Result<ServedImage> {
+    serve_image(&layout_image().build(Format::Oci)?, "team/layout").await
 }
 
 async fn paths(client: &Client) -> anyhow::Result<Vec<String>> {
