@@ -441,6 +441,17 @@ pub(crate) async fn fetch_config(
     digest: &Digest,
     size: u64,
 ) -> Result<(ImageConfig, Verification), ApiError> {
+    fetch_config_with_raw(endpoint, digest, size)
+        .await
+        .map(|(config, verification, _)| (config, verification))
+}
+
+/// [`fetch_config`], with the config's JSON as served (for the page's raw view).
+pub(crate) async fn fetch_config_with_raw(
+    endpoint: &Endpoint,
+    digest: &Digest,
+    size: u64,
+) -> Result<(ImageConfig, Verification, String), ApiError> {
     let url = route_url(endpoint, &format!("blobs/{digest}"), || {
         format!("blob {digest}")
     })?;
@@ -461,7 +472,11 @@ pub(crate) async fn fetch_config(
     }
     let config = ImageConfig::parse(&fetched.bytes)
         .map_err(|e| ApiError::Invalid(format!("config: {e}")))?;
-    Ok((config, verification))
+    Ok((
+        config,
+        verification,
+        String::from_utf8_lossy(&fetched.bytes).into_owned(),
+    ))
 }
 
 /// Fetches a blob and checks its size and digest before returning the bytes.

@@ -26,6 +26,8 @@ pub(crate) struct IndexView {
     pub selected: Platform,
     /// Its check.
     pub verification: Verification,
+    /// The raw JSON, for the raw view.
+    pub raw: String,
 }
 
 /// The image manifest shown.
@@ -166,6 +168,8 @@ pub(crate) struct ImageModel {
     pub manifest: Option<ManifestView>,
     /// The config and its check.
     pub config: Option<(ImageConfig, Verification)>,
+    /// The config's JSON as served, for the raw view.
+    pub config_raw: Option<String>,
     /// Layers with history mapping and live state.
     pub layers: Vec<LayerRow>,
     /// A legacy schema1 image's manifest (layers from `fsLayers`, history from
@@ -235,6 +239,7 @@ pub(crate) async fn load_image(
         index: None,
         manifest: None,
         config: None,
+        config_raw: None,
         layers: Vec::new(),
         schema1: None,
         failures: Vec::new(),
@@ -265,6 +270,7 @@ pub(crate) async fn load_image(
                     entries,
                     selected,
                     verification: top.verification,
+                    raw: String::from_utf8_lossy(&top.parsed.raw).into_owned(),
                 });
                 let d = &chosen.descriptor;
                 let child = match api::fetch_manifest(
@@ -317,20 +323,27 @@ pub(crate) async fn load_image(
     let config_descriptor = &manifest_doc.config;
     // A config that cannot be had fails alone: the layers still show, with their digests
     // verified and their diff_ids computed but unchecked.
-    let config =
-        match api::fetch_config(&endpoint, &config_descriptor.digest, config_descriptor.size).await
-        {
-            Ok(config) => Some(config),
-            Err(e) => {
-                model.failures.push(ObjectFailure::new(
-                    "config",
-                    &config_descriptor.digest,
-                    format!("blobs/{}", config_descriptor.digest),
-                    &e,
-                ));
-                None
-            }
-        };
+    let config = match api::fetch_config_with_raw(
+        &endpoint,
+        &config_descriptor.digest,
+        config_descriptor.size,
+    )
+    .await
+    {
+        Ok((config, verification, raw)) => {
+            model.config_raw = Some(raw);
+            Some((config, verification))
+        }
+        Err(e) => {
+            model.failures.push(ObjectFailure::new(
+                "config",
+                &config_descriptor.digest,
+                format!("blobs/{}", config_descriptor.digest),
+                &e,
+            ));
+            None
+        }
+    };
     let history = config
         .as_ref()
         .map(|(c, _)| c.history.clone())

@@ -32,7 +32,7 @@ pub(crate) fn ConfigView(config: ImageConfig) -> impl IntoView {
     let env = c.env.clone().unwrap_or_default();
     let labels = c.labels.clone().unwrap_or_default();
     view! {
-        <section class="panel config" data-section="config">
+        <section class="panel config" id="config" data-section="config">
             <h2>"Config"</h2>
             <dl>
                 {rows

@@ -7,8 +7,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use strata_shared::manifest::{Platform, layer_history};
 
 use crate::components::{
-    ArchiveChecks, ConfigView, CopyButton, ErrorView, FilesView, HistoryView, LayersTable,
-    OpenImage, PlatformSwitch, Platforms, ReferenceForm, ShareView, TopBar, VerificationBadge,
+    ArchiveChecks, ConfigView, CopyButton, ErrorView, FilesView, HistoryView, JsonDocument,
+    LayersTable, OpenImage, PlatformSwitch, Platforms, ReferenceForm, ShareView, TopBar,
+    VerificationBadge,
 };
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
@@ -344,6 +345,8 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
         .opened_archive()
         .map(|(store, daemon)| (store.label.clone(), store.shape, daemon));
     let image_id = config_digest.as_ref().map(ToString::to_string);
+    let links = digest_links(&model, &share_base);
+    let config_raw = model.config_raw.clone();
     let tab_body = {
         let (index_view, manifest, config) = (index_view.clone(), manifest.clone(), config.clone());
         move |tab: Tab| {
@@ -368,8 +371,14 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 {archive_origin.clone().map(|(label, shape, daemon)| view! {
                     <ArchiveChecks label shape daemon config=image_id.clone() layers=layers.len()/>
                 })}
-                {index_view.clone().map(|index| view! { <Platforms index base_path=base_path.clone()/> })}
-                {manifest.clone().map(manifest_panel)}
+                {index_view.clone().map(|index| {
+                    let raw = index.raw.clone();
+                    view! {
+                        <Platforms index base_path=base_path.clone()/>
+                        <JsonDocument what="index" raw links=links.clone()/>
+                    }
+                })}
+                {manifest.clone().map(|m| manifest_panel(m, links.clone()))}
                 {(manifest.is_some() || is_schema1).then(|| {
                     let history = history_all.clone();
                     view! { <LayersTable layers=layers.clone() history/> }
@@ -379,6 +388,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                     let steps = layer_history(&history, layers.len());
                     view! {
                         <ConfigView config/>
+                        {config_raw.clone().map(|raw| view! { <JsonDocument what="config" raw links=links.clone()/> })}
                         <HistoryView history step_layers=steps/>
                     }
                 })}
@@ -564,7 +574,62 @@ fn schema1_panel(s1: crate::image_load::Schema1View) -> impl IntoView {
     }
 }
 
-fn manifest_panel(m: crate::image_load::ManifestView) -> impl IntoView {
+/// Where each digest the image's documents name leads on this page: a layer to its
+/// changes, a platform manifest to that platform, the config to the overview, an
+/// attestation to the Provenance tab, any other manifest to its own page.
+fn digest_links(model: &ImageModel, share_base: &str) -> crate::components::DigestLinks {
+    let mut links = std::collections::HashMap::new();
+    for layer in &model.layers {
+        let digest = layer.descriptor.digest.to_string();
+        let href = href_with(&[
+            (Key::Tab, Some("files")),
+            (Key::Layer, Some(&digest)),
+            (Key::Path, None),
+            (Key::Search, None),
+        ]);
+        links.insert(digest, href);
+    }
+    if let Some(m) = &model.manifest {
+        links.insert(
+            m.manifest.config.digest.to_string(),
+            format!("{}#config", href_with(&[(Key::Tab, None)])),
+        );
+        if let Some(subject) = &m.manifest.subject {
+            links.insert(
+                subject.digest.to_string(),
+                model.endpoint.pinned_path(&subject.digest, None),
+            );
+        }
+    }
+    if let Some(index) = &model.index {
+        for entry in &index.entries.platforms {
+            links.insert(
+                entry.descriptor.digest.to_string(),
+                format!("{share_base}?platform={}", entry.platform()),
+            );
+            for attestation in &entry.attestations {
+                let digest = attestation.digest.to_string();
+                let href = format!(
+                    "{share_base}?platform={}&tab=provenance&attestation={digest}",
+                    entry.platform()
+                );
+                links.insert(digest, href);
+            }
+        }
+        for orphan in &index.entries.orphan_attestations {
+            links.insert(
+                orphan.digest.to_string(),
+                model.endpoint.pinned_path(&orphan.digest, None),
+            );
+        }
+    }
+    std::sync::Arc::new(links)
+}
+
+fn manifest_panel(
+    m: crate::image_load::ManifestView,
+    links: crate::components::DigestLinks,
+) -> impl IntoView {
     let annotations = m.manifest.annotations.clone();
     view! {
         <section class="panel manifest" data-section="manifest">
@@ -578,7 +643,7 @@ fn manifest_panel(m: crate::image_load::ManifestView) -> impl IntoView {
                 <h3>"Annotations"</h3>
                 <ul class="mono kv">{annotations.into_iter().map(|(k, v)| view! { <li>{k} "=" {v}</li> }).collect_view()}</ul>
             })}
-            <details><summary>"Raw manifest"</summary><pre class="mono raw">{m.raw.clone()}</pre></details>
+            <JsonDocument what="manifest" raw=m.raw.clone() links/>
         </section>
     }
 }
