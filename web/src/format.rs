@@ -24,12 +24,15 @@ pub(crate) fn short_digest(d: &str) -> String {
     }
 }
 
-/// Megabytes per second.
+/// Mebibytes per second: the same binary units as every size on the page.
 pub(crate) fn rate(bytes: u64, millis: f64) -> String {
     if millis <= 0.0 {
         return String::new();
     }
-    format!("{:.1} MB/s", bytes as f64 / 1e6 / (millis / 1000.0))
+    format!(
+        "{:.1} MiB/s",
+        bytes as f64 / (1u64 << 20) as f64 / (millis / 1000.0)
+    )
 }
 
 /// `YYYY-MM-DD HH:MM` (UTC) of a Unix timestamp, computed here rather than by the browser
@@ -92,7 +95,7 @@ mod tests {
             short_digest("sha256:0123456789abcdef"),
             "sha256:0123456789ab"
         );
-        assert_eq!(rate(2_000_000, 1000.0), "2.0 MB/s");
+        assert_eq!(rate(2 << 20, 1000.0), "2.0 MiB/s");
         assert_eq!(utc_minutes(0), "1970-01-01 00:00");
         assert_eq!(utc_minutes(951_782_400), "2000-02-29 00:00");
         assert_eq!(utc_minutes(1_700_000_000), "2023-11-14 22:13");

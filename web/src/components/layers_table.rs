@@ -6,10 +6,10 @@ use crate::image_load::LayerRow;
 use crate::url_state::layer_changes_href;
 use crate::worker::protocol::Stage;
 
-/// A throughput worth showing: over at least 4 MB and 200 ms (a small layer's rate is
+/// A throughput worth showing: over at least 4 MiB and 200 ms (a small layer's rate is
 /// mostly latency, and says nothing).
 fn meaningful_rate(bytes_done: u64, millis: f64) -> String {
-    if bytes_done >= 4_000_000 && millis >= 200.0 {
+    if bytes_done >= 4 << 20 && millis >= 200.0 {
         rate(bytes_done, millis)
     } else {
         String::new()
