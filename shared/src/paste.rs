@@ -117,7 +117,10 @@ pub fn extract(text: &str) -> Pasted {
         return found;
     }
     let line = lines.first().copied().unwrap_or_default();
-    command(line).unwrap_or_else(|| single(line))
+    let mut found = command(line).unwrap_or_else(|| single(line));
+    // A value decoded from a link may end in spaces.
+    found.reference = found.reference.trim().to_owned();
+    found
 }
 
 /// Surrounding whitespace and quotes removed.
@@ -188,6 +191,8 @@ fn single(word: &str) -> Pasted {
     else {
         return Pasted::reference(word);
     };
+    // An address ends at the first space: what follows is other text.
+    let rest = rest.split(char::is_whitespace).next().unwrap_or(rest);
     let fragment_free = rest.split('#').next().unwrap_or(rest);
     let (before_query, query) = match fragment_free.split_once('?') {
         Some((b, q)) => (b, Some(q)),
@@ -283,6 +288,17 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `paste` fuzz target: an address followed by a space and more text gave
+    /// a reference ending in a space.
+    #[test]
+    fn an_address_ends_at_the_first_space() {
+        let found = extract("http://registry.example/team/app/// /");
+        assert_eq!(found.reference, "registry.example/team/app");
+        let found = extract("https://quay.io/repository/org/name and more words");
+        assert_eq!(found.reference.trim(), found.reference);
+        assert!(!found.reference.contains(' '), "{found:?}");
+    }
 
     /// Each text people copy, and the reference (and view) it names.
     #[test]

@@ -164,17 +164,22 @@ pub async fn visible_text(client: &Client, selector: &str) -> anyhow::Result<Str
     Ok(out.join(" | "))
 }
 
-/// Values of `attribute` on every element matching `selector`, in document order.
+/// Values of `attribute` on every element matching `selector`, in document order. Read in
+/// one script, so a view that re-renders in between (a layer settling) never leaves the
+/// test holding an element that is gone.
 pub async fn attributes(
     client: &Client,
     selector: &str,
     attribute: &str,
 ) -> anyhow::Result<Vec<String>> {
-    let mut out = Vec::new();
-    for el in client.find_all(Locator::Css(selector)).await? {
-        out.push(el.attr(attribute).await?.unwrap_or_default());
-    }
-    Ok(out)
+    let got = client
+        .execute(
+            "return [...document.querySelectorAll(arguments[0])] \
+               .map(e => e.getAttribute(arguments[1]) ?? '');",
+            vec![serde_json::json!(selector), serde_json::json!(attribute)],
+        )
+        .await?;
+    Ok(serde_json::from_value(got)?)
 }
 
 /// The app as built by `trunk build` (`$STRATA_DIST`, else `dist/` at the workspace root).
