@@ -11,7 +11,7 @@ WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = 
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-debian_packages=(docker-registry docker.io podman skopeo umoci chromium chromium-driver pigz zstd tar gzip curl procps)
+debian_packages=(docker-registry docker.io podman skopeo umoci chromium chromium-driver pigz zstd tar gzip curl procps jq)
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
