@@ -11,7 +11,7 @@ use strata_shared::{Digest, MediaType};
 use crate::endpoint::Endpoint;
 
 use crate::api::{self, ApiError, Verification};
-use crate::worker::protocol::{LayerSummary, Stage};
+use crate::worker::protocol::{LayerSummary, Stage, WorkerReport};
 
 /// The top document when it is an index.
 #[derive(Clone, Debug, PartialEq)]
@@ -186,6 +186,30 @@ impl LayerLive {
             compressed: RwSignal::new(0),
             summary: RwSignal::new(None),
             error: RwSignal::new(None),
+        }
+    }
+}
+
+impl LayerLive {
+    /// Shows a worker's report on this row.
+    pub(crate) fn apply(&self, report: &WorkerReport) {
+        match report {
+            WorkerReport::Progress {
+                stage, compressed, ..
+            } => {
+                self.stage.set(*stage);
+                self.compressed.set(*compressed);
+            }
+            WorkerReport::Done { summary, .. } => {
+                self.compressed.set(summary.compressed);
+                self.summary.set(Some(summary.clone()));
+                self.stage.set(Stage::Verified);
+            }
+            WorkerReport::Failed { error, .. } => {
+                self.error.set(Some(error.to_string()));
+                self.stage.set(Stage::Failed);
+            }
+            WorkerReport::Ready | WorkerReport::Rejected { .. } => {}
         }
     }
 }

@@ -10,6 +10,7 @@ mod endpoint;
 mod format;
 mod image_load;
 mod merged_tree;
+mod page_pool;
 mod pages;
 mod provenance_load;
 mod recent;

@@ -35,6 +35,17 @@ pub(crate) struct MergedTreeState {
     pub merge_ms: f64,
 }
 
+/// Settles layer `id`'s slot; whether it was pending (a layer settles once).
+pub(crate) fn settle(slots: &mut [LayerSlot], id: usize, to: LayerSlot) -> bool {
+    match slots.get_mut(id) {
+        Some(slot @ LayerSlot::Pending) => {
+            *slot = to;
+            true
+        }
+        _ => false,
+    }
+}
+
 fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())

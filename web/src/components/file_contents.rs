@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::pages::read_file;
+use crate::page_pool::read_file;
 use crate::worker::protocol::ReadFileRequest;
 
 /// Bytes shown before "load all".

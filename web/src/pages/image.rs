@@ -13,22 +13,13 @@ use crate::components::{
 };
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
-use crate::merged_tree::{LayerSlot, MergedTreeState, merge};
+use crate::merged_tree::{LayerSlot, MergedTreeState, merge, settle};
 use crate::url_state::{Key, Tab, ViewState, href_with};
 use crate::worker::protocol::{LayerJob, Stage, WorkerError, WorkerReport};
-use crate::worker_pool::{WorkerPool, pool_size};
-
-/// What the page does with one worker report.
-type ReportHandler = Rc<dyn Fn(WorkerReport)>;
 
 thread_local! {
     /// Counts image loads in this tab: each owns its document fetches.
     static LOADS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    /// The workers of the image on screen; replaced (and the old ones terminated) on navigation.
-    static POOL: RefCell<Option<WorkerPool>> = const { RefCell::new(None) };
-    /// Where the pool's reports go once the image's layers are known (the pool starts, and
-    /// its workers instantiate their wasm, while the documents are still being fetched).
-    static ON_REPORT: RefCell<Option<ReportHandler>> = RefCell::new(None);
 }
 
 #[derive(Clone, Debug)]
@@ -70,7 +61,7 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
         let platform = platform.get().and_then(|p| Platform::parse(&p));
         let this_load = generation.get_value() + 1;
         generation.set_value(this_load);
-        warm_pool();
+        crate::page_pool::warm();
         let owner = LOADS.with(|n| {
             n.set(n.get() + 1);
             n.get()
@@ -170,12 +161,18 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
     let steps: Vec<Option<usize>> = model.layers.iter().map(|l| l.history_step).collect();
     let slots = Rc::new(RefCell::new(vec![LayerSlot::Pending; model.layers.len()]));
     let on_report = move |report: WorkerReport| {
-        record(&lives, &report);
+        if let Some(live) = report.job_id().and_then(|id| lives.get(id)) {
+            live.apply(&report);
+        }
         let settled = match report {
-            WorkerReport::Done { id, index, .. } => {
-                set_slot(&slots, id, LayerSlot::Indexed(std::sync::Arc::new(index)))
+            WorkerReport::Done { id, index, .. } => settle(
+                &mut slots.borrow_mut(),
+                id,
+                LayerSlot::Indexed(std::sync::Arc::new(index)),
+            ),
+            WorkerReport::Failed { id, .. } => {
+                settle(&mut slots.borrow_mut(), id, LayerSlot::Failed)
             }
-            WorkerReport::Failed { id, .. } => set_slot(&slots, id, LayerSlot::Failed),
             _ => false,
         };
         if settled {
@@ -191,113 +188,32 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
             });
         }
     }
-    start_pool(model, on_report);
-}
-
-/// Settles one layer's slot; whether it was pending (a layer settles once).
-fn set_slot(slots: &RefCell<Vec<LayerSlot>>, id: usize, to: LayerSlot) -> bool {
-    match slots.borrow_mut().get_mut(id) {
-        Some(slot @ LayerSlot::Pending) => {
-            *slot = to;
-            true
-        }
-        _ => false,
-    }
-}
-
-/// Shows a worker's report on its layer row.
-fn record(lives: &[crate::image_load::LayerLive], report: &WorkerReport) {
-    match *report {
-        WorkerReport::Ready => {}
-        WorkerReport::Progress {
-            id,
-            stage,
-            compressed,
-            ..
-        } => {
-            if let Some(live) = lives.get(id) {
-                live.stage.set(stage);
-                live.compressed.set(compressed);
-            }
-        }
-        WorkerReport::Done {
-            id, ref summary, ..
-        } => {
-            if let Some(live) = lives.get(id) {
-                live.compressed.set(summary.compressed);
-                live.summary.set(Some(summary.clone()));
-                live.stage.set(Stage::Verified);
-            }
-        }
-        WorkerReport::Rejected { .. } => {}
-        WorkerReport::Failed { id, ref error } => {
-            if let Some(live) = lives.get(id) {
-                live.error.set(Some(error.to_string()));
-                live.stage.set(Stage::Failed);
-            }
-        }
-    }
-}
-
-/// Replaces the pool with a fresh one (terminating the old page's workers) whose reports
-/// wait for [`start_pool`] to say where they go. Started at once, so that the workers'
-/// wasm is ready by the time the documents are verified.
-fn warm_pool() {
-    POOL.with(|p| p.borrow_mut().take());
-    ON_REPORT.with(|h| h.borrow_mut().take());
-    let pool = WorkerPool::new(pool_size(), |report| {
-        let handler = ON_REPORT.with(|h| h.borrow().clone());
-        if let Some(handler) = handler {
-            handler(report);
-        }
-    });
-    if let Ok(pool) = pool {
-        POOL.with(|p| *p.borrow_mut() = Some(pool));
-    }
-}
-
-fn start_pool(model: &ImageModel, on_report: impl Fn(WorkerReport) + 'static) {
-    ON_REPORT.with(|h| *h.borrow_mut() = Some(Rc::new(on_report)));
-    if POOL.with(|p| p.borrow().is_none()) {
+    if let Err(no_pool) = crate::page_pool::run(layer_jobs(model), on_report) {
         for row in &model.layers {
-            row.live
-                .error
-                .set(Some("could not start a worker".to_owned()));
+            row.live.error.set(Some(no_pool.to_string()));
             row.live.stage.set(Stage::Failed);
         }
-        return;
-    }
-    POOL.with(|p| {
-        let pool = p.borrow();
-        let Some(pool) = pool.as_ref() else { return };
-        submit_layers(pool, model);
-    });
-}
-
-fn submit_layers(pool: &WorkerPool, model: &ImageModel) {
-    for row in &model.layers {
-        let Ok(url) = &row.blob_url else { continue };
-        pool.submit(LayerJob {
-            id: row.index,
-            url: url.clone(),
-            digest: row.descriptor.digest.clone(),
-            size: row.size_known.then_some(row.descriptor.size),
-            media_type: row.descriptor.media_type.clone(),
-            diff_id: row.diff_id.clone(),
-            without_diff_ids: model.config.is_none(),
-        });
     }
 }
 
-/// Reads a file's bytes from its verified layer, in a worker.
-pub(crate) fn read_file(
-    request: crate::worker::protocol::ReadFileRequest,
-    on_done: impl FnOnce(Result<Vec<u8>, WorkerError>) + 'static,
-) {
-    POOL.with(|p| match p.borrow().as_ref() {
-        Some(pool) => pool.read_file(request, on_done),
-        None => on_done(Err(WorkerError::NoWorkers)),
-    });
+/// The image's layer jobs: one per layer the source has, its id the layer's position.
+fn layer_jobs(model: &ImageModel) -> Vec<LayerJob> {
+    model
+        .layers
+        .iter()
+        .filter_map(|row| {
+            let url = row.blob_url.as_ref().ok()?;
+            Some(LayerJob {
+                id: row.index,
+                url: url.clone(),
+                digest: row.descriptor.digest.clone(),
+                size: row.size_known.then_some(row.descriptor.size),
+                media_type: row.descriptor.media_type.clone(),
+                diff_id: row.diff_id.clone(),
+                without_diff_ids: model.config.is_none(),
+            })
+        })
+        .collect()
 }
 
 #[component]

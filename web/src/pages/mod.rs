@@ -9,7 +9,7 @@ mod registry;
 mod repository;
 
 pub(crate) use home::HomePage;
-pub(crate) use image::{ImagePage, read_file};
+pub(crate) use image::ImagePage;
 pub(crate) use not_found::NotFound;
 pub(crate) use registry::RegistryPage;
 pub(crate) use repository::RepositoryPage;

@@ -203,6 +203,18 @@ pub enum WorkerReport {
     },
 }
 
+impl WorkerReport {
+    /// The job the report is about (`Ready` and `Rejected` name none).
+    pub fn job_id(&self) -> Option<usize> {
+        match self {
+            WorkerReport::Progress { id, .. }
+            | WorkerReport::Done { id, .. }
+            | WorkerReport::Failed { id, .. } => Some(*id),
+            WorkerReport::Ready | WorkerReport::Rejected { .. } => None,
+        }
+    }
+}
+
 /// What the page shows of a finished layer.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LayerSummary {
