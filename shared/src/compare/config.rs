@@ -5,16 +5,13 @@
 //! inserted in B shows as one added row instead of shifting every later step. Within a
 //! gap between matched steps, removed and added steps are paired in order as `changed`
 //! (a `RUN apt-get install foo=1.2` that became `foo=1.3`). The LCS table is bounded
-//! ([`MAX_LCS_CELLS`]); past it the unmatched middle is listed as removed then added.
+//! ([`super::align::MAX_LCS_CELLS`]); past it the unmatched middle is listed as removed then added.
 
 use std::collections::BTreeMap;
 
 use super::Change;
+use super::align::align;
 use crate::manifest::{ContainerConfig, HistoryStep, ImageConfig};
-
-/// Most cells of the LCS table (rows × columns after trimming the common head and tail):
-/// 4 MiB of `u32`, about 1000 × 1000 steps. Real histories have tens of steps.
-pub const MAX_LCS_CELLS: usize = 1 << 20;
 
 /// One value on both sides.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -171,93 +168,22 @@ pub fn align_history(a: &[HistoryStep], b: &[HistoryStep]) -> (Vec<HistoryRow>, 
     let key = |s: &HistoryStep| s.created_by.as_deref().unwrap_or("").trim().to_owned();
     let (ka, kb): (Vec<String>, Vec<String>) =
         (a.iter().map(key).collect(), b.iter().map(key).collect());
-    let (pairs, truncated) = lcs_pairs(&ka, &kb);
-    let at = |steps: &[HistoryStep], i: usize| StepAt {
-        index: i,
-        step: steps[i].clone(),
+    let (aligned, truncated) = align(&ka, &kb);
+    let at = |steps: &[HistoryStep], i: Option<usize>| {
+        i.map(|index| StepAt {
+            index,
+            step: steps[index].clone(),
+        })
     };
-    let mut rows = Vec::with_capacity(a.len().max(b.len()));
-    let (mut i, mut j) = (0, 0);
-    let gap =
-        |rows: &mut Vec<HistoryRow>, ia: std::ops::Range<usize>, jb: std::ops::Range<usize>| {
-            let paired = ia.len().min(jb.len());
-            for k in 0..paired {
-                rows.push(HistoryRow {
-                    change: Change::Changed,
-                    a: Some(at(a, ia.start + k)),
-                    b: Some(at(b, jb.start + k)),
-                });
-            }
-            for x in ia.start + paired..ia.end {
-                rows.push(HistoryRow {
-                    change: Change::Removed,
-                    a: Some(at(a, x)),
-                    b: None,
-                });
-            }
-            for y in jb.start + paired..jb.end {
-                rows.push(HistoryRow {
-                    change: Change::Added,
-                    a: None,
-                    b: Some(at(b, y)),
-                });
-            }
-        };
-    for (pa, pb) in pairs {
-        gap(&mut rows, i..pa, j..pb);
-        rows.push(HistoryRow {
-            change: Change::Same,
-            a: Some(at(a, pa)),
-            b: Some(at(b, pb)),
-        });
-        (i, j) = (pa + 1, pb + 1);
-    }
-    gap(&mut rows, i..a.len(), j..b.len());
+    let rows = aligned
+        .into_iter()
+        .map(|row| HistoryRow {
+            change: row.change,
+            a: at(a, row.a),
+            b: at(b, row.b),
+        })
+        .collect();
     (rows, truncated)
-}
-
-/// Index pairs of a longest common subsequence, in order; common head and tail are
-/// matched first so the table covers only the differing middle.
-fn lcs_pairs(a: &[String], b: &[String]) -> (Vec<(usize, usize)>, bool) {
-    let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let tail = a[head..]
-        .iter()
-        .rev()
-        .zip(b[head..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (ma, mb) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
-    let mut pairs: Vec<(usize, usize)> = (0..head).map(|i| (i, i)).collect();
-    let (n, m) = (ma.len(), mb.len());
-    let truncated = n.saturating_mul(m) > MAX_LCS_CELLS;
-    if !truncated && n > 0 && m > 0 {
-        // table[i][j] = LCS length of ma[i..] and mb[j..].
-        let w = m + 1;
-        let mut table = vec![0u32; (n + 1) * w];
-        for i in (0..n).rev() {
-            for j in (0..m).rev() {
-                table[i * w + j] = if ma[i] == mb[j] {
-                    table[(i + 1) * w + j + 1] + 1
-                } else {
-                    table[(i + 1) * w + j].max(table[i * w + j + 1])
-                };
-            }
-        }
-        let (mut i, mut j) = (0, 0);
-        while i < n && j < m {
-            if ma[i] == mb[j] {
-                pairs.push((head + i, head + j));
-                i += 1;
-                j += 1;
-            } else if table[(i + 1) * w + j] >= table[i * w + j + 1] {
-                i += 1;
-            } else {
-                j += 1;
-            }
-        }
-    }
-    pairs.extend((0..tail).map(|k| (a.len() - tail + k, b.len() - tail + k)));
-    (pairs, truncated)
 }
 
 #[cfg(test)]

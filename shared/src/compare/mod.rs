@@ -9,11 +9,14 @@
 //! - [`files`]: the merged trees diffed path by path, with filters; [`rollup`] sums the
 //!   changes per directory.
 //! - [`arch`]: executables whose ELF machine is not the platform's.
+//! - [`contents`]: a modified file line by line, or as hex; [`align`] aligns sequences.
 //! - [`packages`]: SBOM packages added, removed and changed in version.
 //! - [`export`]: the whole comparison as JSON, the file list as CSV.
 
+pub mod align;
 pub mod arch;
 pub mod config;
+pub mod contents;
 pub mod export;
 pub mod files;
 pub mod layers;
