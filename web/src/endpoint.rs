@@ -129,6 +129,19 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// The reference a compare link names this image by: the pinned reference, or
+    /// `archive:sha256:…` for a file opened in this tab (which has no reference).
+    pub(crate) fn compare_reference(&self, digest: &Digest, config: Option<&Digest>) -> String {
+        match &self.origin {
+            Origin::Archive { daemon: false, .. } => {
+                format!("{}{digest}", crate::compare_load::ARCHIVE_SIDE)
+            }
+            _ => self.pinned_reference(digest, config),
+        }
+    }
+}
+
 /// Absolute form of a relay path, for workers (whose base URL is a blob URL).
 fn absolute(path: &str) -> String {
     let origin = web_sys::window()

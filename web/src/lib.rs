@@ -4,6 +4,7 @@
 mod api;
 mod archive_store;
 mod browse_load;
+mod compare_load;
 mod components;
 mod download;
 mod endpoint;
@@ -41,6 +42,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/archive/:digest") view=|| view! { <pages::ImagePage archive=true/> }/>
                 <Route path=path!("/repo/*path") view=pages::RepositoryPage/>
                 <Route path=path!("/registry/:host") view=pages::RegistryPage/>
+                <Route path=path!("/compare") view=pages::ComparePage/>
             </Routes>
         </Router>
     }

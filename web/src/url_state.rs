@@ -39,6 +39,20 @@ pub(crate) enum Key {
     StrataSplit,
     /// `n=40`: the page size of a repository's tag list or a registry's catalog.
     PageSize,
+    /// `a=REFERENCE`, `b=REFERENCE`: the two images of a compare.
+    SideA,
+    /// See [`Key::SideA`].
+    SideB,
+    /// `pa=linux/amd64`, `pb=linux/arm64`: each compared side's platform.
+    PlatformA,
+    /// See [`Key::PlatformA`].
+    PlatformB,
+    /// `unchanged=1`: a compare's file list shows unchanged paths too.
+    Unchanged,
+    /// `semantic=1`: a compare ignores mtimes and which layer provided a path.
+    Semantic,
+    /// `kind=added,modified`: the kinds of change a compare's file list shows.
+    Kind,
 }
 
 impl Key {
@@ -58,6 +72,13 @@ impl Key {
             Key::Package => "package",
             Key::StrataSplit => "strata_split",
             Key::PageSize => "n",
+            Key::SideA => "a",
+            Key::SideB => "b",
+            Key::PlatformA => "pa",
+            Key::PlatformB => "pb",
+            Key::Unchanged => "unchanged",
+            Key::Semantic => "semantic",
+            Key::Kind => "kind",
         }
     }
 }

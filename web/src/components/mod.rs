@@ -3,6 +3,7 @@
 // function's visibility; the lint stays on for the rest of the crate.
 #![allow(unreachable_pub)]
 mod archive_checks;
+pub(crate) mod compare;
 mod config_view;
 mod error_view;
 mod file_contents;
@@ -19,6 +20,7 @@ mod top_bar;
 mod verification_badge;
 
 pub(crate) use archive_checks::ArchiveChecks;
+pub(crate) use compare::CompareWith;
 pub(crate) use config_view::ConfigView;
 pub(crate) use error_view::{ErrorView, PageFailure, explain as explain_failure};
 pub(crate) use file_contents::FileContents;

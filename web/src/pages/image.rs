@@ -7,9 +7,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use strata_shared::manifest::{Platform, layer_history};
 
 use crate::components::{
-    ArchiveChecks, ConfigView, CopyButton, ErrorView, FilesView, HistoryView, JsonDocument,
-    LayersTable, OpenImage, PlatformSwitch, Platforms, ReferenceForm, ShareView, TopBar,
-    VerificationBadge,
+    ArchiveChecks, CompareWith, ConfigView, CopyButton, ErrorView, FilesView, HistoryView,
+    JsonDocument, LayersTable, OpenImage, PlatformSwitch, Platforms, ReferenceForm, ShareView,
+    TopBar, VerificationBadge,
 };
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
@@ -262,6 +262,22 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
         .map(|(store, daemon)| (store.label.clone(), store.shape, daemon));
     let image_id = config_digest.as_ref().map(ToString::to_string);
     let links = digest_links(&model, &share_base);
+    let compare_reference = model
+        .endpoint
+        .compare_reference(&model.pinned, config_digest.as_ref());
+    let other_platforms: Vec<String> = model
+        .index
+        .as_ref()
+        .map(|i| {
+            i.entries
+                .platforms
+                .iter()
+                .map(|e| e.platform())
+                .filter(|p| *p != i.selected)
+                .map(|p| p.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
     let config_raw = model.config_raw.clone();
     let tab_body = {
         let (index_view, manifest, config) = (index_view.clone(), manifest.clone(), config.clone());
@@ -325,6 +341,9 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 </a>
                 <CopyButton text=Signal::stored(copy_target) what="the pinned reference"/>
                 {model.endpoint.repository_page().map(|href| view! { <a class="all-tags" href=href.to_owned() data-all-tags="">"all tags"</a> })}
+                <CompareWith pinned=compare_reference platform=share_platform.clone() other_platforms
+                    endpoint=model.endpoint.repository_page().is_some().then(|| model.endpoint.clone())
+                    repository=model.endpoint.repository_page().is_some().then(|| model.endpoint.name.clone())/>
                 <ShareView base_path=share_base name=model.endpoint.name.clone() pinned=model.pinned.to_string() platform=share_platform/>
             </div>
             <div class="facts">

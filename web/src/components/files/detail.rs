@@ -113,7 +113,7 @@ pub(super) fn PathDetail(
 
 /// Where a present regular file's bytes are: its layer's blob and the data offset in it.
 /// A hard link reads the bytes of the entry it links to, as that layer had it.
-pub(super) fn file_source(
+pub(crate) fn file_source(
     node: &TreeNode,
     indexes: &[Option<Arc<LayerIndex>>],
     layers: &[LayerRow],
