@@ -69,6 +69,28 @@ pub fn real_files_tar(roots: &[&str], budget: u64, out: &Path) -> anyhow::Result
     Ok(())
 }
 
+/// A gzip layer of real files under `roots` (GNU tar, gzip -6 by pigz on both cores),
+/// about `budget` bytes of files.
+pub fn real_layer(roots: &[&str], budget: u64, work: &Path) -> anyhow::Result<crate::image::Layer> {
+    use crate::image::{Format, sha256_digest};
+    let tar_path = work.join("layer.tar");
+    real_files_tar(roots, budget, &tar_path)?;
+    let tar = std::fs::read(&tar_path)?;
+    let gz = Command::new("pigz")
+        .args(["-6", "-c"])
+        .arg(&tar_path)
+        .output()?;
+    anyhow::ensure!(gz.status.success(), "pigz failed");
+    Ok(crate::image::Layer {
+        digest: sha256_digest(&gz.stdout),
+        diff_id: sha256_digest(&tar),
+        blob: gz.stdout,
+        uncompressed: tar,
+        media_type: Format::Oci.layer_type().to_owned(),
+        annotations: std::collections::BTreeMap::new(),
+    })
+}
+
 /// The sha256 of a file, read in 1 MiB pieces.
 pub fn sha256_file(path: &Path) -> anyhow::Result<Digest> {
     let mut file = std::fs::File::open(path)?;

@@ -15,7 +15,6 @@ use strata_tests::browser::{Browser, attributes, start_app, visible_text, wait_f
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{BuiltImage, Entry, Format, Layer, LayerSpec, sha256_digest};
 use strata_tests::push::{PushedImage, Pusher};
-use strata_tests::real_files::real_files_tar;
 use strata_tests::registry::Registry;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -128,27 +127,6 @@ async fn reopening_an_image_serves_its_layers_from_cache_storage() -> anyhow::Re
     Ok(())
 }
 
-/// A gzip layer of real files under `roots` (GNU tar, gzip -6), about `budget` bytes of files.
-fn real_layer(roots: &[&str], budget: u64, work: &Path) -> anyhow::Result<Layer> {
-    let tar_path = work.join("layer.tar");
-    real_files_tar(roots, budget, &tar_path)?;
-    let tar = std::fs::read(&tar_path)?;
-    // pigz writes one ordinary gzip member, like gzip -6, on both cores.
-    let gz = Command::new("pigz")
-        .args(["-6", "-c"])
-        .arg(&tar_path)
-        .output()?;
-    anyhow::ensure!(gz.status.success(), "pigz failed");
-    Ok(Layer {
-        digest: sha256_digest(&gz.stdout),
-        diff_id: sha256_digest(&tar),
-        blob: gz.stdout,
-        uncompressed: tar,
-        media_type: Format::Oci.layer_type().to_owned(),
-        annotations: BTreeMap::new(),
-    })
-}
-
 /// The native CLI pipeline on one blob file: `sha256sum`, `gzip -dc | sha256sum`,
 /// `gzip -dc | tar -t`, one after the other.
 fn cli_pipeline(blob: &Path) -> anyhow::Result<Duration> {
@@ -187,7 +165,11 @@ async fn bench_debian_sized_image() -> anyhow::Result<()> {
         .unwrap_or(280);
     let work = tempfile::tempdir()?;
     // /usr/share first: tens of thousands of small files, like a distribution's base layer.
-    let big = real_layer(&["/usr/share", "/usr/lib"], budget_mb << 20, work.path())?;
+    let big = strata_tests::real_files::real_layer(
+        &["/usr/share", "/usr/lib"],
+        budget_mb << 20,
+        work.path(),
+    )?;
     let small = [
         Layer::build(
             &LayerSpec::new(

@@ -83,13 +83,30 @@ impl LoadedSide {
         self.model.all_layers_settled()
     }
 
-    /// The layer digests in order (the tree diff matches layers by digest).
-    pub(crate) fn layer_digests(&self) -> Vec<Digest> {
+    fn diff_ids(&self) -> Option<Vec<Digest>> {
+        self.model
+            .layers
+            .iter()
+            .map(|l| l.diff_id.clone())
+            .collect()
+    }
+
+    fn blob_digests(&self) -> Vec<Digest> {
         self.model
             .layers
             .iter()
             .map(|l| l.descriptor.digest.clone())
             .collect()
+    }
+}
+
+/// What "the same layer" means to the tree diff: the same diff_id (the same tar, however
+/// compressed: a registry's gzip blob and a daemon's uncompressed export of one image
+/// are the same layer) when both sides know every diff_id, else the same blob digest.
+pub(crate) fn layer_identities(a: &LoadedSide, b: &LoadedSide) -> (Vec<Digest>, Vec<Digest>) {
+    match (a.diff_ids(), b.diff_ids()) {
+        (Some(da), Some(db)) => (da, db),
+        _ => (a.blob_digests(), b.blob_digests()),
     }
 }
 

@@ -215,9 +215,9 @@ impl ChangeCounts {
 pub struct DiffOptions<'a> {
     /// Ignore mtimes and which layer provided a path (`diffoci --semantic`).
     pub semantic: bool,
-    /// Layer digests of A and B: when both are given, "the same layer" means the same
-    /// digest (so a base layer shared at another position is the same); otherwise the
-    /// same position.
+    /// Layer identities of A and B (blob digests, or diff_ids): when both are given,
+    /// "the same layer" means the same identity (so a base layer shared at another
+    /// position is the same); otherwise the same position.
     pub a_layers: &'a [Digest],
     /// See `a_layers`.
     pub b_layers: &'a [Digest],

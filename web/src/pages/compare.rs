@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use strata_shared::compare::files::{DiffOptions, TreeDiff, diff_trees};
 use strata_shared::manifest::Platform;
 
-use crate::compare_load::{LoadedSide, SideName, load_side, start_layers};
+use crate::compare_load::{LoadedSide, SideName, layer_identities, load_side, start_layers};
 use crate::components::compare::{
     CompareConfig, CompareExport, CompareFiles, CompareLayers, ComparePackages, CompareTab,
     SideCard, compare_href,
@@ -48,7 +48,13 @@ fn now_ms() -> f64 {
 pub(crate) fn ComparePage() -> impl IntoView {
     let query = use_query_map();
     let state = RwSignal::new(CompareState::Incomplete);
+    // The file diff of the loaded sides: the page is ready once it is computed.
+    let diff = RwSignal::new(None::<ComputedDiff>);
     let generation = StoredValue::new(0u64);
+    // Which load owns the page's document fetches (a plain atomic: the cleanup below may
+    // run after the page's arena is gone).
+    let owner = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let owner_of_effect = owner.clone();
     // Only the sides and their platforms reload; tab, filters and path change the view.
     let sides = Memo::new(move |_| {
         let q = query.read();
@@ -68,7 +74,11 @@ pub(crate) fn ComparePage() -> impl IntoView {
             state.set(CompareState::Incomplete);
             return;
         };
+        let load_owner = crate::browse_load::page_owner();
+        owner_of_effect.store(load_owner, std::sync::atomic::Ordering::Relaxed);
+        crate::api::begin_page_fetches(load_owner);
         crate::page_pool::warm();
+        diff.set(None);
         state.set(CompareState::Loading(format!("Resolving {a} and {b}")));
         spawn_local(async move {
             let platform = |p: Option<String>| p.as_deref().and_then(Platform::parse);
@@ -94,11 +104,16 @@ pub(crate) fn ComparePage() -> impl IntoView {
         });
     });
 
+    // Leaving the page aborts what it still fetches (a newer page's fetches are kept).
+    on_cleanup(move || {
+        crate::api::end_page_fetches(owner.load(std::sync::atomic::Ordering::Relaxed));
+    });
+
     let page_state = move || match state.get() {
         CompareState::Incomplete => "needs-input",
         CompareState::Loading(_) => "loading",
         CompareState::Loaded(sides) => match &*sides {
-            [Ok(a), Ok(b)] if a.settled() && b.settled() => "ready",
+            [Ok(a), Ok(b)] if a.settled() && b.settled() && diff.with(Option::is_some) => "ready",
             [Ok(_), Ok(_)] => "loading",
             _ => "error",
         },
@@ -114,7 +129,7 @@ pub(crate) fn ComparePage() -> impl IntoView {
                 CompareState::Loaded(sides) => {
                     let [a, b] = *sides;
                     match (a, b) {
-                        (Ok(a), Ok(b)) => view! { <CompareBody a b/> }.into_any(),
+                        (Ok(a), Ok(b)) => view! { <CompareBody a b diff/> }.into_any(),
                         (a, b) => view! { <FailedSides a b/> }.into_any(),
                     }
                 }
@@ -156,14 +171,17 @@ fn CompareForm() -> impl IntoView {
 }
 
 #[component]
-fn CompareBody(a: LoadedSide, b: LoadedSide) -> impl IntoView {
+fn CompareBody(
+    a: LoadedSide,
+    b: LoadedSide,
+    diff: RwSignal<Option<ComputedDiff>>,
+) -> impl IntoView {
     let query = use_query_map();
     let tab = Memo::new(move |_| CompareTab::parse(query.read().get("tab").as_deref()));
     let semantic = Memo::new(move |_| query.read().get("semantic").as_deref() == Some("1"));
-    let diff = RwSignal::new(None::<ComputedDiff>);
     {
         let (fa, fb) = (a.files, b.files);
-        let (da, db) = (a.layer_digests(), b.layer_digests());
+        let (da, db) = layer_identities(&a, &b);
         Effect::new(move |_| {
             let semantic = semantic.get();
             let (Some(ta), Some(tb)) = (fa.get(), fb.get()) else {

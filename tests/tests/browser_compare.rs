@@ -1,0 +1,397 @@
+//! Real-browser tests of the compare page (issue 15): two images built by test code with
+//! known changes in the real Distribution registry, a platform compare of a two-platform
+//! index reached from the image page's "Compare with…", and a daemon image against the
+//! same image pushed to the registry by skopeo.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use strata_tests::browser::{
+    Browser, app_dist, attributes, start_app, visible_text, wait_for_state,
+};
+use strata_tests::docker_daemon::DockerDaemon;
+use strata_tests::fixtures::two_platform_images;
+use strata_tests::image::{Entry, Format, ImageSpec, LayerSpec, RuntimeConfig, Step, build_index};
+use strata_tests::local_images::legacy_archive;
+use strata_tests::push::Pusher;
+use strata_tests::registry::Registry;
+
+const TIMEOUT: Duration = Duration::from_secs(90);
+
+fn spec(layers: Vec<LayerSpec>, env: &str) -> ImageSpec {
+    ImageSpec {
+        architecture: "amd64".into(),
+        os: "linux".into(),
+        variant: None,
+        created: "2026-01-01T00:00:00Z".into(),
+        config: RuntimeConfig {
+            env: vec![env.into()],
+            cmd: Some(vec!["/bin/app".into()]),
+            ..RuntimeConfig::default()
+        },
+        steps: layers.into_iter().map(Step::Layer).collect(),
+        annotations: BTreeMap::new(),
+    }
+}
+
+/// The base layer both images share (built from one spec, so one blob).
+fn base() -> LayerSpec {
+    LayerSpec::new(
+        "ADD base.tar /",
+        vec![
+            Entry::file("/etc/base.conf", b"base\n".to_vec(), 0o644),
+            Entry::file("/opt/keep.txt", b"kept\n".to_vec(), 0o644),
+        ],
+    )
+}
+
+/// A: the base, then a layer with what B changes.
+fn image_a() -> ImageSpec {
+    spec(
+        vec![
+            base(),
+            LayerSpec::new(
+                "COPY a/ /",
+                vec![
+                    Entry::file("/etc/removed.txt", b"gone in B\n".to_vec(), 0o644),
+                    Entry::file("/etc/modified.txt", b"aaaa\n".to_vec(), 0o644),
+                    Entry::file("/etc/mode.sh", b"#!/bin/sh\n".to_vec(), 0o644),
+                    Entry::file("/etc/becomes-link", b"x\n".to_vec(), 0o644),
+                    Entry::file("/opt/hidden/one.txt", b"1\n".to_vec(), 0o644),
+                    Entry::file("/opt/hidden/two.txt", b"2\n".to_vec(), 0o644),
+                ],
+            ),
+        ],
+        "MODE=a",
+    )
+}
+
+/// B: the same base, then its own layer: one file added, one modified with the same size
+/// and mtime, one changed only in mode, one replaced by a symlink, and an opaque
+/// directory hiding A's files.
+fn image_b() -> ImageSpec {
+    spec(
+        vec![
+            base(),
+            LayerSpec::new(
+                "COPY b/ /",
+                vec![
+                    Entry::file("/etc/added.txt", b"new in B\n".to_vec(), 0o644),
+                    Entry::file("/etc/modified.txt", b"bbbb\n".to_vec(), 0o644),
+                    Entry::file("/etc/mode.sh", b"#!/bin/sh\n".to_vec(), 0o755),
+                    Entry::symlink("/etc/becomes-link", "/etc/base.conf"),
+                    Entry::opaque("/opt/hidden"),
+                    Entry::file("/opt/hidden/new.txt", b"n\n".to_vec(), 0o644),
+                ],
+            ),
+        ],
+        "MODE=b",
+    )
+}
+
+/// Each file row's (path, kind), in page order.
+async fn diff_rows(client: &Client) -> anyhow::Result<Vec<(String, String)>> {
+    let paths = attributes(client, "[data-diff-path]", "data-diff-path").await?;
+    let kinds = attributes(client, "[data-diff-path]", "data-diff-kind").await?;
+    Ok(paths.into_iter().zip(kinds).collect())
+}
+
+async fn open_ready(client: &Client, url: &str) -> anyhow::Result<()> {
+    client.goto(url).await?;
+    wait_for_state(client, "ready", TIMEOUT).await?;
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-diff-ms]"))
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn known_changes_get_their_kinds_and_the_pull_cost_counts_the_shared_layer_once()
+-> anyhow::Result<()> {
+    let registry = Registry::start().await?;
+    let pusher = Pusher::for_registry(&registry)?;
+    let a = pusher
+        .push_image("team/cmp", Some("1.0"), &image_a().build(Format::Oci)?)
+        .await?;
+    let b = pusher
+        .push_image("team/cmp", Some("2.0"), &image_b().build(Format::Oci)?)
+        .await?;
+    assert_eq!(
+        a.layers[0].digest, b.layers[0].digest,
+        "the base is one blob"
+    );
+    let app = start_app(&registry).await?;
+    let host = registry.host();
+    let url = format!(
+        "{}/compare?a={host}/team/cmp:1.0&b={host}/team/cmp:2.0",
+        app.url()
+    );
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+
+    // Layers: the base on both sides, each own layer on its side; the pull cost of B on a
+    // machine holding A is B's own layer only, and the reverse A's.
+    open_ready(&client, &url).await?;
+    let sides: Vec<(String, String)> =
+        attributes(&client, "[data-layer-side]", "data-layer-digest")
+            .await?
+            .into_iter()
+            .zip(attributes(&client, "[data-layer-side]", "data-layer-side").await?)
+            .collect();
+    assert_eq!(
+        sides,
+        [
+            (a.layers[0].digest.clone(), "both".to_owned()),
+            (a.layers[1].digest.clone(), "a".to_owned()),
+            (b.layers[1].digest.clone(), "b".to_owned()),
+        ]
+    );
+    // The shared base blob was fetched once for both sides.
+    let base_uri = format!("/v2/team/cmp/blobs/{}", a.layers[0].digest);
+    let log = registry.log();
+    let base_gets = log
+        .lines()
+        .filter(|l| {
+            l.contains("response completed") && l.contains("method=GET") && l.contains(&base_uri)
+        })
+        .count();
+    assert_eq!(base_gets, 1, "GETs of the shared base blob:\n{log}");
+    let pull = attributes(&client, "[data-pull-bytes]", "data-pull-bytes").await?;
+    assert_eq!(pull, [b.layers[1].size.to_string()]);
+    let reverse = attributes(&client, "[data-pull-bytes]", "data-pull-bytes-reverse").await?;
+    assert_eq!(reverse, [a.layers[1].size.to_string()]);
+
+    // Config: the env variable changed.
+    client.goto(&format!("{url}&tab=config")).await?;
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css(
+            "[data-config-key='env:MODE'][data-change=changed]",
+        ))
+        .await?;
+
+    // Files: every changed path with its kind; unchanged ones only with unchanged=1.
+    open_ready(&client, &format!("{url}&tab=files")).await?;
+    let rows: BTreeMap<String, String> = diff_rows(&client).await?.into_iter().collect();
+    let expect = [
+        ("/etc/added.txt", "added"),
+        ("/etc/removed.txt", "removed"),
+        ("/etc/modified.txt", "modified"),
+        ("/etc/mode.sh", "metadata"),
+        ("/etc/becomes-link", "modified"),
+        ("/opt/hidden/one.txt", "removed"),
+        ("/opt/hidden/two.txt", "removed"),
+        ("/opt/hidden/new.txt", "added"),
+    ];
+    for (path, kind) in expect {
+        assert_eq!(
+            rows.get(path).map(String::as_str),
+            Some(kind),
+            "{path} in {rows:?}"
+        );
+    }
+    assert!(
+        !rows.contains_key("/etc/base.conf"),
+        "unchanged paths are hidden: {rows:?}"
+    );
+    assert!(rows.values().all(|k| k != "unchanged"), "{rows:?}");
+
+    open_ready(&client, &format!("{url}&tab=files&unchanged=1")).await?;
+    let all: BTreeMap<String, String> = diff_rows(&client).await?.into_iter().collect();
+    assert_eq!(
+        all.get("/etc/base.conf").map(String::as_str),
+        Some("unchanged")
+    );
+    assert_eq!(
+        all.get("/opt/keep.txt").map(String::as_str),
+        Some("unchanged")
+    );
+
+    // A kind filter and a search narrow the list.
+    open_ready(&client, &format!("{url}&tab=files&kind=removed&q=/opt/**")).await?;
+    let removed = diff_rows(&client).await?;
+    assert_eq!(
+        removed,
+        [
+            ("/opt/hidden/one.txt".to_owned(), "removed".to_owned()),
+            ("/opt/hidden/two.txt".to_owned(), "removed".to_owned()),
+        ]
+    );
+
+    // The modified file opens as a line diff read from both verified layers.
+    open_ready(&client, &format!("{url}&tab=files&path=/etc/modified.txt")).await?;
+    let diff = client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-line-diff]"))
+        .await?;
+    assert_eq!(diff.attr("data-line-diff").await?.as_deref(), Some("1"));
+    let text = visible_text(&client, "[data-line-diff]").await?;
+    assert!(text.contains("aaaa") && text.contains("bbbb"), "{text}");
+
+    // The pinned link names both images by digest and shows the same in a fresh browser.
+    let pinned = client
+        .find(Locator::Css("[data-compare-pinned]"))
+        .await?
+        .attr("href")
+        .await?
+        .unwrap_or_default();
+    assert!(
+        pinned.contains(&a.manifest_digest.replace(':', "%3A")),
+        "{pinned}"
+    );
+    assert!(
+        pinned.contains(&b.manifest_digest.replace(':', "%3A")),
+        "{pinned}"
+    );
+    client.close().await?;
+    let mut fresh_browser = Browser::start().await?;
+    let fresh = fresh_browser.session().await?;
+    open_ready(&fresh, &format!("{}{pinned}&tab=files", app.url())).await?;
+    let again: BTreeMap<String, String> = diff_rows(&fresh).await?.into_iter().collect();
+    assert_eq!(again, rows, "the pinned link shows the same diff");
+    fresh.close().await?;
+    Ok(())
+}
+
+const EM_X86_64: u16 = 62;
+const ET_EXEC: u16 = 2;
+
+fn x86_program() -> Vec<u8> {
+    let mut bytes = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0];
+    bytes.resize(16, 0);
+    bytes.extend_from_slice(&ET_EXEC.to_le_bytes());
+    bytes.extend_from_slice(&EM_X86_64.to_le_bytes());
+    bytes.extend_from_slice(&1u32.to_le_bytes());
+    bytes.resize(256, 0x90);
+    bytes
+}
+
+#[tokio::test]
+async fn the_platform_compare_flags_the_x86_binary_in_the_arm64_image() -> anyhow::Result<()> {
+    let registry = Registry::start().await?;
+    let mut specs = two_platform_images();
+    // Only the arm64 image gets the x86-64 program.
+    specs[1].steps.push(Step::Layer(LayerSpec::new(
+        "COPY tool /usr/bin/",
+        vec![Entry::file("/usr/bin/tool", x86_program(), 0o755)],
+    )));
+    let index = build_index("team/multi", &specs, Format::Oci)?;
+    let pushed = Pusher::for_registry(&registry)?
+        .push_index("team/multi", "v1", &index)
+        .await?;
+    let app = start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    // From the image page's "Compare with…", the other platform.
+    client
+        .goto(&format!(
+            "{}/image/{}/team/multi@{}?platform=linux/amd64",
+            app.url(),
+            registry.host(),
+            pushed.digest
+        ))
+        .await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    client
+        .find(Locator::Css("[data-compare-with] summary"))
+        .await?
+        .click()
+        .await?;
+    client
+        .find(Locator::Css("[data-compare-platform='linux/arm64/v8']"))
+        .await?
+        .click()
+        .await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let platforms = attributes(&client, "[data-side-platform]", "data-side-platform").await?;
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64/v8"]);
+    let files = client.find(Locator::Css("[data-tab=files]")).await?;
+    files.click().await?;
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-foreign-side=b]"))
+        .await?;
+    let in_b = attributes(
+        &client,
+        "[data-foreign-side=b] [data-foreign-binary]",
+        "data-foreign-binary",
+    )
+    .await?;
+    assert_eq!(in_b, ["/usr/bin/tool"]);
+    let count_a = attributes(&client, "[data-foreign-side=a]", "data-foreign-count").await?;
+    assert_eq!(count_a, ["0"]);
+    let rows: BTreeMap<String, String> = diff_rows(&client).await?.into_iter().collect();
+    assert_eq!(rows.get("/usr/bin/tool").map(String::as_str), Some("added"));
+    client.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_daemon_image_and_the_same_image_from_the_registry_are_unchanged_throughout()
+-> anyhow::Result<()> {
+    let daemon = DockerDaemon::start()?;
+    let registry = Registry::start().await?;
+    let dir = tempfile::tempdir()?;
+    let (archive, _) = legacy_archive("strata-test/same:v1", &[5u8; 30_000]);
+    let path = dir.path().join("same.tar");
+    std::fs::write(&path, &archive)?;
+    daemon.load(&path)?;
+    // The same image in the registry, its layer gzipped by skopeo on the way.
+    let skopeo = std::process::Command::new("skopeo")
+        .arg("copy")
+        .arg("--dest-tls-verify=false")
+        .arg(format!("docker-archive:{}", path.display()))
+        .arg(format!("docker://{}/team/same:v1", registry.host()))
+        .output()?;
+    anyhow::ensure!(
+        skopeo.status.success(),
+        "skopeo: {}",
+        String::from_utf8_lossy(&skopeo.stderr)
+    );
+    let app = strata_tests::companion::start_companion(strata_tests::companion::Config {
+        insecure_registries: vec![registry.host()],
+        dist: Some(app_dist()?),
+        credentials: strata_companion::CredentialsSource::None,
+        docker_host: strata_companion::DockerHost::Unix(daemon.socket()),
+        ..strata_tests::companion::Config::default()
+    })
+    .await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    let url = format!(
+        "{}/compare?a={}/team/same:v1&b=docker-daemon:strata-test/same:v1&tab=files&unchanged=1",
+        app.url(),
+        registry.host()
+    );
+    open_ready(&client, &url).await?;
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-diff-rows]"))
+        .await?;
+    let rows = diff_rows(&client).await?;
+    assert!(
+        rows.iter().any(|(p, _)| p == "/etc/hello.txt")
+            && rows.iter().any(|(p, _)| p == "/data.bin"),
+        "{rows:?}"
+    );
+    assert!(rows.iter().all(|(_, k)| k == "unchanged"), "{rows:?}");
+    // The layer blobs differ (gzip in the registry, a plain tar from the daemon), and
+    // are matched as the same files by diff_id.
+    client
+        .goto(&url.replace("&tab=files&unchanged=1", ""))
+        .await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let sides = attributes(&client, "[data-layer-side]", "data-layer-side").await?;
+    assert_eq!(sides, ["both"]);
+    let text = visible_text(&client, "[data-layer-side]").await?;
+    assert!(text.contains("same files, other compression"), "{text}");
+    client.close().await?;
+    Ok(())
+}
