@@ -395,3 +395,53 @@ async fn a_daemon_image_and_the_same_image_from_the_registry_are_unchanged_throu
     client.close().await?;
     Ok(())
 }
+
+/// Screenshots for a person to look at (not a check): with `STRATA_SCREENSHOT_DIR` set,
+/// the compare of the known-changes images, each tab and a modified file's line diff, at
+/// 1400 and 1024 px (`STRATA_CHROME_EXTRA_ARGS=--force-dark-mode` for dark).
+#[tokio::test]
+#[ignore = "screenshots: run by hand with STRATA_SCREENSHOT_DIR"]
+async fn screenshots_of_the_compare_page() -> anyhow::Result<()> {
+    let Some(dir) = std::env::var_os("STRATA_SCREENSHOT_DIR").map(std::path::PathBuf::from) else {
+        anyhow::bail!("set STRATA_SCREENSHOT_DIR");
+    };
+    std::fs::create_dir_all(&dir)?;
+    let mode = if std::env::var("STRATA_CHROME_EXTRA_ARGS").is_ok_and(|a| a.contains("dark")) {
+        "dark"
+    } else {
+        "light"
+    };
+    let registry = Registry::start().await?;
+    let pusher = Pusher::for_registry(&registry)?;
+    pusher
+        .push_image("team/cmp", Some("1.0"), &image_a().build(Format::Oci)?)
+        .await?;
+    pusher
+        .push_image("team/cmp", Some("2.0"), &image_b().build(Format::Oci)?)
+        .await?;
+    let app = start_app(&registry).await?;
+    let host = registry.host();
+    let url = format!(
+        "{}/compare?a={host}/team/cmp:1.0&b={host}/team/cmp:2.0",
+        app.url()
+    );
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    for width in [1400u32, 1024] {
+        client.set_window_size(width, 900).await?;
+        for (name, query) in [
+            ("layers", ""),
+            ("config", "&tab=config"),
+            ("files", "&tab=files"),
+            ("line-diff", "&tab=files&path=/etc/modified.txt"),
+            ("export", "&tab=export"),
+        ] {
+            open_ready(&client, &format!("{url}{query}")).await?;
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let path = dir.join(format!("compare-{name}-{width}-{mode}.png"));
+            std::fs::write(path, client.screenshot().await?)?;
+        }
+    }
+    client.close().await?;
+    Ok(())
+}

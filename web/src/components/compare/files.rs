@@ -139,7 +139,7 @@ pub(crate) fn CompareFiles(
                 </div>
             </section>
             <ForeignPerSide a=a2.clone() b=b2.clone()/>
-            <Rollups rollups/>
+            <Rollups rollups open=q.path.is_empty()/>
             {selected.map(|row| view! { <FileDiff row a=a2.clone() b=b2.clone()/> })}
             <DiffRows rows/>
         }
@@ -184,7 +184,11 @@ fn DiffRows(rows: Vec<PathDiff>) -> impl IntoView {
                     let abs = format!("/{}", row.path);
                     let href = href_with(&[(Key::Path, Some(&abs)), (Key::Tab, Some("files"))]);
                     let size = |s: Option<strata_shared::compare::files::Side>| {
-                        s.map(|s| bytes(s.size)).unwrap_or_else(|| "—".into())
+                        s.map(|s| match s.kind {
+                            strata_shared::layer::EntryKind::Dir => "dir".to_owned(),
+                            _ => bytes(s.size),
+                        })
+                        .unwrap_or_else(|| "—".into())
                     };
                     let delta = row.byte_delta();
                     let delta_text = match delta {
@@ -210,7 +214,7 @@ fn DiffRows(rows: Vec<PathDiff>) -> impl IntoView {
         <section class="panel">
             <h2>{plural(total as u64, "path", "paths")}</h2>
             <table class="diff-rows" data-diff-rows=total.to_string()>
-                <thead><tr><th>"Path"</th><th>"Change"</th><th>"What differs"</th><th>"A"</th><th>"B"</th><th>"Δ"</th></tr></thead>
+                <thead><tr><th>"Path"</th><th>"Change"</th><th>"What differs"</th><th class="num">"A"</th><th class="num">"B"</th><th class="num">"Δ"</th></tr></thead>
                 <tbody>{body}</tbody>
             </table>
             {move || (shown.get() < total).then(|| view! {
@@ -224,7 +228,11 @@ fn DiffRows(rows: Vec<PathDiff>) -> impl IntoView {
 
 /// The directories with the most change below them.
 #[component]
-fn Rollups(rollups: Vec<strata_shared::compare::rollup::DirRollup>) -> impl IntoView {
+fn Rollups(
+    rollups: Vec<strata_shared::compare::rollup::DirRollup>,
+    /// Open unless a path's diff is shown above the list.
+    open: bool,
+) -> impl IntoView {
     (!rollups.is_empty()).then(|| {
         let rows = rollups
             .into_iter()
@@ -249,10 +257,10 @@ fn Rollups(rollups: Vec<strata_shared::compare::rollup::DirRollup>) -> impl Into
             })
             .collect_view();
         view! {
-            <details class="panel rollups" open=true>
+            <details class="panel rollups" open=open>
                 <summary>"Where the change is, by directory"</summary>
                 <table>
-                    <thead><tr><th>"Directory"</th><th>"added"</th><th>"removed"</th><th>"modified"</th><th>"metadata"</th><th>"Δ bytes"</th><th>"churn"</th></tr></thead>
+                    <thead><tr><th>"Directory"</th><th class="num">"added"</th><th class="num">"removed"</th><th class="num">"modified"</th><th class="num">"metadata"</th><th class="num">"Δ bytes"</th><th class="num">"churn"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </details>
