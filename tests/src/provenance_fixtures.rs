@@ -141,11 +141,21 @@ fn statement(
 }
 
 /// An index of `spec` (one platform) and a BuildKit attestation manifest about it holding
-/// an SPDX SBOM and a SLSA v1 provenance naming `base` as base image.
+/// an SPDX SBOM ([`spdx_document`]) and a SLSA v1 provenance naming `base` as base image.
 pub fn buildkit_index(
     name: &str,
     spec: &ImageSpec,
     base: (&str, &str),
+) -> anyhow::Result<BuiltIndex> {
+    buildkit_index_with_sbom(name, spec, base, spdx_document())
+}
+
+/// [`buildkit_index`] with another SPDX document.
+pub fn buildkit_index_with_sbom(
+    name: &str,
+    spec: &ImageSpec,
+    base: (&str, &str),
+    spdx: serde_json::Value,
 ) -> anyhow::Result<BuiltIndex> {
     let platform = spec.platform();
     let image = spec.build(Format::Oci)?;
@@ -154,10 +164,7 @@ pub fn buildkit_index(
         platform.to_string().replace('/', "%2F")
     );
     let mut layers = Vec::new();
-    for (ty, predicate) in [
-        (SPDX_DOCUMENT, spdx_document()),
-        (SLSA_V1, slsa_v1_predicate(base)),
-    ] {
+    for (ty, predicate) in [(SPDX_DOCUMENT, spdx), (SLSA_V1, slsa_v1_predicate(base))] {
         let mut layer = Layer::raw(
             serde_json::to_vec(&statement(&purl, &image, ty, predicate))?,
             IN_TOTO,

@@ -258,6 +258,69 @@ async fn known_changes_get_their_kinds_and_the_pull_cost_counts_the_shared_layer
     Ok(())
 }
 
+#[tokio::test]
+async fn packages_of_two_sboms_are_added_removed_and_changed_in_version() -> anyhow::Result<()> {
+    use strata_tests::provenance_fixtures::{
+        buildkit_index, buildkit_index_with_sbom, spdx_document,
+    };
+    let registry = Registry::start().await?;
+    let host = registry.host();
+    let base = (
+        "base/runtime",
+        "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+    );
+    let a = buildkit_index(&format!("{host}/team/sbom:1"), &image_a(), base)?;
+    // B's SBOM: the Go app one version up, the deb package gone, a new npm package.
+    let mut sbom = spdx_document();
+    let packages = sbom["packages"].as_array_mut().expect("packages");
+    packages.retain(|p| p["name"] != "strata-base-files");
+    packages[0]["versionInfo"] = "1.3.0".into();
+    packages[0]["externalRefs"][0]["referenceLocator"] =
+        "pkg:golang/example.com/strata/app@v1.3.0".into();
+    packages.push(serde_json::json!({
+        "name": "left-pad", "SPDXID": "SPDXRef-Package-new", "versionInfo": "1.3.0",
+        "downloadLocation": "NOASSERTION", "filesAnalyzed": false,
+        "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": "pkg:npm/left-pad@1.3.0"}],
+    }));
+    sbom["relationships"] = serde_json::json!([]);
+    let b = buildkit_index_with_sbom(&format!("{host}/team/sbom:2"), &image_b(), base, sbom)?;
+    let pusher = Pusher::for_registry(&registry)?;
+    pusher.push_index("team/sbom", "1", &a).await?;
+    pusher.push_index("team/sbom", "2", &b).await?;
+    let app = start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    client
+        .goto(&format!(
+            "{}/compare?a={host}/team/sbom:1&b={host}/team/sbom:2&tab=packages",
+            app.url()
+        ))
+        .await?;
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-package-counts]"))
+        .await?;
+    let keys = attributes(&client, "[data-package-key]", "data-package-key").await?;
+    let changes = attributes(&client, "[data-package-key]", "data-change").await?;
+    let rows: BTreeMap<String, String> = keys.into_iter().zip(changes).collect();
+    let find = |needle: &str| {
+        rows.iter()
+            .find(|(k, _)| k.contains(needle))
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(find("strata/app").as_deref(), Some("changed"), "{rows:?}");
+    assert_eq!(
+        find("strata-base-files").as_deref(),
+        Some("removed"),
+        "{rows:?}"
+    );
+    assert_eq!(find("left-pad").as_deref(), Some("added"), "{rows:?}");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    client.close().await?;
+    Ok(())
+}
+
 const EM_X86_64: u16 = 62;
 const ET_EXEC: u16 = 2;
 
