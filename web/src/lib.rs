@@ -19,6 +19,7 @@ mod source_resolve;
 mod tag_filler;
 mod tag_memory;
 mod url_state;
+mod verified_cache;
 pub mod worker;
 pub mod worker_pool;
 

@@ -4,8 +4,10 @@
 //! The image page and the compare page both hand their layer jobs to it.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
+use crate::verified_cache;
 use crate::worker::protocol::{LayerJob, ReadFileRequest, WorkerError, WorkerReport};
 use crate::worker_pool::{WorkerPool, pool_size};
 
@@ -13,6 +15,8 @@ use crate::worker_pool::{WorkerPool, pool_size};
 type ReportHandler = Rc<dyn Fn(WorkerReport)>;
 
 thread_local! {
+    /// Counts pools: a run whose pool was replaced (the page was left) stops.
+    static GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// The workers of the page on screen.
     static POOL: RefCell<Option<WorkerPool>> = const { RefCell::new(None) };
     /// Where the pool's reports go once the page's layers are known.
@@ -21,6 +25,7 @@ thread_local! {
 
 /// Replaces the pool with a fresh one whose reports wait for [`run`] to say where they go.
 pub(crate) fn warm() {
+    GENERATION.with(|g| g.set(g.get() + 1));
     POOL.with(|p| p.borrow_mut().take());
     ON_REPORT.with(|h| h.borrow_mut().take());
     let pool = WorkerPool::new(pool_size(), |report| {
@@ -39,21 +44,62 @@ pub(crate) fn warm() {
 #[error("could not start a worker")]
 pub(crate) struct NoPool;
 
-/// Routes the pool's reports to `on_report` and submits `jobs` in order. Job ids are the
-/// caller's: each report names the id of its job.
+/// Routes the pool's reports to `on_report` and runs `jobs`: a layer this browser has
+/// verified before is reported `Done` from the cache of verified layers (see
+/// [`crate::verified_cache`]); the others go to the workers in order, and what they
+/// verify is kept. Job ids are the caller's: each report names the id of its job.
 pub(crate) fn run(
     jobs: Vec<LayerJob>,
     on_report: impl Fn(WorkerReport) + 'static,
 ) -> Result<(), NoPool> {
-    ON_REPORT.with(|h| *h.borrow_mut() = Some(Rc::new(on_report)));
-    POOL.with(|p| {
-        let pool = p.borrow();
-        let pool = pool.as_ref().ok_or(NoPool)?;
-        for job in jobs {
-            pool.submit(job);
+    if POOL.with(|p| p.borrow().is_none()) {
+        return Err(NoPool);
+    }
+    let on_report: ReportHandler = Rc::new(on_report);
+    let keys: HashMap<usize, String> = jobs
+        .iter()
+        .filter_map(|job| verified_cache::key_of(job).map(|key| (job.id, key)))
+        .collect();
+    let keep_then_report = {
+        let on_report = on_report.clone();
+        move |report: WorkerReport| {
+            if let WorkerReport::Done { id, summary, index } = &report
+                && let Some(key) = keys.get(id)
+            {
+                verified_cache::store(key.clone(), summary.clone(), index);
+            }
+            on_report(report);
         }
-        Ok(())
-    })
+    };
+    ON_REPORT.with(|h| *h.borrow_mut() = Some(Rc::new(keep_then_report)));
+    let generation = GENERATION.with(std::cell::Cell::get);
+    wasm_bindgen_futures::spawn_local(async move {
+        let hits = futures::future::join_all(jobs.iter().map(|job| async move {
+            match verified_cache::key_of(job) {
+                Some(key) => verified_cache::load(&key).await,
+                None => None,
+            }
+        }))
+        .await;
+        if GENERATION.with(std::cell::Cell::get) != generation {
+            return;
+        }
+        for (job, hit) in jobs.into_iter().zip(hits) {
+            match hit {
+                Some(hit) => on_report(WorkerReport::Done {
+                    id: job.id,
+                    summary: hit.summary,
+                    index: hit.index,
+                }),
+                None => POOL.with(|p| {
+                    if let Some(pool) = p.borrow().as_ref() {
+                        pool.submit(job);
+                    }
+                }),
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Reads a file's bytes from its verified layer, in a worker.

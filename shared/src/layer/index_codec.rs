@@ -14,7 +14,10 @@ use super::index::{EntryRecord, Span, XattrRecord};
 use super::{ElfClass, ElfInfo, EntryFlags, EntryKind, LayerIndex};
 
 const MAGIC: &[u8; 4] = b"SIDX";
-const VERSION: u8 = 2;
+/// The format's version: anything that keeps encoded indexes (a browser's cache of
+/// verified layers) keys them by it, so a new format never reads an old one.
+pub const INDEX_CODEC_VERSION: u8 = 2;
+const VERSION: u8 = INDEX_CODEC_VERSION;
 /// Bytes of one encoded entry record.
 const ENTRY_BYTES: usize = 8 * 4 + 1 + 1 + 2 + 4 + 8 * 6 + 4 * 5 + 8 + ELF_BYTES;
 /// Bytes of an entry's ELF header facts: class (0 none), byte order, machine, type.

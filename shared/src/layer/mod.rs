@@ -42,7 +42,7 @@ pub use elf::{ELF_HEAD_BYTES, ET_DYN, ET_EXEC, ElfClass, ElfInfo};
 pub use entry::{Entry, EntryFlags, EntryKind};
 pub use error::LayerError;
 pub use index::LayerIndex;
-pub use index_codec::IndexCodecError;
+pub use index_codec::{INDEX_CODEC_VERSION, IndexCodecError};
 pub use limits::Limits;
 pub use path::{display_path, normalize_path};
 pub use pipeline::{LayerPipeline, LayerSpec, Progress, VerifiedLayer};

@@ -57,8 +57,12 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
                             </span>
                         });
                         let label = if summary.diff_id_checked { "✓ verified" } else { "✓ blob verified" };
+                        let earlier = summary.verified_earlier_ms.map(|ms| {
+                            view! { <span class="dim" data-verified-earlier="">" earlier in this browser, " {crate::format::utc_minutes((ms / 1000.0) as i64)} " UTC"</span> }
+                        });
                         view! {
                             <span class="state ok">{label}</span>
+                            {earlier}
                             {unchecked}
                             <span class="dim">" " {detail}</span>
                         }

@@ -177,6 +177,13 @@ fn RecentImages() -> impl IntoView {
         crate::recent::forget_all();
         images.set(Vec::new());
     };
+    let forgotten = RwSignal::new(false);
+    let forget_cached = move |_| {
+        leptos::task::spawn_local(async move {
+            crate::verified_cache::forget_all().await;
+            forgotten.set(true);
+        });
+    };
     move || {
         let list = images.get();
         (!list.is_empty()).then(|| {
@@ -185,6 +192,11 @@ fn RecentImages() -> impl IntoView {
                     <h2>
                         "Recently opened "
                         <button class="link-button" on:click=forget title="Forget this list (kept only in this browser)">"forget"</button>
+                        " · "
+                        <button class="link-button" data-forget-cached="" on:click=forget_cached
+                            title="Delete the layers and indexes this browser verified and kept, so every image is fetched and verified afresh">
+                            {move || if forgotten.get() { "cached images forgotten" } else { "forget cached images" }}
+                        </button>
                     </h2>
                     <ul>
                         {list

@@ -262,6 +262,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
         .map(|(store, daemon)| (store.label.clone(), store.shape, daemon));
     let image_id = config_digest.as_ref().map(ToString::to_string);
     let links = digest_links(&model, &share_base);
+    let verified_earlier = verified_earlier_note(&model);
     let compare_reference = model
         .endpoint
         .compare_reference(&model.pinned, config_digest.as_ref());
@@ -358,6 +359,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 } else {
                     view! { <span class="badge ok">"✓ all verified"</span> }.into_any()
                 }}
+                {verified_earlier.clone()}
                 {index_view.clone().map(|index| view! { <PlatformSwitch index/> })}
                 <span>
                     {if sizes_known { bytes(total) } else { "size unknown (schema1)".to_owned() }}
@@ -391,6 +393,44 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 </ErrorBoundary>
             }
         }}
+    }
+}
+
+/// "Verified earlier in this browser on DATE" once every layer came from the cache of
+/// verified layers, with a control to verify them again now.
+fn verified_earlier_note(model: &ImageModel) -> impl Fn() -> Option<AnyView> + Clone + use<> {
+    let lives: Vec<_> = model.layers.iter().map(|l| l.live).collect();
+    let keys: Vec<String> = layer_jobs(model)
+        .iter()
+        .filter_map(crate::verified_cache::key_of)
+        .collect();
+    let retry = use_context::<Retry>();
+    move || {
+        let earliest = lives
+            .iter()
+            .map(|l| l.summary.get().and_then(|s| s.verified_earlier_ms))
+            .collect::<Option<Vec<f64>>>()?
+            .into_iter()
+            .reduce(f64::min)?;
+        let keys = keys.clone();
+        let again = move |_| {
+            let keys = keys.clone();
+            spawn_local(async move {
+                crate::verified_cache::forget(&keys).await;
+                if let Some(Retry(n)) = retry {
+                    n.update(|n| *n += 1);
+                }
+            });
+        };
+        Some(
+            view! {
+                <span class="dim" data-verified-earlier-all="">
+                    "verified earlier in this browser, " {crate::format::utc_minutes((earliest / 1000.0) as i64)} " UTC "
+                    <button class="link-button" data-verify-again="" on:click=again>"verify again now"</button>
+                </span>
+            }
+            .into_any(),
+        )
     }
 }
 

@@ -233,6 +233,10 @@ pub struct LayerSummary {
     pub millis: f64,
     /// Whether the blob came from the browser cache.
     pub cached: bool,
+    /// When this browser verified the layer, if it was not verified now but its index was
+    /// read from the cache of verified layers (milliseconds since the epoch).
+    #[serde(default)]
+    pub verified_earlier_ms: Option<f64>,
 }
 
 fn checked_by_default() -> bool {

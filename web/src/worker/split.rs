@@ -229,6 +229,7 @@ impl Back {
                     entries: done.index.len() as u64,
                     millis,
                     cached: false,
+                    verified_earlier_ms: None,
                 },
                 index: done.index,
             },

@@ -58,6 +58,7 @@ impl LayerRun {
             entries: layer.index.len() as u64,
             millis,
             cached,
+            verified_earlier_ms: None,
         };
         Ok((summary, layer))
     }
