@@ -121,3 +121,16 @@ pub fn two_platform_images() -> [ImageSpec; 2] {
     }
     [base.for_platform("amd64", None), arm]
 }
+
+/// A little-endian 64-bit ELF header for `machine` (`e_machine`, 62 x86-64, 183 AArch64)
+/// and `file_type` (`e_type`, 2 executable, 3 shared object), then 256 bytes in all of
+/// code-like filler: what the layer index's ELF check reads.
+pub fn elf64(machine: u16, file_type: u16) -> Vec<u8> {
+    let mut bytes = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0];
+    bytes.resize(16, 0);
+    bytes.extend_from_slice(&file_type.to_le_bytes());
+    bytes.extend_from_slice(&machine.to_le_bytes());
+    bytes.extend_from_slice(&1u32.to_le_bytes());
+    bytes.resize(256, 0x90);
+    bytes
+}

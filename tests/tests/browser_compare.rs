@@ -11,10 +11,10 @@ use strata_tests::browser::{
     Browser, app_dist, attributes, start_app, visible_text, wait_for_state,
 };
 use strata_tests::docker_daemon::DockerDaemon;
-use strata_tests::fixtures::two_platform_images;
+use strata_tests::fixtures::{elf64, two_platform_images};
 use strata_tests::image::{Entry, Format, ImageSpec, LayerSpec, RuntimeConfig, Step, build_index};
 use strata_tests::local_images::legacy_archive;
-use strata_tests::push::Pusher;
+use strata_tests::push::{PushedImage, Pusher};
 use strata_tests::registry::Registry;
 
 const TIMEOUT: Duration = Duration::from_secs(90);
@@ -90,6 +90,18 @@ fn image_b() -> ImageSpec {
     )
 }
 
+/// A and B pushed as `team/cmp:1.0` and `team/cmp:2.0`.
+async fn push_a_and_b(registry: &Registry) -> anyhow::Result<(PushedImage, PushedImage)> {
+    let pusher = Pusher::for_registry(registry)?;
+    let a = pusher
+        .push_image("team/cmp", Some("1.0"), &image_a().build(Format::Oci)?)
+        .await?;
+    let b = pusher
+        .push_image("team/cmp", Some("2.0"), &image_b().build(Format::Oci)?)
+        .await?;
+    Ok((a, b))
+}
+
 /// Each file row's (path, kind), in page order.
 async fn diff_rows(client: &Client) -> anyhow::Result<Vec<(String, String)>> {
     let paths = attributes(client, "[data-diff-path]", "data-diff-path").await?;
@@ -112,13 +124,7 @@ async fn open_ready(client: &Client, url: &str) -> anyhow::Result<()> {
 async fn known_changes_get_their_kinds_and_the_pull_cost_counts_the_shared_layer_once()
 -> anyhow::Result<()> {
     let registry = Registry::start().await?;
-    let pusher = Pusher::for_registry(&registry)?;
-    let a = pusher
-        .push_image("team/cmp", Some("1.0"), &image_a().build(Format::Oci)?)
-        .await?;
-    let b = pusher
-        .push_image("team/cmp", Some("2.0"), &image_b().build(Format::Oci)?)
-        .await?;
+    let (a, b) = push_a_and_b(&registry).await?;
     assert_eq!(
         a.layers[0].digest, b.layers[0].digest,
         "the base is one blob"
@@ -321,19 +327,6 @@ async fn packages_of_two_sboms_are_added_removed_and_changed_in_version() -> any
     Ok(())
 }
 
-const EM_X86_64: u16 = 62;
-const ET_EXEC: u16 = 2;
-
-fn x86_program() -> Vec<u8> {
-    let mut bytes = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0];
-    bytes.resize(16, 0);
-    bytes.extend_from_slice(&ET_EXEC.to_le_bytes());
-    bytes.extend_from_slice(&EM_X86_64.to_le_bytes());
-    bytes.extend_from_slice(&1u32.to_le_bytes());
-    bytes.resize(256, 0x90);
-    bytes
-}
-
 #[tokio::test]
 async fn the_platform_compare_flags_the_x86_binary_in_the_arm64_image() -> anyhow::Result<()> {
     let registry = Registry::start().await?;
@@ -341,7 +334,7 @@ async fn the_platform_compare_flags_the_x86_binary_in_the_arm64_image() -> anyho
     // Only the arm64 image gets the x86-64 program.
     specs[1].steps.push(Step::Layer(LayerSpec::new(
         "COPY tool /usr/bin/",
-        vec![Entry::file("/usr/bin/tool", x86_program(), 0o755)],
+        vec![Entry::file("/usr/bin/tool", elf64(62, 2), 0o755)],
     )));
     let index = build_index("team/multi", &specs, Format::Oci)?;
     let pushed = Pusher::for_registry(&registry)?
@@ -475,13 +468,7 @@ async fn screenshots_of_the_compare_page() -> anyhow::Result<()> {
         "light"
     };
     let registry = Registry::start().await?;
-    let pusher = Pusher::for_registry(&registry)?;
-    pusher
-        .push_image("team/cmp", Some("1.0"), &image_a().build(Format::Oci)?)
-        .await?;
-    pusher
-        .push_image("team/cmp", Some("2.0"), &image_b().build(Format::Oci)?)
-        .await?;
+    push_a_and_b(&registry).await?;
     let app = start_app(&registry).await?;
     let host = registry.host();
     let url = format!(

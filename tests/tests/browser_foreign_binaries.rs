@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use strata_tests::browser::{Browser, attributes, open_files_view as open, start_app};
-use strata_tests::fixtures::two_platform_images;
+use strata_tests::fixtures::{elf64, two_platform_images};
 use strata_tests::image::{Entry, Format, LayerSpec, Step, build_index};
 use strata_tests::push::Pusher;
 use strata_tests::registry::Registry;
@@ -18,17 +18,6 @@ const EM_X86_64: u16 = 62;
 const EM_AARCH64: u16 = 183;
 const ET_EXEC: u16 = 2;
 const ET_DYN: u16 = 3;
-
-/// A little-endian 64-bit ELF header for `machine`, then some code-like bytes.
-fn elf64(machine: u16, file_type: u16) -> Vec<u8> {
-    let mut bytes = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0];
-    bytes.resize(16, 0);
-    bytes.extend_from_slice(&file_type.to_le_bytes());
-    bytes.extend_from_slice(&machine.to_le_bytes());
-    bytes.extend_from_slice(&1u32.to_le_bytes());
-    bytes.resize(256, 0x90);
-    bytes
-}
 
 /// The layer both platforms get: one program for each CPU, and an x86-64 library.
 fn binaries() -> Step {
