@@ -96,6 +96,7 @@ pub(crate) fn HomePage() -> impl IntoView {
                 </p>
                 <OpenImage/>
                 <RecentImages/>
+                <ForgetCached/>
                 {move || {
                     let images = daemon_images.get().unwrap_or_default();
                     (!images.is_empty())
@@ -169,6 +170,27 @@ pub(crate) fn HomePage() -> impl IntoView {
     }
 }
 
+/// Deletes what this browser kept of verified images (layers and their indexes), so every
+/// image is fetched and verified afresh; shown whatever the recent list holds.
+#[component]
+fn ForgetCached() -> impl IntoView {
+    let forgotten = RwSignal::new(false);
+    let forget = move |_| {
+        leptos::task::spawn_local(async move {
+            crate::verified_cache::forget_all().await;
+            forgotten.set(true);
+        });
+    };
+    view! {
+        <p class="dim forget-cached">
+            "Layers this browser verified are kept, so revisits open at once. "
+            <button class="link-button" data-forget-cached="" on:click=forget>
+                {move || if forgotten.get() { "Cached images forgotten." } else { "Forget cached images" }}
+            </button>
+        </p>
+    }
+}
+
 /// Images opened before in this browser, newest first, with a control to forget them.
 #[component]
 fn RecentImages() -> impl IntoView {
@@ -177,13 +199,7 @@ fn RecentImages() -> impl IntoView {
         crate::recent::forget_all();
         images.set(Vec::new());
     };
-    let forgotten = RwSignal::new(false);
-    let forget_cached = move |_| {
-        leptos::task::spawn_local(async move {
-            crate::verified_cache::forget_all().await;
-            forgotten.set(true);
-        });
-    };
+
     move || {
         let list = images.get();
         (!list.is_empty()).then(|| {
@@ -192,11 +208,6 @@ fn RecentImages() -> impl IntoView {
                     <h2>
                         "Recently opened "
                         <button class="link-button" on:click=forget title="Forget this list (kept only in this browser)">"forget"</button>
-                        " · "
-                        <button class="link-button" data-forget-cached="" on:click=forget_cached
-                            title="Delete the layers and indexes this browser verified and kept, so every image is fetched and verified afresh">
-                            {move || if forgotten.get() { "cached images forgotten" } else { "forget cached images" }}
-                        </button>
                     </h2>
                     <ul>
                         {list
