@@ -8,6 +8,7 @@ mod document;
 mod image_manifest;
 mod index;
 mod layer_format;
+mod layer_tally;
 mod platform;
 mod schema1;
 
@@ -20,5 +21,6 @@ pub use layer_format::{
     ENCRYPTION_KEYS_PREFIX, ENCRYPTION_PUBOPTS, ESTARGZ_TOC_DIGEST, LayerFormat,
     ZSTD_CHUNKED_MANIFEST_CHECKSUM, ZSTD_CHUNKED_MANIFEST_CHECKSUM_LEGACY,
 };
+pub use layer_tally::LayerTally;
 pub use platform::Platform;
 pub use schema1::{Schema1Error, Schema1Layer, Schema1Manifest, Schema1Signature};
