@@ -139,11 +139,15 @@ fn integrity_fact(model: &ImageModel) -> String {
             _ => pending += 1,
         }
     }
-    let mut parts = vec![format!(
-        "{} of {} layers verified by digest",
-        verified,
-        model.layers.len()
-    )];
+    let mut parts = vec![if model.layers.is_empty() {
+        "no layers shown".to_owned()
+    } else {
+        format!(
+            "{} of {} layers verified by digest",
+            verified,
+            model.layers.len()
+        )
+    }];
     if pending > 0 {
         parts.push(format!("{pending} verifying"));
     }
