@@ -128,6 +128,16 @@ async fn fact(client: &Client, name: &str) -> anyhow::Result<String> {
     .await
 }
 
+/// With `STRATA_SCREENSHOT_DIR` set, a PNG of the page as it is, for a reviewer's eyes.
+async fn screenshot(client: &Client, name: &str) -> anyhow::Result<()> {
+    let Some(dir) = std::env::var_os("STRATA_SCREENSHOT_DIR").map(std::path::PathBuf::from) else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(format!("{name}.png")), client.screenshot().await?)?;
+    Ok(())
+}
+
 async fn assert_nothing_failed(client: &Client) -> anyhow::Result<()> {
     assert!(
         client
@@ -203,6 +213,7 @@ async fn a_foreign_layer_is_listed_with_its_urls_and_never_fetched() -> anyhow::
         "{row}"
     );
     assert_nothing_failed(&client).await?;
+    screenshot(&client, "layer_formats_foreign").await?;
 
     let longevity = fact(&client, "longevity").await?;
     assert!(longevity.contains("opened by tag v1"), "{longevity}");
@@ -321,6 +332,7 @@ async fn encrypted_estargz_and_zstd_chunked_layers_are_recognized() -> anyhow::R
         "{row}"
     );
     assert_nothing_failed(&client).await?;
+    screenshot(&client, "layer_formats_encrypted").await?;
     let badge = visible_text(&client, ".image-header .badge.ok").await?;
     assert!(badge.contains("1 layer not fetched"), "{badge}");
 
