@@ -18,6 +18,12 @@ pub enum MediaType {
     OciLayerGzip,
     /// `application/vnd.oci.image.layer.v1.tar+zstd`
     OciLayerZstd,
+    /// `application/vnd.oci.image.layer.nondistributable.v1.tar`: a foreign layer, never fetched.
+    OciForeignLayer,
+    /// `application/vnd.oci.image.layer.nondistributable.v1.tar+gzip`
+    OciForeignLayerGzip,
+    /// `application/vnd.oci.image.layer.nondistributable.v1.tar+zstd`
+    OciForeignLayerZstd,
     /// `application/vnd.oci.empty.v1+json`
     OciEmpty,
     /// `application/vnd.docker.distribution.manifest.list.v2+json`
@@ -38,9 +44,15 @@ pub enum MediaType {
     DockerForeignLayer,
     /// `application/vnd.in-toto+json`: attestation layers.
     InToto,
+    /// A type ending `+encrypted` (ocicrypt), kept verbatim: the layer under it
+    /// ([`MediaType::unencrypted`]) can only be read with a recipient's private key.
+    Encrypted(String),
     /// Anything else, kept verbatim.
     Other(String),
 }
+
+/// The suffix ocicrypt appends to a layer's media type when it encrypts the layer.
+pub const ENCRYPTED_SUFFIX: &str = "+encrypted";
 
 /// The `Accept` header of every manifest request (page, relay and tests): indexes and
 /// manifests, OCI and Docker, then schema1 at a lower weight, signed last, only so that
@@ -76,6 +88,18 @@ const TABLE: &[(&str, MediaType)] = &[
     (
         "application/vnd.oci.image.layer.v1.tar+zstd",
         MediaType::OciLayerZstd,
+    ),
+    (
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        MediaType::OciForeignLayer,
+    ),
+    (
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        MediaType::OciForeignLayerGzip,
+    ),
+    (
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+        MediaType::OciForeignLayerZstd,
     ),
     ("application/vnd.oci.empty.v1+json", MediaType::OciEmpty),
     (
@@ -114,11 +138,15 @@ const TABLE: &[(&str, MediaType)] = &[
 ];
 
 impl MediaType {
-    /// Parses a media type; parameters after `;` are ignored, unknown types kept as `Other`.
+    /// Parses a media type; parameters after `;` are ignored, a type ending `+encrypted`
+    /// is [`MediaType::Encrypted`], other unknown types are kept as `Other`.
     pub fn parse(s: &str) -> Self {
         let bare = s.split(';').next().unwrap_or("").trim();
         if bare == "application/vnd.docker.distribution.manifest.v1+json" {
             return MediaType::DockerSchema1;
+        }
+        if bare.len() > ENCRYPTED_SUFFIX.len() && bare.ends_with(ENCRYPTED_SUFFIX) {
+            return MediaType::Encrypted(bare.to_owned());
         }
         TABLE
             .iter()
@@ -130,7 +158,7 @@ impl MediaType {
     /// The media type string.
     pub fn as_str(&self) -> &str {
         match self {
-            MediaType::Other(s) => s,
+            MediaType::Other(s) | MediaType::Encrypted(s) => s,
             known => TABLE
                 .iter()
                 .find(|(_, mt)| mt == known)
@@ -149,6 +177,33 @@ impl MediaType {
         matches!(self, MediaType::OciManifest | MediaType::DockerManifest)
     }
 
+    /// A layer that is not distributed by the registry that serves its manifest (Docker's
+    /// foreign layers, OCI's non-distributable ones): its blob lives at the descriptor's
+    /// `urls`, if anywhere.
+    pub fn is_foreign(&self) -> bool {
+        matches!(
+            self,
+            MediaType::DockerForeignLayer
+                | MediaType::OciForeignLayer
+                | MediaType::OciForeignLayerGzip
+                | MediaType::OciForeignLayerZstd
+        )
+    }
+
+    /// An ocicrypt-encrypted layer.
+    pub fn is_encrypted(&self) -> bool {
+        matches!(self, MediaType::Encrypted(_))
+    }
+
+    /// The media type under the encryption (`…tar+gzip+encrypted` → `…tar+gzip`), which
+    /// says how the decrypted layer is compressed; `None` when not encrypted.
+    pub fn unencrypted(&self) -> Option<MediaType> {
+        match self {
+            MediaType::Encrypted(s) => s.strip_suffix(ENCRYPTED_SUFFIX).map(MediaType::parse),
+            _ => None,
+        }
+    }
+
     /// A short human label for tables.
     pub fn label(&self) -> &str {
         match self {
@@ -158,6 +213,9 @@ impl MediaType {
             MediaType::OciLayer => "OCI layer (tar)",
             MediaType::OciLayerGzip => "OCI layer (tar+gzip)",
             MediaType::OciLayerZstd => "OCI layer (tar+zstd)",
+            MediaType::OciForeignLayer => "OCI non-distributable layer (tar)",
+            MediaType::OciForeignLayerGzip => "OCI non-distributable layer (tar+gzip)",
+            MediaType::OciForeignLayerZstd => "OCI non-distributable layer (tar+zstd)",
             MediaType::OciEmpty => "OCI empty",
             MediaType::DockerManifestList => "Docker manifest list",
             MediaType::DockerManifest => "Docker manifest v2",
@@ -168,6 +226,7 @@ impl MediaType {
             MediaType::DockerLayer => "Docker layer (tar)",
             MediaType::DockerForeignLayer => "Docker foreign layer",
             MediaType::InToto => "in-toto attestation",
+            MediaType::Encrypted(_) => "encrypted layer (ocicrypt)",
             MediaType::Other(s) => s,
         }
     }
@@ -224,6 +283,67 @@ mod tests {
             MediaType::parse("application/vnd.docker.distribution.manifest.v1+json"),
             MediaType::DockerSchema1
         );
+    }
+
+    #[test]
+    fn encrypted_types_are_recognized_and_keep_what_they_wrap() {
+        for (written, inner) in [
+            (
+                "application/vnd.oci.image.layer.v1.tar+gzip+encrypted",
+                MediaType::OciLayerGzip,
+            ),
+            (
+                "application/vnd.oci.image.layer.v1.tar+zstd+encrypted; x=y",
+                MediaType::OciLayerZstd,
+            ),
+            (
+                "application/vnd.oci.image.layer.v1.tar+encrypted",
+                MediaType::OciLayer,
+            ),
+            (
+                "application/vnd.docker.image.rootfs.diff.tar.gzip+encrypted",
+                MediaType::DockerLayerGzip,
+            ),
+        ] {
+            let mt = MediaType::parse(written);
+            assert!(mt.is_encrypted(), "{written}");
+            assert_eq!(mt.unencrypted(), Some(inner), "{written}");
+            let bare = written.split(';').next().unwrap().trim();
+            assert_eq!(mt.as_str(), bare);
+            assert_eq!(mt.label(), "encrypted layer (ocicrypt)");
+            let json = serde_json::to_string(&mt).unwrap();
+            assert_eq!(serde_json::from_str::<MediaType>(&json).unwrap(), mt);
+        }
+        // An unknown type under the encryption stays unknown, and the suffix alone is not
+        // a type.
+        assert_eq!(
+            MediaType::parse("application/x-thing+encrypted").unencrypted(),
+            Some(MediaType::Other("application/x-thing".into()))
+        );
+        assert_eq!(
+            MediaType::parse("+encrypted"),
+            MediaType::Other("+encrypted".into())
+        );
+        assert_eq!(MediaType::OciLayerGzip.unencrypted(), None);
+    }
+
+    #[test]
+    fn foreign_layer_types() {
+        for mt in [
+            "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+            "application/vnd.oci.image.layer.nondistributable.v1.tar",
+            "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+            "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+        ] {
+            assert!(MediaType::parse(mt).is_foreign(), "{mt}");
+        }
+        for mt in [
+            "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+            "application/vnd.oci.image.layer.v1.tar+gzip+encrypted",
+        ] {
+            assert!(!MediaType::parse(mt).is_foreign(), "{mt}");
+        }
     }
 
     #[test]

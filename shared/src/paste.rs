@@ -25,6 +25,8 @@ impl Pasted {
     }
 }
 
+use crate::reference::{GHCR_HOST, QUAY_HOST};
+
 /// Commands whose `pull` takes the reference as its first argument.
 const PULLERS: &[&str] = &["docker", "podman", "nerdctl", "finch", "buildah", "ctr"];
 
@@ -237,8 +239,8 @@ fn web_page(host: &str, segments: &[&str], query: Option<&str>) -> Option<Pasted
             };
             Some(Pasted::reference(format!("{repository}:{tag}")))
         }
-        ("quay.io", ["repository", org, name, ..]) => {
-            let mut reference = format!("quay.io/{org}/{name}");
+        (QUAY_HOST, ["repository", org, name, ..]) => {
+            let mut reference = format!("{QUAY_HOST}/{org}/{name}");
             if let Some(tag) = param("tag") {
                 reference.push(':');
                 reference.push_str(&tag);
@@ -258,7 +260,7 @@ fn web_page(host: &str, segments: &[&str], query: Option<&str>) -> Option<Pasted
             ],
         )
         | ("github.com", [owner, _, "pkgs", "container", name, ..]) => Some(Pasted::reference(
-            format!("ghcr.io/{owner}/{name}").to_ascii_lowercase(),
+            format!("{GHCR_HOST}/{owner}/{name}").to_ascii_lowercase(),
         )),
         _ => None,
     }

@@ -309,7 +309,9 @@ pub(crate) fn yaml_str(s: &str) -> String {
 /// The config every test registry shares: its storage under `storage`, deletes enabled,
 /// listening on `127.0.0.1:port`; the access log only when `access_log`.
 /// The registry's base config. Schema1 pushes are accepted (Distribution refuses them by
-/// default) so that tests can make the legacy images old registries still serve.
+/// default) so that tests can make the legacy images old registries still serve, and so
+/// are foreign layers with http(s) `urls` (refused unless an allow list is set), as
+/// Docker Hub accepts Windows base layers.
 pub(crate) fn base_config_yaml(port: u16, storage: &Path, access_log: bool) -> String {
     let access_log = if access_log {
         ""
@@ -333,6 +335,11 @@ log:
 compatibility:
   schema1:
     enabled: true
+validation:
+  manifests:
+    urls:
+      allow:
+        - ^https?://
 http:
   addr: {addr}
   secret: strata-test-secret

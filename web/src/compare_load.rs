@@ -13,7 +13,7 @@ use strata_shared::manifest::Platform;
 
 use crate::components::PageFailure;
 use crate::image_load::{ImageModel, LayerLive, load_image};
-use crate::merged_tree::{LayerSlot, MergedTreeState, merge, settle};
+use crate::merged_tree::{LayerSlot, MergedTreeState, initial_slots, merge, settle};
 use crate::source_resolve::{ResolveError, resolve};
 use crate::worker::protocol::{LayerJob, Stage, WorkerError, WorkerReport};
 
@@ -145,7 +145,8 @@ pub(crate) fn start_layers(sides: [&LoadedSide; 2]) {
     for (s, side) in sides.iter().enumerate() {
         let model = &side.model;
         let without_diff_ids = model.config.is_none();
-        for row in &model.layers {
+        // Foreign and encrypted layers are never fetched (their rows say why).
+        for row in model.layers.iter().filter(|l| l.fetched()) {
             let url = match &row.blob_url {
                 Ok(url) => url,
                 Err(not_there) => {
@@ -180,11 +181,11 @@ pub(crate) fn start_layers(sides: [&LoadedSide; 2]) {
         sides.map(|side| side.model.layers.iter().map(|l| l.history_step).collect());
     let files = sides.map(|side| side.files);
     let slots: Rc<RefCell<[Vec<LayerSlot>; 2]>> = Rc::new(RefCell::new(
-        sides.map(|side| vec![LayerSlot::Pending; side.model.layers.len()]),
+        sides.map(|side| initial_slots(&side.model.layers)),
     ));
-    for side in &sides {
-        if side.model.layers.is_empty() {
-            side.files.set(Some(merge(&[], &[])));
+    for (s, side) in sides.iter().enumerate() {
+        if !side.model.layers.iter().any(|l| l.fetched()) {
+            side.files.set(Some(merge(&slots.borrow()[s], &steps[s])));
         }
     }
     // Applies a report to one row, and re-merges its side when the row settled.
@@ -222,7 +223,7 @@ pub(crate) fn start_layers(sides: [&LoadedSide; 2]) {
     };
     if let Err(no_pool) = crate::page_pool::run(jobs, on_report) {
         for side in sides {
-            for row in &side.model.layers {
+            for row in side.model.layers.iter().filter(|l| l.fetched()) {
                 row.live.error.set(Some(no_pool.to_string()));
                 row.live.stage.set(Stage::Failed);
             }

@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 use strata_shared::manifest::{
-    Descriptor, Document, ImageConfig, ImageManifest, IndexEntries, Platform, Schema1Manifest,
-    layer_history,
+    Descriptor, Document, ImageConfig, ImageManifest, IndexEntries, LayerFormat, Platform,
+    Schema1Manifest, layer_history,
 };
 use strata_shared::{Digest, MediaType};
 
@@ -65,6 +65,8 @@ pub(crate) struct LayerRow {
     pub index: usize,
     /// The manifest's descriptor.
     pub descriptor: Descriptor,
+    /// Foreign, encrypted, eStargz, zstd:chunked or plain: whether the layer is fetched.
+    pub format: LayerFormat,
     /// Whether the descriptor's size is real (schema1 gives none).
     pub size_known: bool,
     /// The config's diff_id for it.
@@ -141,11 +143,12 @@ fn read_schema1(
                 platform: None,
                 artifact_type: None,
             },
+            format: LayerFormat::Plain,
             size_known: false,
             diff_id: None,
             history_step: Some(layer.history_step),
             blob_url: endpoint.url(&format!("blobs/{}", layer.digest)),
-            live: LayerLive::new(),
+            live: LayerLive::new(true),
         })
         .collect();
     model.schema1 = Some(Schema1View {
@@ -177,12 +180,19 @@ pub(crate) struct ImageModel {
     pub schema1: Option<Schema1View>,
     /// Objects that failed alone (a platform manifest, the config).
     pub failures: Vec<ObjectFailure>,
+    /// The tag or digest the image was opened by (the top document's reference).
+    pub opened_as: String,
 }
 
 impl LayerLive {
-    fn new() -> Self {
+    /// A layer waiting for a worker, or one that is never fetched (settled at once).
+    fn new(fetched: bool) -> Self {
         LayerLive {
-            stage: RwSignal::new(Stage::Pending),
+            stage: RwSignal::new(if fetched {
+                Stage::Pending
+            } else {
+                Stage::NotFetched
+            }),
             compressed: RwSignal::new(0),
             summary: RwSignal::new(None),
             error: RwSignal::new(None),
@@ -214,6 +224,13 @@ impl LayerLive {
     }
 }
 
+impl LayerRow {
+    /// Whether a worker fetches this layer (foreign and encrypted layers are listed only).
+    pub(crate) fn fetched(&self) -> bool {
+        self.format.is_fetched()
+    }
+}
+
 impl ImageModel {
     /// The build steps: the config's, or a schema1 manifest's.
     pub(crate) fn history(&self) -> Vec<strata_shared::manifest::HistoryStep> {
@@ -234,18 +251,35 @@ impl ImageModel {
         path
     }
 
-    /// Whether every layer verified.
+    /// Whether every layer that is fetched verified (foreign and encrypted layers are
+    /// not fetched: [`ImageModel::verified_label`] says so).
     pub(crate) fn all_layers_verified(&self) -> bool {
         self.layers
             .iter()
-            .all(|l| l.live.stage.get() == Stage::Verified)
+            .all(|l| matches!(l.live.stage.get(), Stage::Verified | Stage::NotFetched))
     }
 
-    /// Whether every layer finished, verified or failed.
+    /// Whether every layer finished: verified, failed, or never fetched.
     pub(crate) fn all_layers_settled(&self) -> bool {
-        self.layers
-            .iter()
-            .all(|l| matches!(l.live.stage.get(), Stage::Verified | Stage::Failed))
+        self.layers.iter().all(|l| {
+            matches!(
+                l.live.stage.get(),
+                Stage::Verified | Stage::Failed | Stage::NotFetched
+            )
+        })
+    }
+
+    /// The header's badge once every fetched object verified: it names the layers that
+    /// were not fetched, which nothing checked.
+    pub(crate) fn verified_label(&self) -> String {
+        let unfetched = self.layers.iter().filter(|l| !l.fetched()).count();
+        match unfetched {
+            0 => "✓ all verified".to_owned(),
+            n => format!(
+                "✓ all fetched objects verified · {} not fetched (foreign or encrypted)",
+                crate::format::plural(n as u64, "layer", "layers")
+            ),
+        }
     }
 }
 
@@ -267,6 +301,7 @@ pub(crate) async fn load_image(
         layers: Vec::new(),
         schema1: None,
         failures: Vec::new(),
+        opened_as: manifest_ref.clone(),
     };
     let (manifest_doc, manifest_verification, manifest_digest, media_type, raw) =
         match top.parsed.document {
@@ -377,16 +412,20 @@ pub(crate) async fn load_image(
         .layers
         .iter()
         .enumerate()
-        .map(|(index, descriptor)| LayerRow {
-            index,
-            descriptor: descriptor.clone(),
-            diff_id: config
-                .as_ref()
-                .and_then(|(c, _)| c.rootfs.diff_ids.get(index).cloned()),
-            history_step: steps.get(index).copied().flatten(),
-            size_known: true,
-            blob_url: endpoint.url(&format!("blobs/{}", descriptor.digest)),
-            live: LayerLive::new(),
+        .map(|(index, descriptor)| {
+            let format = LayerFormat::of(descriptor);
+            LayerRow {
+                index,
+                live: LayerLive::new(format.is_fetched()),
+                format,
+                descriptor: descriptor.clone(),
+                diff_id: config
+                    .as_ref()
+                    .and_then(|(c, _)| c.rootfs.diff_ids.get(index).cloned()),
+                history_step: steps.get(index).copied().flatten(),
+                size_known: true,
+                blob_url: endpoint.url(&format!("blobs/{}", descriptor.digest)),
+            }
         })
         .collect();
     model.manifest = Some(ManifestView {

@@ -18,6 +18,22 @@ pub(crate) enum LayerSlot {
     Indexed(Arc<LayerIndex>),
     /// Failed: its files are unknown.
     Failed,
+    /// Never fetched (foreign or encrypted): its files are unknown.
+    NotFetched,
+}
+
+/// Each layer's slot before any worker reports: pending, or not fetched for good.
+pub(crate) fn initial_slots(layers: &[crate::image_load::LayerRow]) -> Vec<LayerSlot> {
+    layers
+        .iter()
+        .map(|l| {
+            if l.fetched() {
+                LayerSlot::Pending
+            } else {
+                LayerSlot::NotFetched
+            }
+        })
+        .collect()
 }
 
 /// What the Files tab reads.
@@ -29,6 +45,9 @@ pub(crate) struct MergedTreeState {
     pub missing_layers: Vec<usize>,
     /// Layers not indexed yet, left out of this merge (the tree is partial).
     pub pending_layers: Vec<usize>,
+    /// Foreign or encrypted layers, never fetched, applied as empty (their files are
+    /// unknown).
+    pub unfetched_layers: Vec<usize>,
     /// Each layer's index (`None` for failed or pending layers): where a file's bytes are.
     pub indexes: Arc<Vec<Option<Arc<LayerIndex>>>>,
     /// Milliseconds the merge took on the page (shown to benchmarks as `data-merge-ms`).
@@ -52,7 +71,7 @@ fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-/// Applies every indexed layer in order. A failed or pending layer is applied as empty
+/// Applies every indexed layer in order. A failed, pending or unfetched layer is applied as empty
 /// and named, so the rest still shows; origins above it are then incomplete, and the
 /// page says so.
 pub(crate) fn merge(slots: &[LayerSlot], history_steps: &[Option<usize>]) -> MergedTreeState {
@@ -60,6 +79,7 @@ pub(crate) fn merge(slots: &[LayerSlot], history_steps: &[Option<usize>]) -> Mer
     let mut builder = TreeBuilder::new();
     let mut missing_layers = Vec::new();
     let mut pending_layers = Vec::new();
+    let mut unfetched_layers = Vec::new();
     let empty = LayerIndex::default();
     for (i, slot) in slots.iter().enumerate() {
         let step = history_steps.get(i).copied().flatten().map(|s| s as u32);
@@ -75,6 +95,10 @@ pub(crate) fn merge(slots: &[LayerSlot], history_steps: &[Option<usize>]) -> Mer
                 missing_layers.push(i);
                 builder.apply(&empty, None);
             }
+            LayerSlot::NotFetched => {
+                unfetched_layers.push(i);
+                builder.apply(&empty, step);
+            }
         }
     }
     let tree = Arc::new(builder.finish());
@@ -89,6 +113,7 @@ pub(crate) fn merge(slots: &[LayerSlot], history_steps: &[Option<usize>]) -> Mer
         tree,
         missing_layers,
         pending_layers,
+        unfetched_layers,
         indexes: Arc::new(indexes),
         merge_ms: now_ms() - started,
     }

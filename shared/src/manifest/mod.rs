@@ -7,6 +7,8 @@ mod descriptor;
 mod document;
 mod image_manifest;
 mod index;
+mod layer_format;
+mod layer_tally;
 mod platform;
 mod schema1;
 
@@ -15,5 +17,10 @@ pub use descriptor::Descriptor;
 pub use document::{Document, MAX_MANIFEST_BYTES, ManifestError, ParsedDocument};
 pub use image_manifest::ImageManifest;
 pub use index::{ATTESTATION_MANIFEST, ImageIndex, IndexEntries, PlatformEntry};
+pub use layer_format::{
+    ENCRYPTION_KEYS_PREFIX, ENCRYPTION_PUBOPTS, ESTARGZ_TOC_DIGEST, LayerFormat,
+    ZSTD_CHUNKED_MANIFEST_CHECKSUM, ZSTD_CHUNKED_MANIFEST_CHECKSUM_LEGACY,
+};
+pub use layer_tally::LayerTally;
 pub use platform::Platform;
 pub use schema1::{Schema1Error, Schema1Layer, Schema1Manifest, Schema1Signature};

@@ -37,9 +37,11 @@
 
 mod grammar;
 mod normalize;
+mod registry_kind;
 
 pub use grammar::{ParsedReference, parse_strict};
 pub use normalize::Reference;
+pub use registry_kind::{GHCR_HOST, QUAY_HOST, RegistryKind};
 
 use crate::digest::{Digest, DigestError};
 

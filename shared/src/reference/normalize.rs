@@ -7,13 +7,13 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Docker Hub as users write it.
-const DEFAULT_DOMAIN: &str = "docker.io";
+pub(super) const DEFAULT_DOMAIN: &str = "docker.io";
 /// Docker Hub's legacy name ("the Docker Index"), normalized to [`DEFAULT_DOMAIN`].
 const LEGACY_DEFAULT_DOMAIN: &str = "index.docker.io";
 /// Where Docker Hub's registry API answers.
 const DEFAULT_API_HOST: &str = "registry-1.docker.io";
 /// Namespace of Docker Hub's official images.
-const OFFICIAL_REPO_PREFIX: &str = "library/";
+pub(super) const OFFICIAL_REPO_PREFIX: &str = "library/";
 /// Tag added when neither tag nor digest is given.
 const DEFAULT_TAG: &str = "latest";
 

@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use strata_shared::manifest::HistoryStep;
+use strata_shared::manifest::{HistoryStep, LayerFormat};
 
 use crate::format::{bytes, rate, short_digest};
 use crate::image_load::LayerRow;
@@ -16,6 +16,60 @@ fn meaningful_rate(bytes_done: u64, millis: f64) -> String {
     }
 }
 
+/// The format's label beside the media type: eStargz, zstd:chunked, encrypted, foreign.
+fn format_badge(format: &LayerFormat) -> Option<impl IntoView + use<>> {
+    let label = format.label()?;
+    let title = match format {
+        LayerFormat::Estargz { toc_digest } => {
+            format!("eStargz: its table of contents has digest {toc_digest}")
+        }
+        LayerFormat::ZstdChunked { manifest_checksum } => {
+            format!("zstd:chunked: its table of contents has checksum {manifest_checksum}")
+        }
+        LayerFormat::Encrypted { .. } => "encrypted with ocicrypt".to_owned(),
+        LayerFormat::Foreign { .. } => "not distributed by this registry".to_owned(),
+        LayerFormat::Plain => String::new(),
+    };
+    Some(view! { <span class="badge format" title=title>{label}</span> })
+}
+
+/// The state cell of a layer that is never fetched: why, and what the descriptor says
+/// instead (a foreign layer's URLs, listed and never followed; an encrypted layer's
+/// recipients' key types).
+fn not_fetched(format: &LayerFormat) -> impl IntoView + use<> {
+    let reason = format.not_fetched_reason().unwrap_or("not fetched");
+    let detail = match format {
+        LayerFormat::Foreign { urls } if urls.is_empty() => {
+            view! { <div class="dim small">"The descriptor lists no URL to get it from."</div> }
+                .into_any()
+        }
+        LayerFormat::Foreign { urls } => {
+            let items = urls
+                .iter()
+                .map(|u| view! { <li class="mono small" data-layer-foreign-url=u.clone()>{u.clone()}</li> })
+                .collect_view();
+            view! { <ul class="plain">{items}</ul> }.into_any()
+        }
+        LayerFormat::Encrypted { recipients, cipher } => {
+            let who = if recipients.is_empty() {
+                "no recipient annotations".to_owned()
+            } else {
+                format!("recipients' keys: {}", recipients.join(", "))
+            };
+            let cipher = cipher.clone().map(|c| format!(" · cipher {c}"));
+            view! {
+                <div class="dim small" data-encryption-recipients=recipients.join(",")>{who}{cipher}</div>
+            }
+            .into_any()
+        }
+        _ => ().into_any(),
+    };
+    view! {
+        <span class="state skipped" data-layer-not-fetched="">{reason}</span>
+        {detail}
+    }
+}
+
 /// Every layer: digest, media type, size, the history step that made it, and live progress
 /// until verified.
 #[component]
@@ -24,6 +78,9 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
         .into_iter()
         .map(|row| {
             let live = row.live;
+            let format = row.format.clone();
+            let format_id = row.format.id();
+            let format_badge = format_badge(&row.format);
             let size = row.descriptor.size;
             let size_known = row.size_known;
             let digest = row.descriptor.digest.to_string();
@@ -68,6 +125,7 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
                         }
                         .into_any()
                     }
+                    Stage::NotFetched => not_fetched(&format).into_any(),
                     Stage::Failed => view! {
                         <span class="state bad" data-layer-error="">"✗ " {live.error.get().unwrap_or_default()}</span>
                     }
@@ -86,10 +144,10 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
                 }
             };
             view! {
-                <tr data-layer-digest=digest.clone() data-layer-state=move || live.stage.get().as_str() data-layer-cached=move || live.summary.get().map(|s| s.cached.to_string()).unwrap_or_default()>
+                <tr data-layer-digest=digest.clone() data-layer-format=format_id data-layer-state=move || live.stage.get().as_str() data-layer-cached=move || live.summary.get().map(|s| s.cached.to_string()).unwrap_or_default()>
                     <td class="mono"><a href=layer_changes_href(row.index) data-layer-link=row.index.to_string()>"L" {row.index}</a></td>
                     <td class="mono" title=digest.clone()>{short_digest(&digest)}</td>
-                    <td class="dim">{row.descriptor.media_type.label().to_owned()}</td>
+                    <td class="dim" title=row.descriptor.media_type.to_string()>{row.descriptor.media_type.label().to_owned()} {format_badge}</td>
                     <td class="num" title=if size_known { format!("{size} bytes") } else { "schema1 manifests give no sizes".to_owned() }>
                         {move || if size_known { bytes(size) } else { live.summary.get().map_or_else(|| "—".to_owned(), |s| bytes(s.compressed)) }}
                     </td>

@@ -5,6 +5,7 @@
 mod archive_checks;
 pub(crate) mod compare;
 mod config_view;
+mod distribution_facts;
 mod error_view;
 mod file_contents;
 mod files;
@@ -22,6 +23,7 @@ mod verification_badge;
 pub(crate) use archive_checks::ArchiveChecks;
 pub(crate) use compare::CompareWith;
 pub(crate) use config_view::ConfigView;
+pub(crate) use distribution_facts::DistributionFacts;
 pub(crate) use error_view::{ErrorView, PageFailure, explain as explain_failure};
 pub(crate) use file_contents::FileContents;
 pub(crate) use files::FilesView;

@@ -7,13 +7,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use strata_shared::manifest::{Platform, layer_history};
 
 use crate::components::{
-    ArchiveChecks, CompareWith, ConfigView, CopyButton, ErrorView, FilesView, HistoryView,
-    JsonDocument, LayersTable, OpenImage, PlatformSwitch, Platforms, ReferenceForm, ShareView,
-    TopBar, VerificationBadge,
+    ArchiveChecks, CompareWith, ConfigView, CopyButton, DistributionFacts, ErrorView, FilesView,
+    HistoryView, JsonDocument, LayersTable, OpenImage, PlatformSwitch, Platforms, ReferenceForm,
+    ShareView, TopBar, VerificationBadge,
 };
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
-use crate::merged_tree::{LayerSlot, MergedTreeState, merge, settle};
+use crate::merged_tree::{LayerSlot, MergedTreeState, initial_slots, merge, settle};
 use crate::url_state::{Key, Tab, ViewState, href_with};
 use crate::worker::protocol::{LayerJob, Stage, WorkerError, WorkerReport};
 
@@ -153,13 +153,14 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
 /// tree is rebuilt as each layer settles, so the Files tab shows the first indexed layer
 /// at once and grows.
 fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
-    if model.layers.is_empty() {
-        files.set(Some(merge(&[], &[])));
-        return;
-    }
     let lives: Vec<_> = model.layers.iter().map(|l| l.live).collect();
     let steps: Vec<Option<usize>> = model.layers.iter().map(|l| l.history_step).collect();
-    let slots = Rc::new(RefCell::new(vec![LayerSlot::Pending; model.layers.len()]));
+    let slots = Rc::new(RefCell::new(initial_slots(&model.layers)));
+    // Foreign and encrypted layers are never fetched: with nothing to fetch, the tree is done.
+    if !model.layers.iter().any(|l| l.fetched()) {
+        files.set(Some(merge(&slots.borrow(), &steps)));
+        return;
+    }
     let on_report = move |report: WorkerReport| {
         if let Some(live) = report.job_id().and_then(|id| lives.get(id)) {
             live.apply(&report);
@@ -180,7 +181,7 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
         }
     };
     // A blob the source does not have fails its layer alone, before any worker starts.
-    for row in &model.layers {
+    for row in model.layers.iter().filter(|l| l.fetched()) {
         if let Err(missing) = &row.blob_url {
             on_report(WorkerReport::Failed {
                 id: row.index,
@@ -189,18 +190,20 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
         }
     }
     if let Err(no_pool) = crate::page_pool::run(layer_jobs(model), on_report) {
-        for row in &model.layers {
+        for row in model.layers.iter().filter(|l| l.fetched()) {
             row.live.error.set(Some(no_pool.to_string()));
             row.live.stage.set(Stage::Failed);
         }
     }
 }
 
-/// The image's layer jobs: one per layer the source has, its id the layer's position.
+/// The image's layer jobs: one per fetched layer the source has, its id the layer's
+/// position.
 fn layer_jobs(model: &ImageModel) -> Vec<LayerJob> {
     model
         .layers
         .iter()
+        .filter(|row| row.fetched())
         .filter_map(|row| {
             let url = row.blob_url.as_ref().ok()?;
             Some(LayerJob {
@@ -243,6 +246,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
         let m = m.clone();
         move || m.all_layers_verified()
     };
+    let verified_label = m.verified_label();
     let settled_all = move || m.all_layers_settled();
     let documents_failed = !model.failures.is_empty();
     // Schema1 gives no sizes: the total is what has verified so far.
@@ -256,6 +260,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
     let config = model.config.clone();
     let layers = model.layers.clone();
     let provenance_model = model.clone();
+    let facts_model = model.clone();
     let archive_origin = model
         .endpoint
         .opened_archive()
@@ -311,6 +316,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                         <JsonDocument what="index" raw links=links.clone()/>
                     }
                 })}
+                <DistributionFacts model=facts_model.clone()/>
                 {manifest.clone().map(|m| manifest_panel(m, links.clone()))}
                 {(manifest.is_some() || is_schema1).then(|| {
                     let history = history_all.clone();
@@ -357,7 +363,7 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                 } else if documents_failed {
                     view! { <span class="badge bad" data-partly-verified="">"✗ partly verified: see what failed"</span> }.into_any()
                 } else {
-                    view! { <span class="badge ok">"✓ all verified"</span> }.into_any()
+                    view! { <span class="badge ok">{verified_label.clone()}</span> }.into_any()
                 }}
                 {verified_earlier.clone()}
                 {index_view.clone().map(|index| view! { <PlatformSwitch index/> })}

@@ -145,6 +145,9 @@ pub enum Stage {
     Verified,
     /// Something failed; the reason is in the message.
     Failed,
+    /// Never handed to a worker: a foreign or encrypted layer (its row says why). Settled,
+    /// and not a failure.
+    NotFetched,
 }
 
 impl Stage {
@@ -156,6 +159,7 @@ impl Stage {
             Stage::Indexing => "indexing",
             Stage::Verified => "verified",
             Stage::Failed => "failed",
+            Stage::NotFetched => "not-fetched",
         }
     }
 }

@@ -66,6 +66,7 @@ pub(crate) fn CompareLayers(a: LoadedSide, b: LoadedSide) -> impl IntoView {
             let state = move || match live.map(|l| l.stage.get()) {
                 Some(Stage::Verified) => "✓ verified",
                 Some(Stage::Failed) => "✗ failed",
+                Some(Stage::NotFetched) => "not fetched (foreign or encrypted)",
                 _ => "verifying…",
             };
             let matched = match row.matched_by {

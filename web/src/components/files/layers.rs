@@ -93,6 +93,11 @@ pub(super) fn LayerList(
                     "Layers " {layer_names(&files.pending_layers)} "are still being indexed: the tree grows as they finish."
                 </p>
             })}
+            {(!files.unfetched_layers.is_empty()).then(|| view! {
+                <p class="dim small" data-unfetched-layers=files.unfetched_layers.len().to_string()>
+                    "Layers " {layer_names(&files.unfetched_layers)} "were not fetched (foreign or encrypted): their files are unknown, and the merged view is missing them."
+                </p>
+            })}
             {(!files.missing_layers.is_empty()).then(|| view! {
                 <p class="error small">"Layers " {layer_names(&files.missing_layers)} "failed: their files are missing from the merged view."</p>
             })}

@@ -1,0 +1,193 @@
+//! The image overview's distribution facts (issue 16, item 3): one line a fact, each read
+//! from something this page observed — the reference, the documents and their checks, the
+//! layer descriptors, and the layers' live verification.
+//!
+//! Facts the page cannot observe yet are left out rather than guessed:
+//! - visibility and the token scope granted: the companion does the auth handshake, and
+//!   would have to report whether it pulled anonymously and with which scope;
+//! - rate limits: Docker Hub's `ratelimit-limit` / `ratelimit-remaining` headers (with
+//!   the `w=` window) would have to be relayed with the manifest's answer;
+//! - served from a mirror: the companion knows its `--mirror`, and would have to say so;
+//! - bytes shared with images seen before, and a tag that moved: need a store of earlier
+//!   visits keyed by diff_id and by tag;
+//! - compressed bytes per platform: needs every platform's manifest, not only the shown
+//!   one's;
+//! - signatures: need the referrers or `.sig` tags, which this page does not fetch.
+
+use leptos::prelude::*;
+use strata_shared::manifest::LayerTally;
+use strata_shared::reference::RegistryKind;
+use strata_shared::{Digest, Reference};
+
+use crate::format::{bytes, plural};
+use crate::image_load::ImageModel;
+use crate::worker::protocol::Stage;
+
+/// Where the image is published, from its name (or the local source it was read from).
+fn registry_fact(model: &ImageModel) -> String {
+    if let Some((store, daemon)) = model.endpoint.opened_archive() {
+        return if daemon {
+            format!("the local Docker daemon's export ({})", store.label)
+        } else {
+            format!("a local archive opened in this tab ({})", store.label)
+        };
+    }
+    if model.endpoint.repository_page().is_none() {
+        return format!("a local OCI layout ({})", model.endpoint.name);
+    }
+    match Reference::parse_normalized(&model.endpoint.name).map(|r| r.registry_kind()) {
+        Ok(RegistryKind::DockerHubOfficial) => "Docker Hub, official image (library/)".into(),
+        Ok(RegistryKind::DockerHubNamespace(ns)) => {
+            format!("Docker Hub, user or organization namespace {ns}")
+        }
+        Ok(RegistryKind::Quay(org)) => format!("Quay, organization {org}"),
+        Ok(RegistryKind::Ghcr(owner)) => format!("GitHub Container Registry, owner {owner}"),
+        // Harbor is not told apart: its host does not say, its systeminfo API would.
+        Ok(RegistryKind::Other(host)) => format!("{host}: a private or self-hosted registry"),
+        Err(_) => model.endpoint.name.clone(),
+    }
+}
+
+/// Tag or digest: whether the same link will show the same image tomorrow.
+fn longevity_fact(model: &ImageModel) -> String {
+    if Digest::parse(&model.opened_as).is_ok() {
+        "opened by digest: this content cannot change under the link".into()
+    } else {
+        format!(
+            "opened by tag {}: a tag can move; the pinned link keeps this digest",
+            model.opened_as
+        )
+    }
+}
+
+/// Bytes a pull transfers, and how each layer is compressed.
+fn transport_fact(model: &ImageModel, tally: &LayerTally) -> String {
+    let sizes_known = model.layers.iter().all(|l| l.size_known);
+    let total = if sizes_known {
+        format!("{} compressed", bytes(tally.compressed_bytes))
+    } else {
+        "compressed size unknown (schema1 gives none)".to_owned()
+    };
+    let mut parts: Vec<String> = tally
+        .by_compression
+        .iter()
+        .map(|(name, (count, size))| {
+            if sizes_known {
+                format!("{name} × {count} ({})", bytes(*size))
+            } else {
+                format!("{name} × {count}")
+            }
+        })
+        .collect();
+    if tally.estargz > 0 {
+        parts.push(format!("{} eStargz", tally.estargz));
+    }
+    if tally.zstd_chunked > 0 {
+        parts.push(format!("{} zstd:chunked", tally.zstd_chunked));
+    }
+    if tally.foreign > 0 {
+        parts.push(format!(
+            "{} from other hosts (foreign)",
+            plural(tally.foreign as u64, "layer", "layers")
+        ));
+    }
+    if parts.is_empty() {
+        total
+    } else {
+        format!("{total} · {}", parts.join(", "))
+    }
+}
+
+/// Who can read the layers.
+fn confidentiality_fact(tally: &LayerTally) -> String {
+    match tally.encrypted {
+        0 => "no encrypted layers: whoever can pull the image can read it".into(),
+        n => {
+            let keys = if tally.recipients.is_empty() {
+                "no recipient annotations".to_owned()
+            } else {
+                format!("recipients' keys: {}", tally.recipients.join(", "))
+            };
+            format!(
+                "{} encrypted with ocicrypt ({keys})",
+                plural(n as u64, "layer", "layers")
+            )
+        }
+    }
+}
+
+/// The documents' checks, and the layers' as they settle.
+fn integrity_fact(model: &ImageModel) -> String {
+    let documents: Vec<&crate::api::Verification> = model
+        .index
+        .iter()
+        .map(|i| &i.verification)
+        .chain(model.manifest.iter().map(|m| &m.verification))
+        .chain(model.config.iter().map(|(_, v)| v))
+        .chain(model.schema1.iter().map(|s| &s.verification))
+        .collect();
+    let failed_documents =
+        documents.iter().filter(|v| v.outcome.is_err()).count() + model.failures.len();
+    let verified_documents =
+        documents.len() - documents.iter().filter(|v| v.outcome.is_err()).count();
+    let (mut verified, mut failed, mut unfetched, mut pending) = (0, 0, 0, 0);
+    for layer in &model.layers {
+        match layer.live.stage.get() {
+            Stage::Verified => verified += 1,
+            Stage::Failed => failed += 1,
+            Stage::NotFetched => unfetched += 1,
+            _ => pending += 1,
+        }
+    }
+    let mut parts = vec![if model.layers.is_empty() {
+        "no layers shown".to_owned()
+    } else {
+        format!(
+            "{} of {} layers verified by digest",
+            verified,
+            model.layers.len()
+        )
+    }];
+    if pending > 0 {
+        parts.push(format!("{pending} verifying"));
+    }
+    if failed > 0 {
+        parts.push(format!("{failed} failed"));
+    }
+    if unfetched > 0 {
+        parts.push(format!("{unfetched} not fetched, so not checked"));
+    }
+    let documents = if failed_documents > 0 {
+        format!("{verified_documents} documents verified, {failed_documents} failed")
+    } else {
+        format!(
+            "{} verified",
+            plural(verified_documents as u64, "document", "documents")
+        )
+    };
+    format!("{documents}; {}", parts.join(", "))
+}
+
+/// One card of facts about how the image is distributed.
+#[component]
+pub(crate) fn DistributionFacts(model: ImageModel) -> impl IntoView {
+    let tally = LayerTally::of(model.layers.iter().map(|l| &l.descriptor));
+    let registry = registry_fact(&model);
+    let longevity = longevity_fact(&model);
+    let transport = transport_fact(&model, &tally);
+    let confidentiality = confidentiality_fact(&tally);
+    let integrity = move || integrity_fact(&model);
+    view! {
+        <section class="panel distribution-facts" data-distribution-facts="">
+            <h2>"Distribution"</h2>
+            <dl>
+                <dt>"Registry"</dt><dd data-fact="registry">{registry}</dd>
+                <dt>"Longevity"</dt><dd data-fact="longevity">{longevity}</dd>
+                <dt>"Transport"</dt><dd data-fact="transport">{transport}</dd>
+                <dt>"Confidentiality"</dt>
+                <dd data-fact="confidentiality" data-encrypted-layers=tally.encrypted.to_string()>{confidentiality}</dd>
+                <dt>"Integrity"</dt><dd data-fact="integrity">{integrity}</dd>
+            </dl>
+        </section>
+    }
+}
