@@ -405,7 +405,12 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
 /// "Verified earlier in this browser on DATE" once every layer came from the cache of
 /// verified layers, with a control to verify them again now.
 fn verified_earlier_note(model: &ImageModel) -> impl Fn() -> Option<AnyView> + Clone + use<> {
-    let lives: Vec<_> = model.layers.iter().map(|l| l.live).collect();
+    let lives: Vec<_> = model
+        .layers
+        .iter()
+        .filter(|l| l.fetched())
+        .map(|l| l.live)
+        .collect();
     let keys: Vec<String> = layer_jobs(model)
         .iter()
         .filter_map(crate::verified_cache::key_of)

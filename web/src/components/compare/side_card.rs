@@ -13,9 +13,10 @@ pub(crate) fn SideCard(name: SideName, side: LoadedSide) -> impl IntoView {
     let count = model.layers.len();
     let lives: Vec<_> = model.layers.iter().map(|l| l.live).collect();
     let progress = move || {
+        // Foreign and encrypted layers are never fetched: they count as settled.
         let verified = lives
             .iter()
-            .filter(|l| l.stage.get() == Stage::Verified)
+            .filter(|l| matches!(l.stage.get(), Stage::Verified | Stage::NotFetched))
             .count();
         let failed = lives
             .iter()
