@@ -239,6 +239,42 @@ async fn known_changes_get_their_kinds_and_the_pull_cost_counts_the_shared_layer
     let text = visible_text(&client, "[data-line-diff]").await?;
     assert!(text.contains("aaaa") && text.contains("bbbb"), "{text}");
 
+    // The export names both images by digest and holds every path's kind.
+    open_ready(&client, &format!("{url}&tab=export")).await?;
+    client
+        .find(Locator::Css("[data-export=preview]"))
+        .await?
+        .click()
+        .await?;
+    let json = client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css("[data-export-preview]"))
+        .await?
+        .text()
+        .await?;
+    let export: serde_json::Value = serde_json::from_str(&json)?;
+    assert_eq!(export["a"]["digest"], a.manifest_digest.as_str());
+    assert_eq!(export["b"]["digest"], b.manifest_digest.as_str());
+    let exported: BTreeMap<String, String> = export["files"]["entries"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            (
+                format!("/{}", e["path"].as_str().unwrap_or_default()),
+                e["change"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .filter(|(_, change)| change != "unchanged")
+        .collect();
+    assert_eq!(exported, rows, "the export lists the page's changed paths");
+    assert_eq!(
+        export["layers"]["pull_b_given_a"]["download_bytes"],
+        b.layers[1].size
+    );
+
     // The pinned link names both images by digest and shows the same in a fresh browser.
     let pinned = client
         .find(Locator::Css("[data-compare-pinned]"))
