@@ -65,7 +65,8 @@ pub(crate) fn settle(slots: &mut [LayerSlot], id: usize, to: LayerSlot) -> bool 
     }
 }
 
-fn now_ms() -> f64 {
+/// Milliseconds on the page's clock (for the timings benchmarks read).
+pub(crate) fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map_or(0.0, |p| p.now())

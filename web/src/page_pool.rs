@@ -56,9 +56,16 @@ pub(crate) fn run(
         return Err(NoPool);
     }
     let on_report: ReportHandler = Rc::new(on_report);
-    let keys: HashMap<usize, String> = jobs
+    let keyed: Vec<(LayerJob, Option<String>)> = jobs
+        .into_iter()
+        .map(|job| {
+            let key = verified_cache::key_of(&job);
+            (job, key)
+        })
+        .collect();
+    let keys: HashMap<usize, String> = keyed
         .iter()
-        .filter_map(|job| verified_cache::key_of(job).map(|key| (job.id, key)))
+        .filter_map(|(job, key)| Some((job.id, key.clone()?)))
         .collect();
     let keep_then_report = {
         let on_report = on_report.clone();
@@ -74,9 +81,9 @@ pub(crate) fn run(
     ON_REPORT.with(|h| *h.borrow_mut() = Some(Rc::new(keep_then_report)));
     let generation = GENERATION.with(std::cell::Cell::get);
     wasm_bindgen_futures::spawn_local(async move {
-        let hits = futures::future::join_all(jobs.iter().map(|job| async move {
-            match verified_cache::key_of(job) {
-                Some(key) => verified_cache::load(&key).await,
+        let hits = futures::future::join_all(keyed.iter().map(|(_, key)| async move {
+            match key {
+                Some(key) => verified_cache::load(key).await,
                 None => None,
             }
         }))
@@ -84,7 +91,7 @@ pub(crate) fn run(
         if GENERATION.with(std::cell::Cell::get) != generation {
             return;
         }
-        for (job, hit) in jobs.into_iter().zip(hits) {
+        for ((job, _), hit) in keyed.into_iter().zip(hits) {
             match hit {
                 Some(hit) => on_report(WorkerReport::Done {
                     id: job.id,

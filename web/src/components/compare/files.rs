@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
-use strata_shared::compare::arch::foreign_binaries;
+use strata_shared::compare::arch::{ForeignBinary, foreign_binaries};
 use strata_shared::compare::files::{FileChange, FileFilter, PathDiff};
 use strata_shared::compare::rollup::directory_rollups;
 
@@ -271,7 +271,9 @@ fn Rollups(
 /// Each side's executables built for another CPU than its platform.
 #[component]
 fn ForeignPerSide(a: LoadedSide, b: LoadedSide) -> impl IntoView {
-    let one = |name: SideName, side: &LoadedSide| {
+    // Per side: its architecture and the binaries foreign to it (compatibility code, such
+    // as i386 on amd64, left out), or nothing when the side has no config or tree yet.
+    let found = |side: &LoadedSide| {
         let arch = side
             .model
             .config
@@ -279,7 +281,17 @@ fn ForeignPerSide(a: LoadedSide, b: LoadedSide) -> impl IntoView {
             .map(|(c, _)| c.architecture.clone())?;
         let files = side.files.get_untracked()?;
         let found = foreign_binaries(&files.tree, &arch).ok()?;
-        let foreign: Vec<_> = found.into_iter().filter(|f| !f.compat).collect();
+        Some((
+            arch,
+            found.into_iter().filter(|f| !f.compat).collect::<Vec<_>>(),
+        ))
+    };
+    let (fa, fb) = (found(&a), found(&b));
+    let warn = [&fa, &fb]
+        .iter()
+        .any(|f| f.as_ref().is_some_and(|(_, list)| !list.is_empty()));
+    let one = |name: SideName, found: Option<(String, Vec<ForeignBinary>)>| {
+        let (arch, foreign) = found?;
         let items = foreign
             .iter()
             .take(20)
@@ -299,19 +311,10 @@ fn ForeignPerSide(a: LoadedSide, b: LoadedSide) -> impl IntoView {
             </div>
         })
     };
-    let (fa, fb) = (one(SideName::A, &a), one(SideName::B, &b));
-    let warn = [&a, &b].iter().any(|side| {
-        side.model
-            .config
-            .as_ref()
-            .zip(side.files.get_untracked())
-            .and_then(|((c, _), f)| foreign_binaries(&f.tree, &c.architecture).ok())
-            .is_some_and(|found| found.iter().any(|f| !f.compat))
-    });
     view! {
         <details class="panel foreign-per-side" class:error-panel=warn open=warn data-foreign-binaries="">
             <summary>"Architecture check: " {if warn { "an image holds executables for another CPU" } else { "every executable matches its image's CPU" }}</summary>
-            <div class="compare-sides">{fa}{fb}</div>
+            <div class="compare-sides">{one(SideName::A, fa)}{one(SideName::B, fb)}</div>
         </details>
     }
 }
