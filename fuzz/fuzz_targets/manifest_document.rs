@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use strata_shared::attestation::{artifact, notation::NotationSignature, CosignSignature};
-use strata_shared::manifest::{Document, ParsedDocument, Platform};
+use strata_shared::manifest::{Document, LayerFormat, LayerTally, ParsedDocument, Platform};
 
 /// Content types a registry may send (the first input byte picks one).
 const CONTENT_TYPES: [Option<&str>; 8] = [
@@ -46,7 +46,11 @@ fuzz_target!(|data: &[u8]| {
             let _ = NotationSignature::from_manifest(manifest);
             for layer in &manifest.layers {
                 let _ = CosignSignature::from_layer(layer);
+                // Foreign, ocicrypt (base64 pubopts), eStargz and zstd:chunked annotations.
+                let format = LayerFormat::of(layer);
+                let _ = format.is_fetched();
             }
+            let _ = LayerTally::of(&manifest.layers);
         }
         Document::Schema1(manifest) => {
             // The digest's bytes of a signed manifest come from its JWS header.

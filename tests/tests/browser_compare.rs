@@ -102,6 +102,11 @@ async fn push_a_and_b(registry: &Registry) -> anyhow::Result<(PushedImage, Pushe
     Ok((a, b))
 }
 
+/// The compare page of `team/cmp:1.0` (A) and `team/cmp:2.0` (B) on `host`.
+fn compare_a_and_b(app: &str, host: &str) -> String {
+    format!("{app}/compare?a={host}/team/cmp:1.0&b={host}/team/cmp:2.0")
+}
+
 /// Each file row's (path, kind), in page order.
 async fn diff_rows(client: &Client) -> anyhow::Result<Vec<(String, String)>> {
     let paths = attributes(client, "[data-diff-path]", "data-diff-path").await?;
@@ -131,10 +136,7 @@ async fn known_changes_get_their_kinds_and_the_pull_cost_counts_the_shared_layer
     );
     let app = start_app(&registry).await?;
     let host = registry.host();
-    let url = format!(
-        "{}/compare?a={host}/team/cmp:1.0&b={host}/team/cmp:2.0",
-        app.url()
-    );
+    let url = compare_a_and_b(&app.url(), &host);
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
 
@@ -297,6 +299,43 @@ async fn known_changes_get_their_kinds_and_the_pull_cost_counts_the_shared_layer
     let again: BTreeMap<String, String> = diff_rows(&fresh).await?.into_iter().collect();
     assert_eq!(again, rows, "the pinned link shows the same diff");
     fresh.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_side_that_cannot_be_read_fails_alone_and_the_other_stays_verified() -> anyhow::Result<()>
+{
+    let registry = Registry::start().await?;
+    let (a, _) = push_a_and_b(&registry).await?;
+    let app = start_app(&registry).await?;
+    let host = registry.host();
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    client
+        .goto(&format!(
+            "{}/compare?a={host}/team/cmp:1.0&b={host}/team/cmp:no-such-tag",
+            app.url()
+        ))
+        .await?;
+    wait_for_state(&client, "error", TIMEOUT).await?;
+    let failed = attributes(&client, "[data-side-failed]", "data-compare-side").await?;
+    assert_eq!(failed, ["b"]);
+    let text = visible_text(&client, "[data-side-failed]").await?;
+    assert!(
+        text.contains("no-such-tag"),
+        "the error names the tag: {text}"
+    );
+    // A is still there, verified, under its digest.
+    let digest = attributes(&client, "[data-compare-side=a]", "data-side-digest").await?;
+    assert_eq!(digest, std::slice::from_ref(&a.manifest_digest));
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css(
+            "[data-compare-side=a] [data-side-verified=all]",
+        ))
+        .await?;
+    client.close().await?;
     Ok(())
 }
 
@@ -507,10 +546,7 @@ async fn screenshots_of_the_compare_page() -> anyhow::Result<()> {
     push_a_and_b(&registry).await?;
     let app = start_app(&registry).await?;
     let host = registry.host();
-    let url = format!(
-        "{}/compare?a={host}/team/cmp:1.0&b={host}/team/cmp:2.0",
-        app.url()
-    );
+    let url = compare_a_and_b(&app.url(), &host);
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
     for width in [1400u32, 1024] {

@@ -135,9 +135,10 @@ pub(crate) async fn load_side(
 /// Where one job's report goes: the rows (side, position) that hold its blob.
 type Owners = Vec<Vec<(usize, usize)>>;
 
-/// Hands both sides' layers to the page's worker pool, each distinct blob once, and
-/// merges each side's tree as its layers settle.
-pub(crate) fn start_layers(sides: [&LoadedSide; 2]) {
+/// Hands the loaded sides' layers to the page's worker pool, each distinct blob once, and
+/// merges each side's tree as its layers settle. A side that could not be read is simply
+/// not among them: the other is verified all the same.
+pub(crate) fn start_layers(sides: &[&LoadedSide]) {
     let mut jobs: Vec<LayerJob> = Vec::new();
     let mut owners: Owners = Vec::new();
     let mut by_blob: HashMap<(Digest, Option<Digest>, bool), usize> = HashMap::new();
@@ -175,13 +176,20 @@ pub(crate) fn start_layers(sides: [&LoadedSide; 2]) {
             owners[id].push((s, row.index));
         }
     }
-    let lives: [Vec<LayerLive>; 2] =
-        sides.map(|side| side.model.layers.iter().map(|l| l.live).collect());
-    let steps: [Vec<Option<usize>>; 2] =
-        sides.map(|side| side.model.layers.iter().map(|l| l.history_step).collect());
-    let files = sides.map(|side| side.files);
-    let slots: Rc<RefCell<[Vec<LayerSlot>; 2]>> = Rc::new(RefCell::new(
-        sides.map(|side| initial_slots(&side.model.layers)),
+    let lives: Vec<Vec<LayerLive>> = sides
+        .iter()
+        .map(|side| side.model.layers.iter().map(|l| l.live).collect())
+        .collect();
+    let steps: Vec<Vec<Option<usize>>> = sides
+        .iter()
+        .map(|side| side.model.layers.iter().map(|l| l.history_step).collect())
+        .collect();
+    let files: Vec<_> = sides.iter().map(|side| side.files).collect();
+    let slots: Rc<RefCell<Vec<Vec<LayerSlot>>>> = Rc::new(RefCell::new(
+        sides
+            .iter()
+            .map(|side| initial_slots(&side.model.layers))
+            .collect(),
     ));
     for (s, side) in sides.iter().enumerate() {
         if !side.model.layers.iter().any(|l| l.fetched()) {

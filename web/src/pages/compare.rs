@@ -16,6 +16,7 @@ use crate::components::compare::{
     SideCard, compare_href,
 };
 use crate::components::{CopyButton, ErrorView, PageFailure, TopBar};
+use crate::merged_tree::now_ms;
 use crate::url_state::{Key, href_with};
 
 /// One side of the page: loaded, or why not.
@@ -35,12 +36,6 @@ enum CompareState {
 pub(crate) struct ComputedDiff {
     pub diff: Arc<TreeDiff>,
     pub millis: f64,
-}
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
 }
 
 /// The compare page.
@@ -97,9 +92,9 @@ pub(crate) fn ComparePage() -> impl IntoView {
                 })
             };
             let loaded = [side(a, ra), side(b, rb)];
-            if let [Ok(a), Ok(b)] = &loaded {
-                start_layers([a, b]);
-            }
+            let readable: Vec<&LoadedSide> =
+                loaded.iter().filter_map(|s| s.as_ref().ok()).collect();
+            start_layers(&readable);
             state.set(CompareState::Loaded(Box::new(loaded)));
         });
     });
