@@ -129,7 +129,7 @@ fn contents_view(x: &[u8], y: &[u8], sizes: (u64, u64)) -> impl IntoView + use<>
             .collect_view();
         return view! {
             {note}
-            <p class="dim">{format!("{changed} lines differ")}</p>
+            <p class="dim">{crate::format::plural(changed as u64, "line differs", "lines differ")}</p>
             <table class="line-diff" data-line-diff=changed.to_string()><tbody>{rows}</tbody></table>
         }
         .into_any();
@@ -157,7 +157,7 @@ fn contents_view(x: &[u8], y: &[u8], sizes: (u64, u64)) -> impl IntoView + use<>
         })
         .collect_view();
     view! {
-        <p class="dim">{format!("{differing} rows of {HEX_ROW} bytes differ")}</p>
+        <p class="dim">{crate::format::plural(differing as u64, "row differs", "rows differ")} {format!(" ({HEX_ROW} bytes a row)")}</p>
         <table class="hex-diff" data-hex-diff=differing.to_string()><tbody>{rows}</tbody></table>
     }
     .into_any()
