@@ -15,6 +15,8 @@
 //!   cannot show: blob redirects to another host name, paginated tags.
 //! - [`scripted_registry`] serves one image from memory and lies or stalls on cue.
 //! - [`paging_proxy`] pages the real registry's tag lists as Distribution 3 does.
+//! - [`tail_hold`] holds back the tails of chosen blobs of the real registry.
+//! - [`lazy_layers`] builds eStargz and zstd:chunked layers to their published formats.
 //!
 //! A missing tool is an error that says to run `scripts/setup.sh`: tests fail, never skip.
 
@@ -25,6 +27,7 @@ pub mod fake_registry;
 pub mod fixtures;
 pub mod http;
 pub mod image;
+pub mod lazy_layers;
 pub mod local_images;
 pub mod paging_proxy;
 pub mod podman_service;
@@ -35,6 +38,7 @@ pub mod real_files;
 pub mod registry;
 pub mod schema1;
 pub mod scripted_registry;
+pub mod tail_hold;
 pub mod tap;
 pub mod tls;
 pub mod token_server;

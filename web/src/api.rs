@@ -192,13 +192,23 @@ fn request_with_method(method: &str, url: &str, init: &RequestInit) -> Result<Re
 }
 
 async fn get(url: &str, accept: Option<&str>, what: &str) -> Result<Fetched, ApiError> {
-    send("GET", url, accept, what).await
+    let headers: Vec<_> = accept.map(|a| ("Accept", a)).into_iter().collect();
+    send("GET", url, &headers, what).await
+}
+
+/// `bytes` of the blob at `url` (a `Range` value, `bytes=START-END`). A source that
+/// answers with the whole blob is refused before its body is read: a range request
+/// must never download a layer.
+pub(crate) async fn fetch_range(url: &str, bytes: &str, what: &str) -> Result<Vec<u8>, ApiError> {
+    send("GET", url, &[("Range", bytes)], what)
+        .await
+        .map(|fetched| fetched.bytes)
 }
 
 async fn send(
     method: &str,
     url: &str,
-    accept: Option<&str>,
+    headers: &[(&str, &str)],
     what: &str,
 ) -> Result<Fetched, ApiError> {
     let init = RequestInit::new();
@@ -207,10 +217,10 @@ async fn send(
     }
     let request =
         request_with_method(method, url, &init).map_err(|e| ApiError::Invalid(js_detail(e)))?;
-    if let Some(accept) = accept {
+    for (name, value) in headers {
         request
             .headers()
-            .set("Accept", accept)
+            .set(name, value)
             .map_err(|e| ApiError::Invalid(js_detail(e)))?;
     }
     let window = web_sys::window().ok_or_else(|| ApiError::RelayDown("no window".into()))?;
@@ -220,6 +230,15 @@ async fn send(
         .unchecked_into();
     let header = |name: &str| response.headers().get(name).ok().flatten();
     let status = response.status();
+    let ranged = headers.iter().any(|(name, _)| *name == "Range");
+    if ranged && status == 200 {
+        if let Some(body) = response.body() {
+            let _ = body.cancel();
+        }
+        return Err(ApiError::Invalid(format!(
+            "{what}: the source answered with the whole blob, not the byte range asked for"
+        )));
+    }
     let body = JsFuture::from(
         response
             .array_buffer()
@@ -528,7 +547,7 @@ pub(crate) async fn head_manifest(
 ) -> Result<Option<Digest>, ApiError> {
     let what = format!("{}:{tag}", endpoint.name);
     let url = route_url(endpoint, &format!("manifests/{tag}"), || what.clone())?;
-    let fetched = send("HEAD", &url, Some(MANIFEST_ACCEPT), &what).await?;
+    let fetched = send("HEAD", &url, &[("Accept", MANIFEST_ACCEPT)], &what).await?;
     fetched
         .docker_digest
         .as_deref()

@@ -100,6 +100,11 @@ impl Endpoint {
         }
     }
 
+    /// Whether blobs can be read by byte range: the relay passes `Range` to registries.
+    pub(crate) fn serves_ranges(&self) -> bool {
+        self.repository_page().is_some()
+    }
+
     /// The page listing every tag of this image's repository (registry images only).
     pub(crate) fn repository_page(&self) -> Option<&str> {
         match &self.origin {

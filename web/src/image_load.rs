@@ -56,6 +56,8 @@ pub(crate) struct LayerLive {
     pub summary: RwSignal<Option<LayerSummary>>,
     /// Failure reason.
     pub error: RwSignal<Option<String>>,
+    /// The TOC of an eStargz or zstd:chunked layer (`data-layer-toc`).
+    pub toc: RwSignal<crate::layer_toc::TocState>,
 }
 
 /// One row of the layers table.
@@ -196,6 +198,7 @@ impl LayerLive {
             compressed: RwSignal::new(0),
             summary: RwSignal::new(None),
             error: RwSignal::new(None),
+            toc: RwSignal::new(crate::layer_toc::TocState::Absent),
         }
     }
 }

@@ -10,6 +10,7 @@ mod download;
 mod endpoint;
 mod format;
 mod image_load;
+mod layer_toc;
 mod merged_tree;
 mod page_pool;
 mod pages;

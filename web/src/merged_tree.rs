@@ -20,6 +20,9 @@ pub(crate) enum LayerSlot {
     Failed,
     /// Never fetched (foreign or encrypted): its files are unknown.
     NotFetched,
+    /// Still streaming, its files listed from its TOC (verified against the TOC digest,
+    /// not yet against the layer).
+    Listed(Arc<LayerIndex>),
 }
 
 /// Each layer's slot before any worker reports: pending, or not fetched for good.
@@ -48,17 +51,31 @@ pub(crate) struct MergedTreeState {
     /// Foreign or encrypted layers, never fetched, applied as empty (their files are
     /// unknown).
     pub unfetched_layers: Vec<usize>,
+    /// Layers still streaming whose files come from their TOC.
+    pub toc_layers: Vec<usize>,
     /// Each layer's index (`None` for failed or pending layers): where a file's bytes are.
     pub indexes: Arc<Vec<Option<Arc<LayerIndex>>>>,
     /// Milliseconds the merge took on the page (shown to benchmarks as `data-merge-ms`).
     pub merge_ms: f64,
 }
 
-/// Settles layer `id`'s slot; whether it was pending (a layer settles once).
+/// Settles layer `id`'s slot; whether it was pending or listed from its TOC (a layer
+/// settles once).
 pub(crate) fn settle(slots: &mut [LayerSlot], id: usize, to: LayerSlot) -> bool {
     match slots.get_mut(id) {
-        Some(slot @ LayerSlot::Pending) => {
+        Some(slot @ (LayerSlot::Pending | LayerSlot::Listed(_))) => {
             *slot = to;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Lists a pending layer's files from its TOC; whether it was still pending.
+pub(crate) fn list_from_toc(slots: &mut [LayerSlot], id: usize, toc: Arc<LayerIndex>) -> bool {
+    match slots.get_mut(id) {
+        Some(slot @ LayerSlot::Pending) => {
+            *slot = LayerSlot::Listed(toc);
             true
         }
         _ => false,
@@ -81,12 +98,17 @@ pub(crate) fn merge(slots: &[LayerSlot], history_steps: &[Option<usize>]) -> Mer
     let mut missing_layers = Vec::new();
     let mut pending_layers = Vec::new();
     let mut unfetched_layers = Vec::new();
+    let mut toc_layers = Vec::new();
     let empty = LayerIndex::default();
     for (i, slot) in slots.iter().enumerate() {
         let step = history_steps.get(i).copied().flatten().map(|s| s as u32);
         match slot {
             LayerSlot::Indexed(index) => {
                 builder.apply(index, step);
+            }
+            LayerSlot::Listed(toc) => {
+                toc_layers.push(i);
+                builder.apply(toc, step);
             }
             LayerSlot::Pending => {
                 pending_layers.push(i);
@@ -115,6 +137,7 @@ pub(crate) fn merge(slots: &[LayerSlot], history_steps: &[Option<usize>]) -> Mer
         missing_layers,
         pending_layers,
         unfetched_layers,
+        toc_layers,
         indexes: Arc::new(indexes),
         merge_ms: now_ms() - started,
     }

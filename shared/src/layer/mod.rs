@@ -31,6 +31,7 @@ mod pipeline;
 mod range;
 mod split;
 mod tar;
+pub mod toc;
 mod whiteout;
 
 pub use compression::Compression;

@@ -152,7 +152,13 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
                         {move || if size_known { bytes(size) } else { live.summary.get().map_or_else(|| "—".to_owned(), |s| bytes(s.compressed)) }}
                     </td>
                     <td>{step_cell}</td>
-                    <td class="progress-cell">{progress}</td>
+                    <td class="progress-cell">
+                        {progress}
+                        {move || live.toc.get().text().map(|text| {
+                            let state = live.toc.get().id().unwrap_or_default();
+                            view! { <div class="toc-state small" data-layer-toc=state>{text}</div> }
+                        })}
+                    </td>
                 </tr>
             }
         })

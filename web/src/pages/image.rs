@@ -1,9 +1,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use strata_shared::layer::toc::TocPlan;
 use strata_shared::manifest::{Platform, layer_history};
 
 use crate::components::{
@@ -13,7 +15,8 @@ use crate::components::{
 };
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
-use crate::merged_tree::{LayerSlot, MergedTreeState, initial_slots, merge, settle};
+use crate::layer_toc::{TocRead, TocState};
+use crate::merged_tree::{LayerSlot, MergedTreeState, initial_slots, list_from_toc, merge, settle};
 use crate::url_state::{Key, Tab, ViewState, href_with};
 use crate::worker::protocol::{LayerJob, Stage, WorkerError, WorkerReport};
 
@@ -151,27 +154,59 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
 
 /// Hands every layer to the worker pool and wires its reports to the rows. The merged
 /// tree is rebuilt as each layer settles, so the Files tab shows the first indexed layer
-/// at once and grows.
+/// at once and grows. A layer with a TOC is listed from it once the layer starts to
+/// stream from the registry (a layer this browser verified before never reads it).
 fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
     let lives: Vec<_> = model.layers.iter().map(|l| l.live).collect();
-    let steps: Vec<Option<usize>> = model.layers.iter().map(|l| l.history_step).collect();
+    let steps: Rc<Vec<Option<usize>>> =
+        Rc::new(model.layers.iter().map(|l| l.history_step).collect());
     let slots = Rc::new(RefCell::new(initial_slots(&model.layers)));
     // Foreign and encrypted layers are never fetched: with nothing to fetch, the tree is done.
     if !model.layers.iter().any(|l| l.fetched()) {
         files.set(Some(merge(&slots.borrow(), &steps)));
         return;
     }
+    let plans: Vec<Option<TocPlan>> = model
+        .layers
+        .iter()
+        .map(|row| TocPlan::of(&row.descriptor).and_then(Result::ok))
+        .collect();
+    let tocs = RefCell::new(toc_reads(model));
     let on_report = move |report: WorkerReport| {
         if let Some(live) = report.job_id().and_then(|id| lives.get(id)) {
             live.apply(&report);
         }
         let settled = match report {
-            WorkerReport::Done { id, index, .. } => settle(
-                &mut slots.borrow_mut(),
-                id,
-                LayerSlot::Indexed(std::sync::Arc::new(index)),
-            ),
+            WorkerReport::Progress { id, .. } => {
+                if let Some(read) = tocs.borrow_mut().get_mut(id).and_then(Option::take) {
+                    let (slots, steps) = (slots.clone(), steps.clone());
+                    read.start(move |toc| {
+                        let listed = list_from_toc(&mut slots.borrow_mut(), id, Arc::new(toc));
+                        if listed {
+                            files.set(Some(merge(&slots.borrow(), &steps)));
+                        }
+                        listed
+                    });
+                }
+                false
+            }
+            WorkerReport::Done { id, index, .. } => {
+                let index = Arc::new(index);
+                if let (Some(LayerSlot::Listed(toc)), Some(live), Some(Some(plan))) =
+                    (slots.borrow().get(id), lives.get(id), plans.get(id))
+                {
+                    live.toc.set(crate::layer_toc::verdict(plan, toc, &index));
+                }
+                settle(&mut slots.borrow_mut(), id, LayerSlot::Indexed(index))
+            }
             WorkerReport::Failed { id, .. } => {
+                if let (Some(LayerSlot::Listed(_)), Some(live)) =
+                    (slots.borrow().get(id), lives.get(id))
+                {
+                    live.toc.set(TocState::Unusable(
+                        "the layer failed, so what its TOC listed is not shown".into(),
+                    ));
+                }
                 settle(&mut slots.borrow_mut(), id, LayerSlot::Failed)
             }
             _ => false,
@@ -195,6 +230,34 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
             row.live.stage.set(Stage::Failed);
         }
     }
+}
+
+/// A TOC read for each layer with a TOC whose source serves byte ranges; a TOC the
+/// descriptor names badly is said on the row at once.
+fn toc_reads(model: &ImageModel) -> Vec<Option<TocRead>> {
+    model
+        .layers
+        .iter()
+        .map(|row| {
+            let plan = TocPlan::of(&row.descriptor)?;
+            let url = row.blob_url.as_ref().ok()?;
+            if !row.fetched() || !model.endpoint.serves_ranges() {
+                return None;
+            }
+            match plan {
+                Ok(plan) => Some(TocRead {
+                    plan,
+                    url: url.clone(),
+                    what: format!("TOC of layer {}", row.descriptor.digest),
+                    state: row.live.toc,
+                }),
+                Err(reason) => {
+                    row.live.toc.set(TocState::Unusable(reason.to_string()));
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// The image's layer jobs: one per fetched layer the source has, its id the layer's

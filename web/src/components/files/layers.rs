@@ -24,7 +24,7 @@ pub(super) fn LayerList(
     let wasted_total = tree.wasted_bytes();
     let efficiency = explore::efficiency(tree);
     // Until every layer is in, totals are about the layers indexed so far.
-    let partial = !files.pending_layers.is_empty();
+    let partial = !files.pending_layers.is_empty() || !files.toc_layers.is_empty();
     let layer_list = layers
         .iter()
         .map(|row| {
@@ -91,6 +91,11 @@ pub(super) fn LayerList(
             {(!files.pending_layers.is_empty()).then(|| view! {
                 <p class="pending small" data-pending-layers=files.pending_layers.len().to_string()>
                     "Layers " {layer_names(&files.pending_layers)} "are still being indexed: the tree grows as they finish."
+                </p>
+            })}
+            {(!files.toc_layers.is_empty()).then(|| view! {
+                <p class="pending small" data-toc-layers=files.toc_layers.len().to_string()>
+                    "Layers " {layer_names(&files.toc_layers)} "are listed from their TOC; verifying: their files are what the TOC claims until the layer has streamed and verified."
                 </p>
             })}
             {(!files.unfetched_layers.is_empty()).then(|| view! {

@@ -42,7 +42,13 @@ pub(crate) fn FilesView(
     let tree = files.tree.clone();
     // While layers are still indexing, a bar says how far the tree has come; the figures
     // below it are partial until then.
-    let files_pending = files.pending_layers.clone();
+    // A layer listed from its TOC is not indexed yet either.
+    let files_pending: Vec<usize> = files
+        .pending_layers
+        .iter()
+        .chain(&files.toc_layers)
+        .copied()
+        .collect();
     let layer_total = layers.len();
     let progress = (!files_pending.is_empty()).then(|| {
         let indexed = layer_total.saturating_sub(files_pending.len());
