@@ -56,6 +56,20 @@ pub struct LazyLayer {
 }
 
 impl LazyLayer {
+    /// The layer as [`crate::push::push_raw_image`] takes it.
+    pub fn raw(&self) -> crate::push::RawLayer {
+        crate::push::RawLayer {
+            descriptor: self.descriptor(),
+            diff_id: self.diff_id.clone(),
+            blob: Some(self.blob.clone()),
+        }
+    }
+
+    /// Its digest.
+    pub fn digest(&self) -> String {
+        sha256_digest(&self.blob)
+    }
+
     /// Its descriptor in a manifest.
     pub fn descriptor(&self) -> Value {
         json!({

@@ -491,3 +491,54 @@ mod tests {
         assert!(parse_bearer_challenge(r#"Basic realm="x""#).is_none());
     }
 }
+
+/// One layer of a manifest written descriptor by descriptor.
+#[derive(Clone, Debug)]
+pub struct RawLayer {
+    /// Its descriptor, as the manifest lists it.
+    pub descriptor: serde_json::Value,
+    /// `sha256:…` of its tar, for the config.
+    pub diff_id: String,
+    /// The blob to push; `None` for a foreign layer, which the registry never holds.
+    pub blob: Option<Vec<u8>>,
+}
+
+/// Pushes the layers' blobs, a config listing their diff_ids (linux/amd64, one history
+/// step per layer), and the manifest under `tag`; returns the manifest's digest.
+pub async fn push_raw_image(
+    registry: &Registry,
+    name: &str,
+    tag: &str,
+    manifest_type: &str,
+    config_type: &str,
+    layers: &[RawLayer],
+) -> anyhow::Result<String> {
+    use serde_json::json;
+    let pusher = Pusher::for_registry(registry)?;
+    let config = serde_json::to_vec(&json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {},
+        "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.clone()).collect::<Vec<_>>()},
+        "history": layers.iter().enumerate().map(|(i, _)| json!({"created_by": format!("step {i}")})).collect::<Vec<_>>(),
+    }))?;
+    let config_digest = crate::image::sha256_digest(&config);
+    pusher.push_blob(name, &config_digest, &config).await?;
+    for layer in layers {
+        if let Some(blob) = &layer.blob {
+            let digest = layer.descriptor["digest"]
+                .as_str()
+                .ok_or_else(|| anyhow::anyhow!("a layer descriptor without a digest"))?;
+            pusher.push_blob(name, digest, blob).await?;
+        }
+    }
+    let manifest = serde_json::to_vec_pretty(&json!({
+        "schemaVersion": 2,
+        "mediaType": manifest_type,
+        "config": {"mediaType": config_type, "digest": config_digest, "size": config.len()},
+        "layers": layers.iter().map(|l| l.descriptor.clone()).collect::<Vec<_>>(),
+    }))?;
+    pusher
+        .push_manifest(name, tag, manifest_type, &manifest)
+        .await
+}

@@ -5,16 +5,14 @@
 //! (item 3). The manifests are written here, descriptor by descriptor, and pushed to the
 //! real Distribution registry; a foreign layer's blob is never pushed.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use strata_tests::browser::{Browser, attributes, start_app, visible_text, wait_for_state};
 use strata_tests::image::{Entry, LayerSpec, gzip, sha256_digest};
-use strata_tests::push::Pusher;
+use strata_tests::lazy_layers::zstd;
+use strata_tests::push::{RawLayer, push_raw_image as push};
 use strata_tests::registry::Registry;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -30,31 +28,9 @@ const OCI_ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
 /// the layer would fail.
 const FOREIGN_URL: &str = "http://127.0.0.1:9/windows/base-layer.tar.gz";
 
-/// One layer of a hand-written manifest.
-struct RawLayer {
-    descriptor: Value,
-    diff_id: String,
-    /// The blob to push; `None` for a foreign layer, which the registry never holds.
-    blob: Option<Vec<u8>>,
-}
-
 /// The tar of one file.
 fn tar_of(path: &str, contents: &str) -> anyhow::Result<Vec<u8>> {
     LayerSpec::new("COPY", vec![Entry::file(path, contents, 0o644)]).tar()
-}
-
-/// zstd by the `zstd` tool, as containers/storage writes zstd layers.
-fn zstd(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let tool = strata_tests::tools::require("zstd")?;
-    let mut child = Command::new(tool)
-        .args(["-q", "-c", "-3"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()?;
-    child.stdin.take().context("stdin")?.write_all(bytes)?;
-    let out = child.wait_with_output()?;
-    anyhow::ensure!(out.status.success(), "zstd failed");
-    Ok(out.stdout)
 }
 
 /// A layer stored in the registry, with `annotations` on its descriptor.
@@ -77,43 +53,6 @@ fn stored(media_type: &str, tar: Vec<u8>, blob: Vec<u8>, annotations: Value) -> 
 fn gzip_layer(path: &str, annotations: Value) -> anyhow::Result<RawLayer> {
     let tar = tar_of(path, path)?;
     Ok(stored(OCI_GZIP, tar.clone(), gzip(&tar)?, annotations))
-}
-
-/// Pushes the layers' blobs, a config listing their diff_ids, and the manifest under
-/// `tag`; returns the manifest's digest.
-async fn push(
-    registry: &Registry,
-    name: &str,
-    tag: &str,
-    manifest_type: &str,
-    config_type: &str,
-    layers: &[RawLayer],
-) -> anyhow::Result<String> {
-    let pusher = Pusher::for_registry(registry)?;
-    let config = serde_json::to_vec(&json!({
-        "architecture": "amd64",
-        "os": "linux",
-        "config": {},
-        "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.clone()).collect::<Vec<_>>()},
-        "history": layers.iter().enumerate().map(|(i, _)| json!({"created_by": format!("step {i}")})).collect::<Vec<_>>(),
-    }))?;
-    let config_digest = sha256_digest(&config);
-    pusher.push_blob(name, &config_digest, &config).await?;
-    for layer in layers {
-        if let Some(blob) = &layer.blob {
-            let digest = layer.descriptor["digest"].as_str().context("digest")?;
-            pusher.push_blob(name, digest, blob).await?;
-        }
-    }
-    let manifest = serde_json::to_vec_pretty(&json!({
-        "schemaVersion": 2,
-        "mediaType": manifest_type,
-        "config": {"mediaType": config_type, "digest": config_digest, "size": config.len()},
-        "layers": layers.iter().map(|l| l.descriptor.clone()).collect::<Vec<_>>(),
-    }))?;
-    pusher
-        .push_manifest(name, tag, manifest_type, &manifest)
-        .await
 }
 
 async fn rows(client: &Client, attribute: &str) -> anyhow::Result<Vec<String>> {
