@@ -15,7 +15,8 @@
 //!   cannot show: blob redirects to another host name, paginated tags.
 //! - [`scripted_registry`] serves one image from memory and lies or stalls on cue.
 //! - [`paging_proxy`] pages the real registry's tag lists as Distribution 3 does.
-//! - [`tail_hold`] holds back the tails of chosen blobs of the real registry.
+//! - [`passthrough`] holds back blob tails and adds manifest headers in front of the
+//!   real registry.
 //! - [`lazy_layers`] builds eStargz and zstd:chunked layers to their published formats.
 //!
 //! A missing tool is an error that says to run `scripts/setup.sh`: tests fail, never skip.
@@ -30,6 +31,7 @@ pub mod image;
 pub mod lazy_layers;
 pub mod local_images;
 pub mod paging_proxy;
+pub mod passthrough;
 pub mod podman_service;
 pub mod provenance_fixtures;
 pub mod pull_through;
@@ -38,7 +40,6 @@ pub mod real_files;
 pub mod registry;
 pub mod schema1;
 pub mod scripted_registry;
-pub mod tail_hold;
 pub mod tap;
 pub mod tls;
 pub mod token_server;

@@ -11,9 +11,9 @@ use std::time::Duration;
 use fantoccini::Client;
 use strata_tests::browser::{Browser, attributes, start_app_for, visible_text, wait_for_state};
 use strata_tests::lazy_layers::{LazyFile, LazyLayer, TocLie, estargz, zstd_chunked};
+use strata_tests::passthrough::{Options, Passthrough};
 use strata_tests::push::push_raw_image;
 use strata_tests::registry::Registry;
-use strata_tests::tail_hold::TailHold;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -65,7 +65,7 @@ async fn open_held(
     layers: &[&LazyLayer],
 ) -> anyhow::Result<(
     Registry,
-    TailHold,
+    Passthrough,
     strata_tests::companion::Companion,
     Browser,
     Client,
@@ -75,7 +75,15 @@ async fn open_held(
     let digest =
         push_raw_image(&registry, "team/lazy", "v1", OCI_MANIFEST, OCI_CONFIG, &raw).await?;
     let digests: Vec<String> = layers.iter().map(|l| l.digest()).collect();
-    let hold = TailHold::start(&registry, &digests, half(layers)).await?;
+    let hold = Passthrough::start(
+        &registry,
+        Options {
+            hold: digests,
+            tail: half(layers),
+            ..Options::default()
+        },
+    )
+    .await?;
     let app = start_app_for(&[hold.host().to_owned()]).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;

@@ -9,6 +9,7 @@ use strata_shared::media_type::MANIFEST_ACCEPT;
 use strata_shared::{Digest, DigestVerifier};
 
 use crate::endpoint::Endpoint;
+use crate::relay_facts::{RelayFacts, quota, window_seconds};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
@@ -112,6 +113,8 @@ impl fmt::Display for ApiError {
 
 /// A response from the relay, with the headers the page needs.
 struct Fetched {
+    /// The relay's facts about how it was served.
+    relay: RelayFacts,
     content_type: Option<String>,
     docker_digest: Option<String>,
     /// `Strata-Referrers-Fallback`: set when the companion read the `sha256-<hex>` tag.
@@ -249,6 +252,12 @@ async fn send(
     let bytes = Uint8Array::new(&body).to_vec();
     if (200..300).contains(&status) {
         return Ok(Fetched {
+            relay: RelayFacts {
+                access: header("Strata-Access"),
+                served_by: header("Strata-Served-By"),
+                rate_limit: header("RateLimit-Limit"),
+                rate_remaining: header("RateLimit-Remaining"),
+            },
             content_type: header("Content-Type"),
             docker_digest: header("Docker-Content-Digest"),
             referrers_fallback: header("Strata-Referrers-Fallback"),
@@ -273,20 +282,6 @@ struct RateHeaders {
     limit: Option<String>,
     remaining: Option<String>,
     retry_after: Option<String>,
-}
-
-/// The count of a `RateLimit-*` value: Docker Hub sends `100;w=21600`.
-fn quota(value: &str) -> &str {
-    value.split(';').next().unwrap_or(value).trim()
-}
-
-/// The `w=` window of a `RateLimit-Limit` value, in seconds.
-fn window_seconds(value: &str) -> Option<u64> {
-    value
-        .split(';')
-        .skip(1)
-        .find_map(|p| p.trim().strip_prefix("w="))
-        .and_then(|w| w.trim().parse().ok())
 }
 
 /// Maps an error response (the registry's passed through, or the relay's own) to what the
@@ -359,6 +354,8 @@ pub(crate) struct VerifiedDocument {
     pub digest: Digest,
     /// The check that was made.
     pub verification: Verification,
+    /// How the relay served it (not verified: what the relay says).
+    pub relay: RelayFacts,
 }
 
 /// Fetches a manifest by tag or digest and checks its bytes: against the digest asked for,
@@ -426,6 +423,7 @@ pub(crate) async fn fetch_manifest(
         parsed,
         digest: expected,
         verification,
+        relay: fetched.relay,
     })
 }
 

@@ -184,6 +184,8 @@ pub(crate) struct ImageModel {
     pub failures: Vec<ObjectFailure>,
     /// The tag or digest the image was opened by (the top document's reference).
     pub opened_as: String,
+    /// What the relay said about serving the top document (access, mirror, rate limit).
+    pub relay: crate::relay_facts::RelayFacts,
 }
 
 impl LayerLive {
@@ -295,6 +297,7 @@ pub(crate) async fn load_image(
     let top = api::fetch_manifest(&endpoint, &manifest_ref, "index", None).await?;
     let pinned = top.digest.clone();
     let mut model = ImageModel {
+        relay: top.relay.clone(),
         endpoint: endpoint.clone(),
         pinned,
         index: None,

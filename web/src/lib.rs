@@ -16,6 +16,7 @@ mod page_pool;
 mod pages;
 mod provenance_load;
 mod recent;
+mod relay_facts;
 mod source_resolve;
 mod tag_filler;
 mod tag_memory;

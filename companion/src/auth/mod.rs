@@ -16,6 +16,7 @@
 //!    `pull`: the relay never asks for `push`), fetch a new token, retry.
 //!    A second 401 goes back to the client as it is.
 
+mod access;
 pub(crate) mod cache;
 pub mod challenge;
 pub mod credentials;
@@ -29,6 +30,7 @@ use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
+pub(crate) use access::Access;
 use cache::{TokenCache, TokenKey};
 use challenge::BearerChallenge;
 use credentials::CredentialStore;
@@ -104,6 +106,8 @@ pub(crate) struct Authenticator {
     /// One token request per key at a time: parallel layer downloads share one token.
     gates: Mutex<HashMap<TokenKey, Arc<tokio::sync::Mutex<()>>>>,
     schemes: Mutex<HashMap<String, Scheme>>,
+    /// How each cached token was obtained, for [`Access`].
+    access: Mutex<HashMap<TokenKey, Access>>,
     credentials: CredentialStore,
 }
 
@@ -114,47 +118,70 @@ impl Authenticator {
             tokens: TokenCache::new(clock),
             gates: Mutex::new(HashMap::new()),
             schemes: Mutex::new(HashMap::new()),
+            access: Mutex::new(HashMap::new()),
             credentials,
         }
     }
 
-    /// Steps 1–3: the `Authorization` to send to `target.origin`, if any.
+    /// Steps 1–3: the `Authorization` to send to `target.origin`, if any, and how it was
+    /// obtained.
     pub(crate) async fn authorize(
         &self,
         upstream: &Upstream,
         target: &Target<'_>,
-    ) -> Result<Option<HeaderValue>, Error> {
+    ) -> Result<(Option<HeaderValue>, Access), Error> {
         let scheme = match self.scheme(target.origin) {
             Some(s) => s,
             None => self.ping(upstream, target.origin).await?,
         };
         match scheme {
-            Scheme::Anonymous => Ok(None),
-            Scheme::Basic => Ok(self
-                .credentials
-                .lookup(target.registry)
-                .await
-                .and_then(|c| c.basic_header())),
+            Scheme::Anonymous => Ok((None, Access::Open)),
+            Scheme::Basic => {
+                let basic = self
+                    .credentials
+                    .lookup(target.registry)
+                    .await
+                    .and_then(|c| c.basic_header());
+                let access = if basic.is_some() {
+                    Access::CredentialBasic
+                } else {
+                    Access::NoCredential
+                };
+                Ok((basic, access))
+            }
             Scheme::Bearer(challenge) => {
                 let key = key_for(target, &challenge);
-                if let Some(secret) = self.tokens.get(&key) {
-                    return Ok(Some(bearer(&secret)));
+                if let Some(cached) = self.cached(&key) {
+                    return Ok(cached);
                 }
                 let gate = self.gate(&key);
                 let turn = gate.lock().await;
-                if let Some(secret) = self.tokens.get(&key) {
-                    return Ok(Some(bearer(&secret)));
+                if let Some(cached) = self.cached(&key) {
+                    return Ok(cached);
                 }
                 let scopes = vec![target.scope.clone()];
                 let result = self
                     .fetch_token(upstream, target, &challenge, key.clone(), &scopes)
                     .await
-                    .map(Some);
+                    .map(|(header, access)| (Some(header), access));
                 drop(turn);
                 self.release(&key, gate);
                 result
             }
         }
+    }
+
+    /// A live cached token for `key`, with how it was obtained.
+    fn cached(&self, key: &TokenKey) -> Option<(Option<HeaderValue>, Access)> {
+        let secret = self.tokens.get(key)?;
+        let access = self
+            .access
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| Access::of_token(false, secret.expose()));
+        Some((Some(bearer(&secret)), access))
     }
 
     /// Step 5: after the registry answered 401 to `sent`, one new `Authorization` to retry
@@ -165,7 +192,7 @@ impl Authenticator {
         target: &Target<'_>,
         unauthorized: &HeaderMap,
         sent: Option<&HeaderValue>,
-    ) -> Result<Option<HeaderValue>, Error> {
+    ) -> Result<Option<(HeaderValue, Access)>, Error> {
         let challenges: Vec<_> = unauthorized
             .get_all(WWW_AUTHENTICATE)
             .iter()
@@ -197,8 +224,8 @@ impl Authenticator {
                 .lookup(target.registry)
                 .await
                 .and_then(|c| c.basic_header());
-            if basic.is_some() && basic.as_ref() != sent {
-                return Ok(basic);
+            if let Some(basic) = basic.filter(|b| Some(b) != sent) {
+                return Ok(Some((basic, Access::CredentialBasic)));
             }
         }
         Ok(None)
@@ -287,7 +314,7 @@ impl Authenticator {
         challenge: &BearerChallenge,
         key: TokenKey,
         scopes: &[String],
-    ) -> Result<HeaderValue, Error> {
+    ) -> Result<(HeaderValue, Access), Error> {
         let credential = self.credentials.lookup(target.registry).await;
         let token = token::fetch(
             upstream,
@@ -298,8 +325,16 @@ impl Authenticator {
         )
         .await?;
         let header = bearer(&token.secret);
+        let access = Access::of_token(credential.is_some(), token.secret.expose());
+        {
+            let mut known = self.access.lock().unwrap_or_else(|e| e.into_inner());
+            if known.len() > 4096 {
+                known.clear();
+            }
+            known.insert(key.clone(), access.clone());
+        }
         self.tokens.insert(key, token.secret, token.ttl);
-        Ok(header)
+        Ok((header, access))
     }
 }
 

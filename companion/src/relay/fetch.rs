@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::headers::{cache_control, copy_content_length, relayed_headers};
-use crate::auth::{Scope, Target};
+use crate::auth::{Access, Scope, Target};
 use crate::body::{error_body, list_body, manifest_body};
 use crate::error::Error;
 use crate::redirect::{self, Outgoing};
@@ -49,9 +49,19 @@ pub(super) async fn exchange(
     by_digest: bool,
 ) -> Result<Exchange, Error> {
     let slot = state.upstream().slot().await?;
-    let upstream = fetch(state, f).await?;
+    let answer = fetch(state, f).await?;
+    let upstream = answer.response;
     let status = upstream.status();
-    let headers = relayed_headers(&upstream, cache_control(status, by_digest));
+    let mut headers = relayed_headers(&upstream, cache_control(status, by_digest));
+    headers.insert(STRATA_ACCESS, answer.access.header());
+    headers.insert(
+        STRATA_SERVED_BY,
+        match &answer.mirror {
+            Some(mirror) => HeaderValue::from_str(&format!("mirror {mirror}"))
+                .unwrap_or_else(|_| HeaderValue::from_static("mirror")),
+            None => HeaderValue::from_static("registry"),
+        },
+    );
     Ok(Exchange {
         upstream,
         status,
@@ -91,16 +101,33 @@ impl Exchange {
     }
 }
 
+/// How the relay got an answer, for the page's distribution facts (`Strata-Access`).
+pub(super) const STRATA_ACCESS: HeaderName = HeaderName::from_static("strata-access");
+/// Who answered: `registry`, or `mirror HOST` (`Strata-Served-By`).
+pub(super) const STRATA_SERVED_BY: HeaderName = HeaderName::from_static("strata-served-by");
+
+/// An upstream answer, how access was obtained, and the mirror that gave it (if one did).
+pub(super) struct Answer {
+    pub(super) response: reqwest::Response,
+    pub(super) access: Access,
+    /// The mirror's host, when a mirror answered.
+    pub(super) mirror: Option<String>,
+}
+
 /// Mirrors first (any non-2xx or failure falls back), then the registry.
-pub(super) async fn fetch(state: &AppState, f: &Fetch<'_>) -> Result<reqwest::Response, Error> {
+pub(super) async fn fetch(state: &AppState, f: &Fetch<'_>) -> Result<Answer, Error> {
     if f.use_mirrors {
         for mirror in state.registries().mirrors_for(&f.registry.name) {
             match fetch_from(state, mirror, f).await {
-                Ok(r) if r.status().is_success() => {
+                Ok((r, access)) if r.status().is_success() => {
                     tracing::debug!(mirror = %mirror.origin, path = %f.path, "served by mirror");
-                    return Ok(r);
+                    return Ok(Answer {
+                        response: r,
+                        access,
+                        mirror: Some(crate::host::authority(&mirror.origin)),
+                    });
                 }
-                Ok(r) => {
+                Ok((r, _)) => {
                     tracing::info!(mirror = %mirror.origin, status = %r.status(), "mirror miss; asking the registry")
                 }
                 Err(e) => {
@@ -109,7 +136,12 @@ pub(super) async fn fetch(state: &AppState, f: &Fetch<'_>) -> Result<reqwest::Re
             }
         }
     }
-    fetch_from(state, &f.registry.endpoint, f).await
+    let (response, access) = fetch_from(state, &f.registry.endpoint, f).await?;
+    Ok(Answer {
+        response,
+        access,
+        mirror: None,
+    })
 }
 
 /// Steps 1–5 of the handshake in [`crate::auth`] around one request and its redirects.
@@ -117,7 +149,7 @@ async fn fetch_from(
     state: &AppState,
     endpoint: &Endpoint,
     f: &Fetch<'_>,
-) -> Result<reqwest::Response, Error> {
+) -> Result<(reqwest::Response, Access), Error> {
     let upstream = state.upstream();
     let auth = state.auth();
     let target = Target {
@@ -126,7 +158,7 @@ async fn fetch_from(
         scope: f.scope.to_string(),
     };
     let url = endpoint.url(&f.path)?;
-    let authorization = auth.authorize(upstream, &target).await?;
+    let (authorization, access) = auth.authorize(upstream, &target).await?;
     let send = |authorization| {
         redirect::send(
             upstream,
@@ -146,7 +178,7 @@ async fn fetch_from(
     // and the registry token is never offered to it.
     if answer.response.status() == StatusCode::UNAUTHORIZED
         && answer.from_origin
-        && let Some(fresh) = auth
+        && let Some((fresh, fresh_access)) = auth
             .refresh(
                 upstream,
                 &target,
@@ -156,7 +188,7 @@ async fn fetch_from(
             .await?
     {
         tracing::debug!(registry = %endpoint.origin, "401: retrying once with a fresh authorization");
-        return Ok(send(Some(&fresh)).await?.response);
+        return Ok((send(Some(&fresh)).await?.response, fresh_access));
     }
-    Ok(answer.response)
+    Ok((answer.response, access))
 }

@@ -81,7 +81,7 @@ pub(super) async fn referrers(
         digest.algorithm().name(),
         digest.hex()
     );
-    let upstream = fetch(state, &fetch_spec).await?;
+    let upstream = fetch(state, &fetch_spec).await?.response;
     let status = upstream.status();
     let mut out = HeaderMap::new();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

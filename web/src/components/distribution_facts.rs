@@ -2,12 +2,10 @@
 //! from something this page observed — the reference, the documents and their checks, the
 //! layer descriptors, and the layers' live verification.
 //!
+//! Access, the mirror and the rate limit are what the relay said when it served the top
+//! document (`Strata-Access`, `Strata-Served-By`, `RateLimit-*`), not verified content.
+//!
 //! Facts the page cannot observe yet are left out rather than guessed:
-//! - visibility and the token scope granted: the companion does the auth handshake, and
-//!   would have to report whether it pulled anonymously and with which scope;
-//! - rate limits: Docker Hub's `ratelimit-limit` / `ratelimit-remaining` headers (with
-//!   the `w=` window) would have to be relayed with the manifest's answer;
-//! - served from a mirror: the companion knows its `--mirror`, and would have to say so;
 //! - bytes shared with images seen before, and a tag that moved: need a store of earlier
 //!   visits keyed by diff_id and by tag;
 //! - compressed bytes per platform: needs every platform's manifest, not only the shown
@@ -176,13 +174,21 @@ pub(crate) fn DistributionFacts(model: ImageModel) -> impl IntoView {
     let longevity = longevity_fact(&model);
     let transport = transport_fact(&model, &tally);
     let confidentiality = confidentiality_fact(&tally);
+    let access = model.relay.access_text();
+    let availability = model.relay.availability_text();
     let integrity = move || integrity_fact(&model);
     view! {
         <section class="panel distribution-facts" data-distribution-facts="">
             <h2>"Distribution"</h2>
             <dl>
                 <dt>"Registry"</dt><dd data-fact="registry">{registry}</dd>
+                {access.map(|access| view! {
+                    <dt>"Access"</dt><dd data-fact="access">{access}</dd>
+                })}
                 <dt>"Longevity"</dt><dd data-fact="longevity">{longevity}</dd>
+                {availability.map(|availability| view! {
+                    <dt>"Availability"</dt><dd data-fact="availability">{availability}</dd>
+                })}
                 <dt>"Transport"</dt><dd data-fact="transport">{transport}</dd>
                 <dt>"Confidentiality"</dt>
                 <dd data-fact="confidentiality" data-encrypted-layers=tally.encrypted.to_string()>{confidentiality}</dd>

@@ -1,8 +1,11 @@
-//! A pass-through in front of the real registry that holds back the last bytes of chosen
-//! blobs: a whole-blob `GET` sends everything but the tail, then waits until the test
-//! releases it. `Range` requests pass untouched, so a reader that fetches a lazily
-//! pullable layer's TOC by range gets it while the layer itself cannot finish — which
-//! proves the files it lists came from the TOC, not from the layer.
+//! A pass-through in front of the real registry, for what it cannot be made to do:
+//! - hold back the last bytes of chosen blobs: a whole-blob `GET` sends everything but
+//!   the tail, then waits until the test releases it. `Range` requests pass untouched, so
+//!   a reader that fetches a lazily pullable layer's TOC by range gets it while the layer
+//!   itself cannot finish — which proves the files it lists came from the TOC;
+//! - add headers to manifest answers, as Docker Hub adds its `RateLimit-*` headers.
+//!
+//! Everything else — manifests, blobs, auth challenges — is the registry's own.
 
 use std::sync::{Arc, Mutex};
 
@@ -27,26 +30,40 @@ struct Shared {
     held: Vec<String>,
     /// Bytes held back at the end of each.
     tail: usize,
+    /// Headers added to every manifest answer.
+    manifest_headers: Vec<(header::HeaderName, header::HeaderValue)>,
     released: watch::Receiver<bool>,
     /// `METHOD path [Range]` of every request.
     requests: Mutex<Vec<String>>,
 }
 
-/// A running proxy on `127.0.0.1`; stops on drop.
-pub struct TailHold {
+/// What the pass-through changes.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Digests of the blobs whose tails are held.
+    pub hold: Vec<String>,
+    /// Bytes held back at the end of each.
+    pub tail: usize,
+    /// Headers added to every manifest answer (`RateLimit-Limit: 100;w=21600`).
+    pub manifest_headers: Vec<(String, String)>,
+}
+
+/// A running pass-through on `127.0.0.1`; stops on drop.
+pub struct Passthrough {
     host: String,
     shared: Arc<Shared>,
     release: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
-impl TailHold {
-    /// Serves `registry`, holding the last `tail` bytes of each blob in `digests`.
-    pub async fn start(
-        registry: &Registry,
-        digests: &[String],
-        tail: usize,
-    ) -> anyhow::Result<Self> {
+impl Passthrough {
+    /// Serves `registry` with the changes in `options`.
+    pub async fn start(registry: &Registry, options: Options) -> anyhow::Result<Self> {
+        let manifest_headers = options
+            .manifest_headers
+            .iter()
+            .map(|(k, v)| Ok((k.parse()?, v.parse()?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let (release, released) = watch::channel(false);
         let shared = Arc::new(Shared {
             upstream: registry.url().trim_end_matches('/').to_owned(),
@@ -54,8 +71,9 @@ impl TailHold {
                 .no_proxy()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
-            held: digests.iter().map(|d| format!("/blobs/{d}")).collect(),
-            tail,
+            held: options.hold.iter().map(|d| format!("/blobs/{d}")).collect(),
+            tail: options.tail,
+            manifest_headers,
             released,
             requests: Mutex::new(Vec::new()),
         });
@@ -65,7 +83,7 @@ impl TailHold {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(TailHold {
+        Ok(Passthrough {
             host,
             shared,
             release,
@@ -87,9 +105,14 @@ impl TailHold {
     pub fn requests(&self) -> Vec<String> {
         self.shared.requests.lock().expect("lock").clone()
     }
+
+    /// `http://127.0.0.1:P`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.host)
+    }
 }
 
-impl Drop for TailHold {
+impl Drop for Passthrough {
     fn drop(&mut self) {
         self.release();
         self.task.abort();
@@ -148,6 +171,11 @@ async fn relay(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     *response.status_mut() = status;
     for (name, value) in &headers {
         if name != header::TRANSFER_ENCODING && name != header::CONNECTION {
+            response.headers_mut().insert(name, value.clone());
+        }
+    }
+    if path.contains("/manifests/") {
+        for (name, value) in &shared.manifest_headers {
             response.headers_mut().insert(name, value.clone());
         }
     }
