@@ -126,3 +126,89 @@ async fn the_overview_says_how_the_image_was_served_pulls_left_and_a_mirror() ->
     client.close().await?;
     Ok(())
 }
+
+/// The compressed sizes of a pushed manifest's layers, summed.
+fn layer_bytes(manifest: &[u8]) -> anyhow::Result<u64> {
+    let manifest: serde_json::Value = serde_json::from_slice(manifest)?;
+    Ok(manifest["layers"]
+        .as_array()
+        .map(|layers| layers.iter().filter_map(|l| l["size"].as_u64()).sum())
+        .unwrap_or(0))
+}
+
+#[tokio::test]
+async fn the_overview_remembers_layers_seen_in_other_images_and_a_tag_that_moved()
+-> anyhow::Result<()> {
+    use strata_tests::image::{Entry, LayerSpec, Step};
+    let registry = strata_tests::registry::Registry::start().await?;
+    let pusher = Pusher::for_registry(&registry)?;
+    let base = three_layer_image();
+    let a = pusher
+        .push_image("team/app", Some("v1"), &base.build(Format::Oci)?)
+        .await?;
+    let mut grown = base.clone();
+    grown.steps.push(Step::Layer(LayerSpec::new(
+        "COPY extra /",
+        vec![Entry::file(
+            "/extra.txt",
+            b"one more layer\n".to_vec(),
+            0o644,
+        )],
+    )));
+    let b_image = grown.build(Format::Oci)?;
+    let app = strata_tests::browser::start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    let open = |name: &str| format!("{}/image/{}/{name}", app.url(), registry.host());
+
+    client.goto(&open("team/app:v1")).await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let first = fact(&client, "longevity").await?;
+    assert!(!first.contains("moved"), "{first}");
+    let nothing_shared = client
+        .find(fantoccini::Locator::Css("[data-fact=transport]"))
+        .await?
+        .attr("data-shared-bytes")
+        .await?;
+    assert_eq!(nothing_shared.as_deref(), Some("0"));
+
+    // The same base layers in another repository: their bytes are already here.
+    pusher
+        .push_image("team/other", Some("v1"), &b_image)
+        .await?;
+    client.goto(&open("team/other:v1")).await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let transport = client
+        .find(fantoccini::Locator::Css("[data-fact=transport]"))
+        .await?;
+    assert_eq!(
+        transport.attr("data-shared-bytes").await?,
+        Some(layer_bytes(&a.manifest_bytes)?.to_string())
+    );
+    let text = transport.text().await?;
+    let holder = format!("{}/team/app@{}", registry.host(), a.manifest_digest);
+    assert!(
+        text.contains("(3 layers) already in images seen here") && text.contains(&holder),
+        "{text}"
+    );
+
+    // The tag moves to the grown image: the next visit says so, and what it was.
+    pusher.push_image("team/app", Some("v1"), &b_image).await?;
+    client.goto(&open("team/app:v1")).await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let moved = fact(&client, "longevity").await?;
+    let was = &a.manifest_digest["sha256:".len().."sha256:".len() + 12];
+    assert!(
+        moved.contains("The tag moved since this browser last saw it") && moved.contains(was),
+        "{moved}"
+    );
+    client.goto(&open("team/app:v1")).await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let same = fact(&client, "longevity").await?;
+    assert!(
+        same.contains("points where it did on the last visit"),
+        "{same}"
+    );
+    client.close().await?;
+    Ok(())
+}

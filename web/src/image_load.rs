@@ -9,6 +9,7 @@ use strata_shared::manifest::{
 use strata_shared::{Digest, MediaType};
 
 use crate::endpoint::Endpoint;
+use crate::seen_before::{SharedBytes, TagSeen, shared_with_others, tag_visit};
 
 use crate::api::{self, ApiError, Verification};
 use crate::worker::protocol::{LayerSummary, Stage, WorkerReport};
@@ -186,6 +187,10 @@ pub(crate) struct ImageModel {
     pub opened_as: String,
     /// What the relay said about serving the top document (access, mirror, rate limit).
     pub relay: crate::relay_facts::RelayFacts,
+    /// The tag against this browser's last visit.
+    pub tag_seen: crate::seen_before::TagSeen,
+    /// This image's layers that images seen here before hold too (by diff_id).
+    pub shared_before: crate::seen_before::SharedBytes,
 }
 
 impl LayerLive {
@@ -237,6 +242,11 @@ impl LayerRow {
 }
 
 impl ImageModel {
+    /// How this image is remembered among the images seen here: `name@digest`.
+    pub(crate) fn seen_as(&self) -> String {
+        format!("{}@{}", self.endpoint.name, self.pinned)
+    }
+
     /// The build steps: the config's, or a schema1 manifest's.
     pub(crate) fn history(&self) -> Vec<strata_shared::manifest::HistoryStep> {
         match (&self.config, &self.schema1) {
@@ -308,7 +318,12 @@ pub(crate) async fn load_image(
         schema1: None,
         failures: Vec::new(),
         opened_as: manifest_ref.clone(),
+        tag_seen: TagSeen::NotATag,
+        shared_before: SharedBytes::default(),
     };
+    if endpoint.repository_page().is_some() && Digest::parse(&manifest_ref).is_err() {
+        model.tag_seen = tag_visit(&endpoint.name, &manifest_ref, &model.pinned);
+    }
     let (manifest_doc, manifest_verification, manifest_digest, media_type, raw) =
         match top.parsed.document {
             Document::Schema1(m) => {
@@ -442,5 +457,11 @@ pub(crate) async fn load_image(
         raw,
     });
     model.config = config;
+    let known: Vec<(Digest, u64)> = model
+        .layers
+        .iter()
+        .filter_map(|l| Some((l.diff_id.clone()?, l.descriptor.size)))
+        .collect();
+    model.shared_before = shared_with_others(&known, &model.seen_as());
     Ok(model)
 }

@@ -17,6 +17,7 @@ mod pages;
 mod provenance_load;
 mod recent;
 mod relay_facts;
+mod seen_before;
 mod source_resolve;
 mod tag_filler;
 mod tag_memory;

@@ -5,9 +5,10 @@
 //! Access, the mirror and the rate limit are what the relay said when it served the top
 //! document (`Strata-Access`, `Strata-Served-By`, `RateLimit-*`), not verified content.
 //!
+//! A moved tag and the bytes shared with images seen before come from this browser's
+//! memory of earlier visits ([`crate::seen_before`]).
+//!
 //! Facts the page cannot observe yet are left out rather than guessed:
-//! - bytes shared with images seen before, and a tag that moved: need a store of earlier
-//!   visits keyed by diff_id and by tag;
 //! - compressed bytes per platform: needs every platform's manifest, not only the shown
 //!   one's;
 //! - signatures: need the referrers or `.sig` tags, which this page does not fetch.
@@ -17,8 +18,9 @@ use strata_shared::manifest::LayerTally;
 use strata_shared::reference::RegistryKind;
 use strata_shared::{Digest, Reference};
 
-use crate::format::{bytes, plural};
+use crate::format::{bytes, plural, short_digest};
 use crate::image_load::ImageModel;
+use crate::seen_before::TagSeen;
 use crate::worker::protocol::Stage;
 
 /// Where the image is published, from its name (or the local source it was read from).
@@ -46,15 +48,23 @@ fn registry_fact(model: &ImageModel) -> String {
     }
 }
 
-/// Tag or digest: whether the same link will show the same image tomorrow.
+/// Tag or digest: whether the same link will show the same image tomorrow, and whether
+/// the tag moved since this browser last saw it.
 fn longevity_fact(model: &ImageModel) -> String {
     if Digest::parse(&model.opened_as).is_ok() {
-        "opened by digest: this content cannot change under the link".into()
-    } else {
-        format!(
-            "opened by tag {}: a tag can move; the pinned link keeps this digest",
-            model.opened_as
-        )
+        return "opened by digest: this content cannot change under the link".into();
+    }
+    let base = format!(
+        "opened by tag {}: a tag can move; the pinned link keeps this digest",
+        model.opened_as
+    );
+    match &model.tag_seen {
+        TagSeen::Moved(before) => format!(
+            "{base}. The tag moved since this browser last saw it: it was {}",
+            short_digest(before)
+        ),
+        TagSeen::Same => format!("{base}. It points where it did on the last visit here"),
+        TagSeen::First | TagSeen::NotATag => base,
     }
 }
 
@@ -87,6 +97,22 @@ fn transport_fact(model: &ImageModel, tally: &LayerTally) -> String {
         parts.push(format!(
             "{} from other hosts (foreign)",
             plural(tally.foreign as u64, "layer", "layers")
+        ));
+    }
+    let shared = &model.shared_before;
+    if shared.layers > 0 {
+        let images: Vec<&str> = shared.images.iter().take(3).map(String::as_str).collect();
+        let more = shared.images.len().saturating_sub(images.len());
+        parts.push(format!(
+            "{} ({}) already in images seen here: {}{}",
+            bytes(shared.bytes),
+            plural(shared.layers as u64, "layer", "layers"),
+            images.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
         ));
     }
     if parts.is_empty() {
@@ -173,6 +199,7 @@ pub(crate) fn DistributionFacts(model: ImageModel) -> impl IntoView {
     let registry = registry_fact(&model);
     let longevity = longevity_fact(&model);
     let transport = transport_fact(&model, &tally);
+    let model_shared = model.shared_before.bytes;
     let confidentiality = confidentiality_fact(&tally);
     let access = model.relay.access_text();
     let availability = model.relay.availability_text();
@@ -189,7 +216,8 @@ pub(crate) fn DistributionFacts(model: ImageModel) -> impl IntoView {
                 {availability.map(|availability| view! {
                     <dt>"Availability"</dt><dd data-fact="availability">{availability}</dd>
                 })}
-                <dt>"Transport"</dt><dd data-fact="transport">{transport}</dd>
+                <dt>"Transport"</dt>
+                <dd data-fact="transport" data-shared-bytes=model_shared.to_string()>{transport}</dd>
                 <dt>"Confidentiality"</dt>
                 <dd data-fact="confidentiality" data-encrypted-layers=tally.encrypted.to_string()>{confidentiality}</dd>
                 <dt>"Integrity"</dt><dd data-fact="integrity">{integrity}</dd>

@@ -172,6 +172,13 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
         .map(|row| TocPlan::of(&row.descriptor).and_then(Result::ok))
         .collect();
     let tocs = RefCell::new(toc_reads(model));
+    // Each verified layer is remembered by diff_id, for other images' transport facts.
+    let seen_as = model.seen_as();
+    let diff_ids: Vec<Option<(strata_shared::Digest, u64)>> = model
+        .layers
+        .iter()
+        .map(|l| Some((l.diff_id.clone()?, l.descriptor.size)))
+        .collect();
     let on_report = move |report: WorkerReport| {
         if let Some(live) = report.job_id().and_then(|id| lives.get(id)) {
             live.apply(&report);
@@ -191,6 +198,9 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
                 false
             }
             WorkerReport::Done { id, index, .. } => {
+                if let Some(Some((diff_id, size))) = diff_ids.get(id) {
+                    crate::seen_before::remember_layer(diff_id, *size, &seen_as);
+                }
                 let index = Arc::new(index);
                 if let (Some(LayerSlot::Listed(toc)), Some(live), Some(Some(plan))) =
                     (slots.borrow().get(id), lives.get(id), plans.get(id))
