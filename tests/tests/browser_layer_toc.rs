@@ -245,3 +245,94 @@ async fn a_lying_toc_is_shown_until_the_layer_verifies_then_the_true_files_and_t
     client.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_soci_index_found_through_the_referrers_is_listed_and_verified() -> anyhow::Result<()> {
+    use serde_json::{Value, json};
+    use strata_tests::image::{Format, sha256_digest};
+    use strata_tests::provenance_fixtures::digest_tag;
+    let registry = Registry::start().await?;
+    let pusher = strata_tests::push::Pusher::for_registry(&registry)?;
+    let image = strata_tests::fixtures::three_layer_image().build(Format::Oci)?;
+    let pushed = pusher.push_image("team/soci", Some("v1"), &image).await?;
+    let manifest: Value = serde_json::from_slice(&pushed.manifest_bytes)?;
+    let layers: Vec<&str> = manifest["layers"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|d| d["digest"].as_str()).collect())
+        .unwrap_or_default();
+    // SOCI's shape: an artifact about the image manifest, one zTOC blob per indexed
+    // layer, each naming its layer in an annotation.
+    let empty = b"{}".to_vec();
+    let ztocs: Vec<Vec<u8>> = (0..2).map(|i| format!("zTOC {i}").into_bytes()).collect();
+    let soci = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": "application/vnd.amazon.soci.index.v2+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                   "digest": sha256_digest(&empty), "size": 2},
+        "layers": ztocs.iter().zip(&layers).map(|(z, layer)| json!({
+            "mediaType": "application/octet-stream",
+            "digest": sha256_digest(z), "size": z.len(),
+            "annotations": {
+                "com.amazon.soci.image-layer-digest": layer,
+                "com.amazon.soci.image-layer-mediatype": "application/vnd.oci.image.layer.v1.tar+gzip",
+            },
+        })).collect::<Vec<_>>(),
+        "subject": {"mediaType": OCI_MANIFEST, "digest": pushed.manifest_digest,
+                    "size": pushed.manifest_bytes.len()},
+    }))?;
+    let soci_digest = sha256_digest(&soci);
+    for blob in std::iter::once(&empty).chain(&ztocs) {
+        pusher
+            .push_blob("team/soci", &sha256_digest(blob), blob)
+            .await?;
+    }
+    pusher
+        .push_manifest("team/soci", &soci_digest, OCI_MANIFEST, &soci)
+        .await?;
+    // Distribution 2.8 has no referrers API: the OCI 1.1 tag schema keeps the list.
+    let referrers = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": OCI_MANIFEST, "digest": soci_digest, "size": soci.len(),
+                       "artifactType": "application/vnd.amazon.soci.index.v2+json"}],
+    }))?;
+    pusher
+        .push_manifest(
+            "team/soci",
+            &digest_tag(&pushed.manifest_digest),
+            "application/vnd.oci.image.index.v1+json",
+            &referrers,
+        )
+        .await?;
+
+    let app = strata_tests::browser::start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    client
+        .goto(&format!(
+            "{}/image/{}/team/soci@{}?tab=provenance",
+            app.url(),
+            registry.host(),
+            pushed.manifest_digest
+        ))
+        .await?;
+    wait_until(
+        &client,
+        "the SOCI index listed",
+        "document.querySelector('[data-attachment-kind=soci-index]')",
+    )
+    .await?;
+    let row = visible_text(&client, "[data-attachment-kind=soci-index]").await?;
+    assert!(row.contains("SOCI index: zTOCs for 2 layers"), "{row}");
+    assert_eq!(
+        attributes(
+            &client,
+            "[data-attachment-kind=soci-index]",
+            "data-attachment-verified"
+        )
+        .await?,
+        ["verified"]
+    );
+    client.close().await?;
+    Ok(())
+}

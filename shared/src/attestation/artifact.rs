@@ -6,6 +6,15 @@ use super::notation::NOTATION_SIGNATURE;
 use super::statement::PredicateFamily;
 use crate::manifest::ImageManifest;
 
+/// The artifact types of SOCI indexes (Seekable OCI, lazy loading on AWS): v1, and v2
+/// (which is attached to an index of the image).
+pub const SOCI_INDEX_TYPES: [&str; 2] = [
+    "application/vnd.amazon.soci.index.v1+json",
+    "application/vnd.amazon.soci.index.v2+json",
+];
+/// The zTOC layer annotation naming the image layer it indexes.
+pub const SOCI_LAYER_DIGEST: &str = "com.amazon.soci.image-layer-digest";
+
 /// Layer annotation naming an in-toto predicate type.
 pub const PREDICATE_TYPE_ANNOTATION: &str = "in-toto.io/predicate-type";
 
@@ -22,6 +31,11 @@ pub enum ArtifactKind {
     Sbom,
     /// A Notation signature.
     NotationSignature,
+    /// A SOCI index: zTOCs (tables of contents for lazy loading) of some of the layers.
+    SociIndex {
+        /// Image layers it holds a zTOC for.
+        ztocs: usize,
+    },
     /// Anything else: its artifact type.
     Other(String),
 }
@@ -40,6 +54,10 @@ impl ArtifactKind {
             ArtifactKind::CosignAttestation => "cosign attestation".into(),
             ArtifactKind::Sbom => "SBOM".into(),
             ArtifactKind::NotationSignature => "Notation signature".into(),
+            ArtifactKind::SociIndex { ztocs } => format!(
+                "SOCI index: zTOCs for {ztocs} {}",
+                if *ztocs == 1 { "layer" } else { "layers" }
+            ),
             ArtifactKind::Other(t) => t.clone(),
         }
     }
@@ -52,6 +70,7 @@ impl ArtifactKind {
             ArtifactKind::CosignAttestation => "cosign-attestation",
             ArtifactKind::Sbom => "sbom",
             ArtifactKind::NotationSignature => "notation-signature",
+            ArtifactKind::SociIndex { .. } => "soci-index",
             ArtifactKind::Other(_) => "other",
         }
     }
@@ -80,6 +99,14 @@ pub fn classify(m: &ImageManifest) -> ArtifactKind {
     if ty == NOTATION_SIGNATURE {
         return ArtifactKind::NotationSignature;
     }
+    if SOCI_INDEX_TYPES.contains(&ty.as_str()) {
+        let ztocs = m
+            .layers
+            .iter()
+            .filter(|l| l.annotation(SOCI_LAYER_DIGEST).is_some())
+            .count();
+        return ArtifactKind::SociIndex { ztocs };
+    }
     let layer_types: Vec<&str> = m.layers.iter().map(|l| l.media_type.as_str()).collect();
     if !layer_types.is_empty() && layer_types.iter().all(|t| *t == SIMPLE_SIGNING) {
         return ArtifactKind::CosignSignature;
@@ -106,6 +133,30 @@ pub fn classify(m: &ImageManifest) -> ArtifactKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_soci_index_counts_its_ztocs() {
+        let m: ImageManifest = serde_json::from_value(serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": "application/vnd.amazon.soci.index.v2+json",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                "digest": crate::Digest::sha256_of(b"{}").to_string(), "size": 2},
+            "layers": [
+                {"mediaType": "application/octet-stream", "size": 10,
+                 "digest": crate::Digest::sha256_of(b"z1").to_string(),
+                 "annotations": {SOCI_LAYER_DIGEST: crate::Digest::sha256_of(b"l1").to_string()}},
+                {"mediaType": "application/octet-stream", "size": 10,
+                 "digest": crate::Digest::sha256_of(b"z2").to_string(),
+                 "annotations": {SOCI_LAYER_DIGEST: crate::Digest::sha256_of(b"l2").to_string()}}
+            ]
+        }))
+        .unwrap();
+        let kind = classify(&m);
+        assert_eq!(kind, ArtifactKind::SociIndex { ztocs: 2 });
+        assert_eq!(kind.label(), "SOCI index: zTOCs for 2 layers");
+        assert_eq!(kind.slug(), "soci-index");
+    }
 
     #[test]
     fn sbom_media_types() {
