@@ -306,6 +306,22 @@ async fn provenance_tab_on_distribution_attestations_sbom_links_signatures_and_t
     wait_for(&client, "[data-signature-digest]", 2).await?;
     let (state, _) = verify_with(&client, &honest, &other_pem).await?;
     assert_eq!(state, "failed");
+
+    // The overview's distribution facts say what was found and checked.
+    client
+        .goto(&format!(
+            "{}/image/{host}/{name}@{}",
+            app.url(),
+            pushed.digest
+        ))
+        .await?;
+    wait_for(&client, "[data-fact=signatures][data-loaded=true]", 1).await?;
+    let said = visible_text(&client, "[data-fact=signatures]").await?;
+    assert_eq!(
+        said,
+        "1 signature (cosign signature): 1 verified by digest, 2 of 2 cosign payloads name this \
+         image; the Provenance tab checks them against a key"
+    );
     client.close().await?;
     Ok(())
 }

@@ -11,7 +11,11 @@
 //! Facts the page cannot observe yet are left out rather than guessed:
 //! - compressed bytes per platform: needs every platform's manifest, not only the shown
 //!   one's;
-//! - signatures: need the referrers or `.sig` tags, which this page does not fetch.
+//!
+//! Signatures are looked for as the Provenance tab looks for them (cosign tags, OCI
+//! referrers), and reported by what was checked: each signature's manifest and blobs
+//! against their digests, and whether its payload names this image. Checking the
+//! signature against a key is the Provenance tab's.
 
 use leptos::prelude::*;
 use strata_shared::manifest::LayerTally;
@@ -20,8 +24,10 @@ use strata_shared::{Digest, Reference};
 
 use crate::format::{bytes, plural, short_digest};
 use crate::image_load::ImageModel;
+use crate::provenance_load::LoadedProvenance;
 use crate::seen_before::TagSeen;
 use crate::worker::protocol::Stage;
+use strata_shared::attestation::artifact::ArtifactKind;
 
 /// Where the image is published, from its name (or the local source it was read from).
 fn registry_fact(model: &ImageModel) -> String {
@@ -192,6 +198,46 @@ fn integrity_fact(model: &ImageModel) -> String {
     format!("{documents}; {}", parts.join(", "))
 }
 
+/// Signatures found, and what of them was checked.
+fn signatures_fact(loaded: &LoadedProvenance) -> String {
+    let signatures: Vec<&crate::provenance_load::Attachment> = loaded
+        .attachments
+        .iter()
+        .filter(|a| {
+            matches!(
+                a.kind,
+                ArtifactKind::CosignSignature | ArtifactKind::NotationSignature
+            )
+        })
+        .collect();
+    if signatures.is_empty() {
+        return match loaded.notes.first() {
+            Some(note) => format!("none found, but not every place could be asked: {note}"),
+            None => "no signatures found (cosign tags, OCI referrers)".into(),
+        };
+    }
+    let verified = signatures.iter().filter(|a| a.all_verified()).count();
+    let cosign: Vec<_> = loaded.signatures().collect();
+    let naming = cosign
+        .iter()
+        .filter(|(_, s)| s.digest_matches == Some(true))
+        .count();
+    let kinds: Vec<String> = signatures.iter().map(|a| a.kind.label()).collect();
+    let mut text = format!(
+        "{} ({}): {verified} verified by digest",
+        plural(signatures.len() as u64, "signature", "signatures"),
+        kinds.join(", ")
+    );
+    if !cosign.is_empty() {
+        text.push_str(&format!(
+            ", {naming} of {} cosign payloads name this image",
+            cosign.len()
+        ));
+    }
+    text.push_str("; the Provenance tab checks them against a key");
+    text
+}
+
 /// One card of facts about how the image is distributed.
 #[component]
 pub(crate) fn DistributionFacts(model: ImageModel) -> impl IntoView {
@@ -202,6 +248,14 @@ pub(crate) fn DistributionFacts(model: ImageModel) -> impl IntoView {
     let model_shared = model.shared_before.bytes;
     let confidentiality = confidentiality_fact(&tally);
     let access = model.relay.access_text();
+    let signatures = RwSignal::new(None::<String>);
+    {
+        let model = model.clone();
+        leptos::task::spawn_local(async move {
+            let loaded = crate::provenance_load::load_provenance(&model).await;
+            signatures.try_set(Some(signatures_fact(&loaded)));
+        });
+    }
     let availability = model.relay.availability_text();
     let integrity = move || integrity_fact(&model);
     view! {
@@ -221,6 +275,10 @@ pub(crate) fn DistributionFacts(model: ImageModel) -> impl IntoView {
                 <dt>"Confidentiality"</dt>
                 <dd data-fact="confidentiality" data-encrypted-layers=tally.encrypted.to_string()>{confidentiality}</dd>
                 <dt>"Integrity"</dt><dd data-fact="integrity">{integrity}</dd>
+                <dt>"Signatures"</dt>
+                <dd data-fact="signatures" data-loaded=move || signatures.get().is_some().to_string()>
+                    {move || signatures.get().unwrap_or_else(|| "looking for signatures…".into())}
+                </dd>
             </dl>
         </section>
     }
