@@ -212,3 +212,74 @@ async fn the_overview_remembers_layers_seen_in_other_images_and_a_tag_that_moved
     client.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn every_platforms_size_is_read_on_request_with_shared_layers_counted_once()
+-> anyhow::Result<()> {
+    let registry = strata_tests::registry::Registry::start().await?;
+    let index = strata_tests::image::build_index(
+        "team/multi",
+        &strata_tests::fixtures::two_platform_images(),
+        Format::Oci,
+    )?;
+    let pushed = Pusher::for_registry(&registry)?
+        .push_index("team/multi", "v1", &index)
+        .await?;
+    let mut distinct = std::collections::BTreeMap::new();
+    let mut expected = Vec::new();
+    for (platform, image) in &index.images {
+        let manifest: serde_json::Value = serde_json::from_slice(&image.manifest_bytes)?;
+        for layer in manifest["layers"].as_array().into_iter().flatten() {
+            distinct.insert(
+                layer["digest"].to_string(),
+                layer["size"].as_u64().unwrap_or(0),
+            );
+        }
+        expected.push((platform.to_string(), layer_bytes(&image.manifest_bytes)?));
+    }
+    let app = strata_tests::browser::start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    client
+        .goto(&format!(
+            "{}/image/{}/team/multi@{}",
+            app.url(),
+            registry.host(),
+            pushed.digest
+        ))
+        .await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let requests_before = registry.log().matches("/manifests/").count();
+    client
+        .find(fantoccini::Locator::Css("[data-read-platform-sizes]"))
+        .await?
+        .click()
+        .await?;
+    let total = client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(fantoccini::Locator::Css("[data-index-bytes]"))
+        .await?;
+    assert_eq!(
+        total.attr("data-index-bytes").await?,
+        Some(distinct.values().sum::<u64>().to_string())
+    );
+    for (platform, bytes) in expected {
+        let row = client
+            .find(fantoccini::Locator::Css(&format!(
+                "[data-fact=platform-sizes] [data-platform='{platform}']"
+            )))
+            .await?;
+        assert_eq!(
+            row.attr("data-platform-bytes").await?,
+            Some(bytes.to_string()),
+            "{platform}"
+        );
+    }
+    assert!(
+        registry.log().matches("/manifests/").count() > requests_before,
+        "the sizes come from the platform manifests"
+    );
+    client.close().await?;
+    Ok(())
+}

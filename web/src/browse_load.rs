@@ -3,8 +3,10 @@
 //! size and created time — from the manifest fetched by digest and its config, each
 //! verified against its digest (by [`crate::api`]) before anything is shown.
 
+use std::collections::HashMap;
 use strata_shared::browse::time::rfc3339_seconds;
-use strata_shared::manifest::{Document, ImageManifest};
+
+use strata_shared::manifest::{Document, ImageManifest, IndexEntries};
 use strata_shared::{Digest, MediaType};
 
 use crate::api::{self, ApiError};
@@ -128,6 +130,39 @@ pub(crate) async fn digest_facts(
             })
         }
     }
+}
+
+/// Each platform's compressed bytes, read from its verified manifest (or why it could
+/// not be read), and the bytes of every platform together with each distinct layer blob
+/// counted once — what a mirror of the whole index stores.
+pub(crate) async fn platform_sizes(
+    endpoint: &Endpoint,
+    entries: &IndexEntries,
+) -> (Vec<(String, Result<u64, String>)>, u64) {
+    let mut sizes = Vec::new();
+    let mut distinct: HashMap<Digest, u64> = HashMap::new();
+    for entry in &entries.platforms {
+        let d = &entry.descriptor;
+        let fetched = api::fetch_manifest(
+            endpoint,
+            &d.digest.to_string(),
+            "platform manifest",
+            Some((&d.digest, d.size)),
+        )
+        .await;
+        let size = match fetched.map(|f| f.parsed.document) {
+            Ok(Document::Manifest(m)) => {
+                for layer in &m.layers {
+                    distinct.insert(layer.digest.clone(), layer.size);
+                }
+                Ok(m.layers_size())
+            }
+            Ok(_) => Err("not an image manifest".to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
+        sizes.push((entry.platform().to_string(), size));
+    }
+    (sizes, distinct.values().sum())
 }
 
 /// The created time of an image manifest's config; artifacts (a cosign signature, say)

@@ -9,8 +9,6 @@
 //! memory of earlier visits ([`crate::seen_before`]).
 //!
 //! Facts the page cannot observe yet are left out rather than guessed:
-//! - compressed bytes per platform: needs every platform's manifest, not only the shown
-//!   one's;
 //!
 //! Signatures are looked for as the Provenance tab looks for them (cosign tags, OCI
 //! referrers), and reported by what was checked: each signature's manifest and blobs
@@ -198,6 +196,67 @@ fn integrity_fact(model: &ImageModel) -> String {
     format!("{documents}; {}", parts.join(", "))
 }
 
+/// Every platform's compressed bytes, read on request: each costs a manifest request,
+/// which Docker Hub counts against the pull limit.
+#[component]
+fn PlatformSizes(model: ImageModel) -> impl IntoView {
+    let Some(index) = model.index.clone() else {
+        return ().into_any();
+    };
+    let count = index.entries.platforms.len();
+    let sizes = RwSignal::new(None::<(Vec<(String, Result<u64, String>)>, u64)>);
+    let asked = RwSignal::new(false);
+    let endpoint = model.endpoint.clone();
+    let ask = move |_| {
+        asked.set(true);
+        let (endpoint, entries) = (endpoint.clone(), index.entries.clone());
+        leptos::task::spawn_local(async move {
+            let read = crate::browse_load::platform_sizes(&endpoint, &entries).await;
+            sizes.try_set(Some(read));
+        });
+    };
+    view! {
+        <dt>"Per platform"</dt>
+        <dd data-fact="platform-sizes">
+            {move || match sizes.get() {
+                Some((rows, distinct)) => {
+                    let items = rows
+                        .into_iter()
+                        .map(|(platform, size)| {
+                            let text = match &size {
+                                Ok(bytes_) => bytes(*bytes_),
+                                Err(e) => format!("not read: {e}"),
+                            };
+                            let value = size.map(|b| b.to_string()).unwrap_or_default();
+                            view! {
+                                <li data-platform=platform.clone() data-platform-bytes=value>
+                                    <span class="mono">{platform.clone()}</span> " " {text}
+                                </li>
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <ul class="plain">{items}</ul>
+                        <div data-index-bytes=distinct.to_string()>
+                            {format!("all platforms: {} (each layer counted once)", bytes(distinct))}
+                        </div>
+                    }
+                    .into_any()
+                }
+                None if asked.get() => view! { <span>"reading each platform's manifest…"</span> }.into_any(),
+                None => view! {
+                    <button type="button" data-read-platform-sizes="" on:click=ask.clone()>
+                        {format!("Read the sizes of all {count} platforms")}
+                    </button>
+                    <span class="dim small">" (one manifest request each)"</span>
+                }
+                .into_any(),
+            }}
+        </dd>
+    }
+    .into_any()
+}
+
 /// Signatures found, and what of them was checked.
 fn signatures_fact(loaded: &LoadedProvenance) -> String {
     let signatures: Vec<&crate::provenance_load::Attachment> = loaded
@@ -246,6 +305,7 @@ pub(crate) fn DistributionFacts(model: ImageModel) -> impl IntoView {
     let longevity = longevity_fact(&model);
     let transport = transport_fact(&model, &tally);
     let model_shared = model.shared_before.bytes;
+    let sizes_model = model.clone();
     let confidentiality = confidentiality_fact(&tally);
     let access = model.relay.access_text();
     let signatures = RwSignal::new(None::<String>);
@@ -272,6 +332,7 @@ pub(crate) fn DistributionFacts(model: ImageModel) -> impl IntoView {
                 })}
                 <dt>"Transport"</dt>
                 <dd data-fact="transport" data-shared-bytes=model_shared.to_string()>{transport}</dd>
+                <PlatformSizes model=sizes_model/>
                 <dt>"Confidentiality"</dt>
                 <dd data-fact="confidentiality" data-encrypted-layers=tally.encrypted.to_string()>{confidentiality}</dd>
                 <dt>"Integrity"</dt><dd data-fact="integrity">{integrity}</dd>
