@@ -78,6 +78,15 @@ printf '\2</v2/a/tags/list?n=2&last=v2>; rel="next", <x>; rel=prev; title="a,b"'
 printf '\3v1.2.3\nv1.10.0\n1.*\n[a-\nsha256-%s\n' "$hex" >"$work/lines"
 seed browse_listing "$work/tags" "$work/catalog" "$work/link" "$work/lines"
 
+# layer_toc's first byte picks: 0 an eStargz tail, 1 a zstd:chunked manifest, 2 a TOC's
+# JSON, 3 a manifest-position annotation.
+toc_json='{"version":1,"entries":[{"name":"bin/","type":"dir","mode":16877},{"name":"bin/sh","type":"reg","size":9,"mode":33261,"offset":126},{"name":"bin/sh","type":"chunk","chunkOffset":4,"chunkSize":5},{"name":"lib/x","type":"symlink","linkName":"../bin/sh"},{"name":".wh.gone","type":"reg"}]}'
+{ printf '\2'; printf '%s' "$toc_json"; } >"$work/toc-json"
+{ printf '\1'; printf '%s' "$toc_json" | zstd -q -c; } >"$work/toc-zstd"
+{ printf '\0'; printf '%s' "$toc_json" | gzip -c; printf '\37\213\10\4\0\0\0\0\0\377\32\0SG\26\0%016xSTARGZ\1\0\0\377\377\0\0\0\0\0\0\0\0' 0; } >"$work/toc-estargz"
+printf '\3900:80:300:1' >"$work/toc-position"
+seed layer_toc "$work/toc-json" "$work/toc-zstd" "$work/toc-estargz" "$work/toc-position"
+
 # Documents as a registry serves them; manifest_document's first byte picks the
 # Content-Type (0: none).
 for f in "$real"/1-index/* "$real"/2-manifest/* "$real"/4-attestation/*manifest*.json \
