@@ -302,3 +302,28 @@ pub async fn open_files_view(client: &Client, url: &str) -> anyhow::Result<()> {
         .await?;
     Ok(())
 }
+
+/// Where screenshots for a person to look at go (`STRATA_SCREENSHOT_DIR`), and the colour
+/// scheme they are in (`dark` when `STRATA_CHROME_EXTRA_ARGS` forces it, else `light`).
+pub fn screenshot_dir() -> Option<(PathBuf, &'static str)> {
+    let dir = std::env::var_os("STRATA_SCREENSHOT_DIR").map(PathBuf::from)?;
+    let mode = if std::env::var("STRATA_CHROME_EXTRA_ARGS").is_ok_and(|a| a.contains("dark")) {
+        "dark"
+    } else {
+        "light"
+    };
+    Some((dir, mode))
+}
+
+/// Saves a screenshot as `{dir}/{name}-{mode}.png` when [`screenshot_dir`] is set.
+pub async fn save_screenshot(client: &Client, name: &str) -> anyhow::Result<()> {
+    let Some((dir, mode)) = screenshot_dir() else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join(format!("{name}-{mode}.png")),
+        client.screenshot().await?,
+    )?;
+    Ok(())
+}

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
-use strata_tests::browser::{Browser, attributes, start_app, visible_text, wait_for_state};
+use strata_tests::browser::{
+    Browser, attributes, save_screenshot, start_app, visible_text, wait_for_state,
+};
 use strata_tests::image::{Entry, LayerSpec, gzip, sha256_digest};
 use strata_tests::lazy_layers::zstd;
 use strata_tests::push::{RawLayer, push_raw_image as push};
@@ -65,16 +67,6 @@ async fn fact(client: &Client, name: &str) -> anyhow::Result<String> {
         &format!("[data-distribution-facts] [data-fact={name}]"),
     )
     .await
-}
-
-/// With `STRATA_SCREENSHOT_DIR` set, a PNG of the page as it is, for a reviewer's eyes.
-async fn screenshot(client: &Client, name: &str) -> anyhow::Result<()> {
-    let Some(dir) = std::env::var_os("STRATA_SCREENSHOT_DIR").map(std::path::PathBuf::from) else {
-        return Ok(());
-    };
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join(format!("{name}.png")), client.screenshot().await?)?;
-    Ok(())
 }
 
 async fn assert_nothing_failed(client: &Client) -> anyhow::Result<()> {
@@ -152,7 +144,7 @@ async fn a_foreign_layer_is_listed_with_its_urls_and_never_fetched() -> anyhow::
         "{row}"
     );
     assert_nothing_failed(&client).await?;
-    screenshot(&client, "layer_formats_foreign").await?;
+    save_screenshot(&client, "layer_formats_foreign").await?;
 
     let longevity = fact(&client, "longevity").await?;
     assert!(longevity.contains("opened by tag v1"), "{longevity}");
@@ -271,7 +263,7 @@ async fn encrypted_estargz_and_zstd_chunked_layers_are_recognized() -> anyhow::R
         "{row}"
     );
     assert_nothing_failed(&client).await?;
-    screenshot(&client, "layer_formats_encrypted").await?;
+    save_screenshot(&client, "layer_formats_encrypted").await?;
     let badge = visible_text(&client, ".image-header .badge.ok").await?;
     assert!(badge.contains("1 layer not fetched"), "{badge}");
 
