@@ -1,6 +1,8 @@
 //! Times the merge of a 100k-entry layer (`TreeBuilder::apply` + `finish`) natively: the
 //! baseline for the page's `data-merge-ms` that `tests/examples/explorer_bench.rs` prints
-//! for the same layer shape. `cargo run --release -p strata-shared --example merge_bench`.
+//! for the same layer shape. Also the other whole-layer steps the page runs: decoding the
+//! index a worker sends, encoding it for the cache, and copying a builder (what the page
+//! does to show layers above one still pending). `cargo run --release -p strata-shared --example merge_bench`.
 use strata_shared::layer::{Limits, TarWalker};
 use strata_shared::tree::TreeBuilder;
 
@@ -31,6 +33,25 @@ fn main() {
             "native merge of 100k entries: apply {applied:?}, with finish {:?}, {} paths",
             t.elapsed(),
             tree.all().count()
+        );
+    }
+    let mut tb = TreeBuilder::new();
+    tb.apply(&index, Some(0));
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let bytes = index.encode();
+        let encoded = t.elapsed();
+        let t = std::time::Instant::now();
+        let decoded = strata_shared::layer::LayerIndex::decode(&bytes).unwrap();
+        let decoded_in = t.elapsed();
+        let t = std::time::Instant::now();
+        let copy = tb.clone();
+        let cloned = t.elapsed();
+        println!(
+            "native, 100k entries: index encode {encoded:?} ({} bytes), decode {decoded_in:?} ({} entries), builder copy {cloned:?} ({} layers)",
+            bytes.len(),
+            decoded.len(),
+            copy.layers_applied()
         );
     }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::layer::{ElfInfo, Entry, EntryFlags, EntryKind, LayerIndex, Whiteout};
+use crate::layer::{ElfInfo, Entry, EntryFlags, EntryKind};
 
 /// What one layer did to one path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -270,11 +270,11 @@ struct DataObject {
 
 /// Applies layers in order; call [`TreeBuilder::apply`] as each layer's index is ready
 /// (in layer order) and [`TreeBuilder::finish`] at the end.
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 pub struct TreeBuilder {
     nodes: BTreeMap<String, TreeNode>,
     objects: Vec<DataObject>,
-    layers: Vec<LayerStats>,
+    pub(super) layers: Vec<LayerStats>,
 }
 
 impl TreeBuilder {
@@ -288,45 +288,6 @@ impl TreeBuilder {
         self.layers.len()
     }
 
-    /// Applies the next layer; `history_step` is its index in the config history (see
-    /// [`history_steps_for_layers`]). Returns that layer's statistics so far.
-    pub fn apply(&mut self, index: &LayerIndex, history_step: Option<u32>) -> &LayerStats {
-        let layer = self.layers.len() as u32;
-        self.layers.push(LayerStats {
-            layer,
-            history_step,
-            ..LayerStats::default()
-        });
-        let ctx = Ctx {
-            layer,
-            history_step,
-        };
-
-        // Whiteouts first: they act on lower layers only, wherever they sit in the tar.
-        let mut opaque_dirs = Vec::new();
-        for e in index.iter() {
-            let Some(w) = e.whiteout() else { continue };
-            self.layers[layer as usize].whiteouts += 1;
-            match w {
-                Whiteout::Delete(target) => self.remove(&target, true, ChangeKind::Deleted, ctx),
-                Whiteout::Opaque(dir) => {
-                    self.remove(&dir, false, ChangeKind::HiddenByOpaque, ctx);
-                    opaque_dirs.push(dir);
-                }
-                Whiteout::Meta => {}
-            }
-        }
-        for e in index.iter().filter(|e| e.is_visible()) {
-            self.layers[layer as usize].entries += 1;
-            self.add(&e, ctx);
-        }
-        // A directory reset by an opaque marker was replaced, whatever its own entry says.
-        for dir in opaque_dirs {
-            self.mark_opaque(&dir, ctx);
-        }
-        &self.layers[layer as usize]
-    }
-
     /// The merged tree.
     pub fn finish(self) -> MergedTree {
         MergedTree {
@@ -336,7 +297,7 @@ impl TreeBuilder {
     }
 
     /// Records on `dir` that layer `ctx` replaced its contents with an opaque marker.
-    fn mark_opaque(&mut self, dir: &str, ctx: Ctx) {
+    pub(super) fn mark_opaque(&mut self, dir: &str, ctx: Ctx) {
         let Some(n) = self.nodes.get_mut(dir).filter(|n| n.present) else {
             return;
         };
@@ -364,7 +325,7 @@ impl TreeBuilder {
     }
 
     /// Removes `path` (when `include_self`) and every present path under it.
-    fn remove(&mut self, path: &str, include_self: bool, kind: ChangeKind, ctx: Ctx) {
+    pub(super) fn remove(&mut self, path: &str, include_self: bool, kind: ChangeKind, ctx: Ctx) {
         let (objects, layers) = (&mut self.objects, &mut self.layers);
         if include_self
             && let Some(n) = self.nodes.get_mut(path)
@@ -441,7 +402,7 @@ impl TreeBuilder {
         }
     }
 
-    fn add(&mut self, e: &Entry<'_>, ctx: Ctx) {
+    pub(super) fn add(&mut self, e: &Entry<'_>, ctx: Ctx) {
         let path = e.path();
         if !e.flags().contains(EntryFlags::ESCAPES_ROOT) {
             self.ensure_parents(path, ctx);
@@ -568,14 +529,14 @@ impl TreeBuilder {
     }
 }
 
-#[derive(Clone, Copy)]
-struct Ctx {
-    layer: u32,
-    history_step: Option<u32>,
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Ctx {
+    pub(super) layer: u32,
+    pub(super) history_step: Option<u32>,
 }
 
 impl Ctx {
-    fn change(self, kind: ChangeKind, size: u64) -> Change {
+    pub(super) fn change(self, kind: ChangeKind, size: u64) -> Change {
         Change {
             layer: self.layer,
             history_step: self.history_step,

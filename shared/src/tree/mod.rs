@@ -10,6 +10,7 @@
 pub mod explore;
 pub mod export;
 mod glob;
+mod layer_apply;
 mod link;
 mod merge;
 #[cfg(test)]
@@ -17,6 +18,7 @@ pub(crate) mod test_tar;
 mod wasted;
 
 pub use glob::Pattern;
+pub use layer_apply::LayerApplication;
 pub use link::resolve_link;
 pub use merge::{
     Change, ChangeKind, CountBytes, LayerStats, MergedTree, Modified, TreeBuilder, TreeNode, Wasted,
