@@ -1,6 +1,6 @@
 //! Measures the Files tab on a layer of 100k entries (prints numbers, never pass/fail):
 //! time from navigation to `ready` (every layer verified and indexed, tree merged), time
-//! until the layer view lists its rows, and the longest main-thread task while scrolling
+//! until the layer view lists its rows, the longest main-thread task until then, and the longest main-thread task while scrolling
 //! the listing (PerformanceObserver `longtask`, tasks over 50 ms), with the frame intervals
 //! seen by `requestAnimationFrame` (16.7 ms is a smooth 60 Hz).
 //!
@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
-use strata_tests::browser::{Browser, start_app, wait_for_state};
+use strata_tests::browser::{Browser, long_tasks, start_app, wait_for_state, watch_long_tasks};
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{Entry, Format, LayerSpec, Step};
 use strata_tests::push::Pusher;
@@ -41,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
     let app = start_app(&registry).await?;
     let mut browser = Browser::start().await?;
     let client = browser.session().await?;
+    watch_long_tasks(&client).await?;
     let base = format!(
         "{}/image/{}/bench/many@{}",
         app.url(),
@@ -58,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
         .for_element(Locator::Css("[data-listing] [data-path]"))
         .await?;
     let first_rows = started.elapsed();
+    let loading = long_tasks(&client).await?;
     let merge_ms = client
         .find(Locator::Css("[data-merge-ms]"))
         .await?
@@ -95,7 +97,11 @@ async fn main() -> anyhow::Result<()> {
     println!("entries in the layer: {entries}");
     println!("navigation to ready (verified, indexed, merged): {ready:?}");
     println!("navigation to first rows of the layer view: {first_rows:?}");
-    println!("merge of the layer indexes on the page: {merge_ms} ms");
+    println!("merge of the layer indexes on the page: {merge_ms} ms of main-thread time");
+    println!(
+        "navigation to first rows: long tasks (over 50 ms) {}, longest {:.0} ms",
+        loading.count, loading.longest_ms
+    );
     println!(
         "scrolling 300 frames of 260 px (10 rows a frame): long tasks (over 50 ms) {}, longest {} ms; frame interval p95 {:.1} ms, worst {:.1} ms; rows in DOM {}, scrollTop {}",
         longest["count"],

@@ -327,3 +327,69 @@ pub async fn save_screenshot(client: &Client, name: &str) -> anyhow::Result<()> 
     )?;
     Ok(())
 }
+
+/// A Chrome DevTools command, sent through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct DevToolsCommand {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevToolsCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = serde_json::json!({"cmd": self.cmd, "params": self.params});
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// From now on, every page this session opens records its long tasks (over 50 ms on the
+/// main thread) from before its first script runs; read them with [`long_tasks`].
+pub async fn watch_long_tasks(client: &Client) -> anyhow::Result<()> {
+    const WATCH: &str = "window.__strataLongTasks = []; try { new PerformanceObserver(list => { \
+        for (const e of list.getEntries()) window.__strataLongTasks.push(e.duration); \
+        }).observe({ type: 'longtask' }); } catch (e) { window.__strataLongTasks = null; }";
+    client
+        .issue_cmd(DevToolsCommand {
+            cmd: "Page.addScriptToEvaluateOnNewDocument",
+            params: serde_json::json!({"source": WATCH}),
+        })
+        .await
+        .context("adding the long-task observer through DevTools")?;
+    Ok(())
+}
+
+/// The long tasks of the page since it was opened.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LongTasks {
+    /// How many tasks ran over 50 ms.
+    pub count: usize,
+    /// The longest, in milliseconds (0 when none).
+    pub longest_ms: f64,
+}
+
+/// What [`watch_long_tasks`] recorded on the page open now; an error when it was not
+/// watched (so a benchmark never reports "none" for "not measured").
+pub async fn long_tasks(client: &Client) -> anyhow::Result<LongTasks> {
+    let seen = client
+        .execute("return window.__strataLongTasks ?? null;", vec![])
+        .await?;
+    let Some(durations) = seen.as_array() else {
+        bail!("this page was not watched for long tasks (call watch_long_tasks first)");
+    };
+    let durations: Vec<f64> = durations.iter().filter_map(|d| d.as_f64()).collect();
+    Ok(LongTasks {
+        count: durations.len(),
+        longest_ms: durations.iter().copied().fold(0.0, f64::max),
+    })
+}

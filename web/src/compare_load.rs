@@ -2,10 +2,7 @@
 //! then their layers handed to one worker pool together. A layer blob both images hold is
 //! fetched, verified and indexed once, and its report lands on both sides' rows.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
-use std::sync::Arc;
 
 use leptos::prelude::*;
 use strata_shared::Digest;
@@ -13,8 +10,9 @@ use strata_shared::manifest::Platform;
 
 use crate::components::PageFailure;
 use crate::image_load::{ImageModel, LayerLive, load_image};
-use crate::merged_tree::{LayerSlot, MergedTreeState, initial_slots, merge, settle};
+use crate::merged_tree::{LayerSlot, MergedTreeState, initial_slots, settle};
 use crate::source_resolve::{ResolveError, resolve};
+use crate::tree_merger::TreeMerger;
 use crate::worker::protocol::{LayerJob, Stage, WorkerError, WorkerReport};
 
 /// The prefix of a compare side that is an archive opened in this tab
@@ -78,9 +76,12 @@ impl LoadedSide {
         self.model.index.as_ref().map(|i| i.selected.to_string())
     }
 
-    /// Whether every layer of this side verified or failed.
+    /// Whether every layer of this side verified or failed, and its tree holds them all.
     pub(crate) fn settled(&self) -> bool {
         self.model.all_layers_settled()
+            && self
+                .files
+                .with(|f| f.as_ref().is_some_and(MergedTreeState::is_complete))
     }
 
     fn diff_ids(&self) -> Option<Vec<Digest>> {
@@ -180,20 +181,19 @@ pub(crate) fn start_layers(sides: &[&LoadedSide]) {
         .iter()
         .map(|side| side.model.layers.iter().map(|l| l.live).collect())
         .collect();
-    let steps: Vec<Vec<Option<usize>>> = sides
+    let mergers: Vec<TreeMerger> = sides
         .iter()
-        .map(|side| side.model.layers.iter().map(|l| l.history_step).collect())
+        .map(|side| {
+            TreeMerger::new(
+                initial_slots(&side.model.layers),
+                side.model.layers.iter().map(|l| l.history_step).collect(),
+                side.files,
+            )
+        })
         .collect();
-    let files: Vec<_> = sides.iter().map(|side| side.files).collect();
-    let slots: Rc<RefCell<Vec<Vec<LayerSlot>>>> = Rc::new(RefCell::new(
-        sides
-            .iter()
-            .map(|side| initial_slots(&side.model.layers))
-            .collect(),
-    ));
-    for (s, side) in sides.iter().enumerate() {
+    for (side, merger) in sides.iter().zip(&mergers) {
         if !side.model.layers.iter().any(|l| l.fetched()) {
-            side.files.set(Some(merge(&slots.borrow()[s], &steps[s])));
+            merger.remerge();
         }
     }
     // Applies a report to one row, and re-merges its side when the row settled.
@@ -201,11 +201,10 @@ pub(crate) fn start_layers(sides: &[&LoadedSide]) {
         if let Some(live) = lives[s].get(position) {
             live.apply(report);
         }
-        let mut slots = slots.borrow_mut();
         if let Some(to) = to
-            && settle(&mut slots[s], position, to)
+            && mergers[s].with_slots(|slots| settle(slots, position, to))
         {
-            files[s].set(Some(merge(&slots[s], &steps[s])));
+            mergers[s].remerge();
         }
     };
     for (s, position, why) in missing {
@@ -219,9 +218,7 @@ pub(crate) fn start_layers(sides: &[&LoadedSide]) {
         let Some(id) = report.job_id() else { return };
         // One index for every row that holds the blob.
         let to = match report {
-            WorkerReport::Done { ref index, .. } => {
-                Some(LayerSlot::Indexed(Arc::new(index.clone())))
-            }
+            WorkerReport::Done { ref index, .. } => Some(LayerSlot::Indexed(index.clone())),
             WorkerReport::Failed { .. } => Some(LayerSlot::Failed),
             _ => None,
         };

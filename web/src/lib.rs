@@ -21,6 +21,7 @@ mod seen_before;
 mod source_resolve;
 mod tag_filler;
 mod tag_memory;
+mod tree_merger;
 mod url_state;
 mod verified_cache;
 pub mod worker;

@@ -1,12 +1,12 @@
 //! The merged tree of the image on screen, built from the verified layers' indexes.
 //!
-//! It is rebuilt each time a layer settles, so the tree appears with the first indexed
-//! layer and grows as the others finish; until then the page names the pending layers.
+//! It grows as layers settle (see [`crate::tree_merger`]), so the tree appears with the
+//! first indexed layer; until the last one the page names the pending layers.
 
 use std::sync::Arc;
 
 use strata_shared::layer::LayerIndex;
-use strata_shared::tree::{MergedTree, TreeBuilder};
+use strata_shared::tree::MergedTree;
 
 /// Where one layer's index stands.
 #[derive(Clone, Debug, Default)]
@@ -59,6 +59,13 @@ pub(crate) struct MergedTreeState {
     pub merge_ms: f64,
 }
 
+impl MergedTreeState {
+    /// Whether every layer that settled is in the tree: none pending, none from its TOC.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.pending_layers.is_empty() && self.toc_layers.is_empty()
+    }
+}
+
 /// Settles layer `id`'s slot; whether it was pending or listed from its TOC (a layer
 /// settles once).
 pub(crate) fn settle(slots: &mut [LayerSlot], id: usize, to: LayerSlot) -> bool {
@@ -89,42 +96,16 @@ pub(crate) fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-/// Applies every indexed layer in order. A failed, pending or unfetched layer is applied as empty
-/// and named, so the rest still shows; origins above it are then incomplete, and the
-/// page says so.
-pub(crate) fn merge(slots: &[LayerSlot], history_steps: &[Option<usize>]) -> MergedTreeState {
-    let started = now_ms();
-    let mut builder = TreeBuilder::new();
-    let mut missing_layers = Vec::new();
-    let mut pending_layers = Vec::new();
-    let mut unfetched_layers = Vec::new();
-    let mut toc_layers = Vec::new();
-    let empty = LayerIndex::default();
-    for (i, slot) in slots.iter().enumerate() {
-        let step = history_steps.get(i).copied().flatten().map(|s| s as u32);
-        match slot {
-            LayerSlot::Indexed(index) => {
-                builder.apply(index, step);
-            }
-            LayerSlot::Listed(toc) => {
-                toc_layers.push(i);
-                builder.apply(toc, step);
-            }
-            LayerSlot::Pending => {
-                pending_layers.push(i);
-                builder.apply(&empty, step);
-            }
-            LayerSlot::Failed => {
-                missing_layers.push(i);
-                builder.apply(&empty, None);
-            }
-            LayerSlot::NotFetched => {
-                unfetched_layers.push(i);
-                builder.apply(&empty, step);
-            }
-        }
-    }
-    let tree = Arc::new(builder.finish());
+/// What the Files tab reads of `tree`, merged from `slots` in `merge_ms` of main-thread time.
+pub(crate) fn state_of(tree: MergedTree, slots: &[LayerSlot], merge_ms: f64) -> MergedTreeState {
+    let layers_where = |wanted: fn(&LayerSlot) -> bool| {
+        slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| wanted(slot))
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>()
+    };
     let indexes = slots
         .iter()
         .map(|slot| match slot {
@@ -133,12 +114,12 @@ pub(crate) fn merge(slots: &[LayerSlot], history_steps: &[Option<usize>]) -> Mer
         })
         .collect();
     MergedTreeState {
-        tree,
-        missing_layers,
-        pending_layers,
-        unfetched_layers,
-        toc_layers,
+        tree: Arc::new(tree),
+        missing_layers: layers_where(|s| matches!(s, LayerSlot::Failed)),
+        pending_layers: layers_where(|s| matches!(s, LayerSlot::Pending)),
+        unfetched_layers: layers_where(|s| matches!(s, LayerSlot::NotFetched)),
+        toc_layers: layers_where(|s| matches!(s, LayerSlot::Listed(_))),
         indexes: Arc::new(indexes),
-        merge_ms: now_ms() - started,
+        merge_ms,
     }
 }

@@ -73,7 +73,7 @@ pub(crate) fn run(
             if let WorkerReport::Done { id, summary, index } = &report
                 && let Some(key) = keys.get(id)
             {
-                verified_cache::store(key.clone(), summary.clone(), index);
+                verified_cache::store(key.clone(), summary.clone(), index.clone());
             }
             on_report(report);
         }
@@ -96,7 +96,7 @@ pub(crate) fn run(
                 Some(hit) => on_report(WorkerReport::Done {
                     id: job.id,
                     summary: hit.summary,
-                    index: hit.index,
+                    index: std::sync::Arc::new(hit.index),
                 }),
                 None => POOL.with(|p| {
                     if let Some(pool) = p.borrow().as_ref() {

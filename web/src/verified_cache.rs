@@ -10,6 +10,7 @@
 //! budget is passed; a write the browser refuses (quota) is dropped.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use js_sys::Uint8Array;
 use strata_shared::layer::{INDEX_CODEC_VERSION, LayerIndex};
@@ -129,10 +130,14 @@ pub(crate) async fn load(key: &str) -> Option<CachedLayer> {
     }
 }
 
-/// Keeps a layer that was just verified.
-pub(crate) fn store(key: String, summary: LayerSummary, index: &LayerIndex) {
-    let bytes = encode(&summary, index, now_ms());
+/// Keeps a layer that was just verified. Encoding a big index takes a while, so it runs
+/// in a task of its own, after the page has taken the layer in.
+pub(crate) fn store(key: String, summary: LayerSummary, index: Arc<LayerIndex>) {
+    let verified_ms = now_ms();
     wasm_bindgen_futures::spawn_local(async move {
+        crate::tree_merger::yield_to_browser().await;
+        let bytes = encode(&summary, &index, verified_ms);
+        drop(index);
         let Some(cache) = open().await else { return };
         let body = Uint8Array::from(bytes.as_slice());
         let Ok(response) = Response::new_with_opt_buffer_source(Some(&body)) else {

@@ -1,5 +1,4 @@
 use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -16,7 +15,8 @@ use crate::components::{
 use crate::format::{bytes, short_digest};
 use crate::image_load::{ImageModel, load_image};
 use crate::layer_toc::{TocRead, TocState};
-use crate::merged_tree::{LayerSlot, MergedTreeState, initial_slots, list_from_toc, merge, settle};
+use crate::merged_tree::{LayerSlot, MergedTreeState, initial_slots, list_from_toc, settle};
+use crate::tree_merger::TreeMerger;
 use crate::url_state::{Key, Tab, ViewState, href_with};
 use crate::worker::protocol::{LayerJob, Stage, WorkerError, WorkerReport};
 
@@ -114,9 +114,11 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
         PageState::Failed(_) => "error",
         PageState::NeedFile(_) => "needs-file",
         // Something was shown: failed objects are marked on the page and listed in its
-        // summary, and the page is ready once every layer has settled.
+        // summary, and the page is ready once every layer has settled and is merged.
         PageState::Loaded(model) => {
-            if model.all_layers_settled() {
+            if model.all_layers_settled()
+                && files.with(|f| f.as_ref().is_some_and(MergedTreeState::is_complete))
+            {
                 "ready"
             } else {
                 "loading"
@@ -158,12 +160,14 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
 /// stream from the registry (a layer this browser verified before never reads it).
 fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
     let lives: Vec<_> = model.layers.iter().map(|l| l.live).collect();
-    let steps: Rc<Vec<Option<usize>>> =
-        Rc::new(model.layers.iter().map(|l| l.history_step).collect());
-    let slots = Rc::new(RefCell::new(initial_slots(&model.layers)));
+    let merger = TreeMerger::new(
+        initial_slots(&model.layers),
+        model.layers.iter().map(|l| l.history_step).collect(),
+        files,
+    );
     // Foreign and encrypted layers are never fetched: with nothing to fetch, the tree is done.
     if !model.layers.iter().any(|l| l.fetched()) {
-        files.set(Some(merge(&slots.borrow(), &steps)));
+        merger.remerge();
         return;
     }
     let plans: Vec<Option<TocPlan>> = model
@@ -186,11 +190,12 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
         let settled = match report {
             WorkerReport::Progress { id, .. } => {
                 if let Some(read) = tocs.borrow_mut().get_mut(id).and_then(Option::take) {
-                    let (slots, steps) = (slots.clone(), steps.clone());
+                    let merger = merger.clone();
                     read.start(move |toc| {
-                        let listed = list_from_toc(&mut slots.borrow_mut(), id, Arc::new(toc));
+                        let listed =
+                            merger.with_slots(|slots| list_from_toc(slots, id, Arc::new(toc)));
                         if listed {
-                            files.set(Some(merge(&slots.borrow(), &steps)));
+                            merger.remerge();
                         }
                         listed
                     });
@@ -201,28 +206,27 @@ fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
                 if let Some(Some((diff_id, size))) = diff_ids.get(id) {
                     crate::seen_before::remember_layer(diff_id, *size, &seen_as);
                 }
-                let index = Arc::new(index);
-                if let (Some(LayerSlot::Listed(toc)), Some(live), Some(Some(plan))) =
-                    (slots.borrow().get(id), lives.get(id), plans.get(id))
-                {
-                    live.toc.set(crate::layer_toc::verdict(plan, toc, &index));
-                }
-                settle(&mut slots.borrow_mut(), id, LayerSlot::Indexed(index))
+                merger.with_slots(|slots| {
+                    if let (Some(LayerSlot::Listed(toc)), Some(live), Some(Some(plan))) =
+                        (slots.get(id), lives.get(id), plans.get(id))
+                    {
+                        live.toc.set(crate::layer_toc::verdict(plan, toc, &index));
+                    }
+                    settle(slots, id, LayerSlot::Indexed(index))
+                })
             }
-            WorkerReport::Failed { id, .. } => {
-                if let (Some(LayerSlot::Listed(_)), Some(live)) =
-                    (slots.borrow().get(id), lives.get(id))
-                {
+            WorkerReport::Failed { id, .. } => merger.with_slots(|slots| {
+                if let (Some(LayerSlot::Listed(_)), Some(live)) = (slots.get(id), lives.get(id)) {
                     live.toc.set(TocState::Unusable(
                         "the layer failed, so what its TOC listed is not shown".into(),
                     ));
                 }
-                settle(&mut slots.borrow_mut(), id, LayerSlot::Failed)
-            }
+                settle(slots, id, LayerSlot::Failed)
+            }),
             _ => false,
         };
         if settled {
-            files.set(Some(merge(&slots.borrow(), &steps)));
+            merger.remerge();
         }
     };
     // A blob the source does not have fails its layer alone, before any worker starts.

@@ -16,6 +16,8 @@
 //!
 //! Every encoding and decoding of these messages lives here, for both sides.
 
+use std::sync::Arc;
+
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use strata_shared::layer::{LayerError, LayerIndex, RangeError};
@@ -189,9 +191,10 @@ pub enum WorkerReport {
         id: usize,
         /// Summary numbers.
         summary: LayerSummary,
-        /// The layer's entries, for the file views (travels as binary, not in the JSON).
+        /// The layer's entries, for the file views (travels as binary, not in the JSON;
+        /// shared, as the page's tree, cache and rows all hold it).
         #[serde(skip)]
-        index: LayerIndex,
+        index: Arc<LayerIndex>,
     },
     /// The job failed.
     Failed {
@@ -277,7 +280,11 @@ pub fn report_with_index(report: WorkerReport, data: &JsValue) -> WorkerReport {
         .filter(|b| !b.is_undefined())
         .map(|b| Uint8Array::new(&b).to_vec());
     match bytes.map(|b| LayerIndex::decode(&b)) {
-        Some(Ok(index)) => WorkerReport::Done { id, summary, index },
+        Some(Ok(index)) => WorkerReport::Done {
+            id,
+            summary,
+            index: Arc::new(index),
+        },
         Some(Err(e)) => WorkerReport::Failed {
             id,
             error: WorkerError::IndexUnreadable(e.to_string()),

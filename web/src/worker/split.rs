@@ -231,7 +231,7 @@ impl Back {
                     cached: false,
                     verified_earlier_ms: None,
                 },
-                index: done.index,
+                index: std::sync::Arc::new(done.index),
             },
             Err(error) => WorkerReport::Failed { id, error },
         }

@@ -78,7 +78,7 @@ pub(super) async fn run(job: LayerJob) {
         Ok((summary, layer)) => WorkerReport::Done {
             id,
             summary,
-            index: layer.index,
+            index: std::sync::Arc::new(layer.index),
         },
         Err(error) => WorkerReport::Failed { id, error },
     };
