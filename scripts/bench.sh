@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The layer pipeline benchmark, in one run (prints numbers; never pass/fail):
-#  1. native engine vs the CLI pipeline (sha256sum + gzip -dc | sha256sum + gzip -dc | tar -t)
+#  1. native engine vs the one-pass CLI pipeline (tee >(sha256sum) | gzip -dc | tee >(sha256sum) | tar -t)
 #     on a gzip'd tar of real files (shared/examples/layer_bench.rs);
 #  2. the same engine in wasm, release build, in headless Chromium, on the same bytes
 #     (shared/tests/wasm_bench.rs), without and with simd128;
 #  3. end to end: the real app (trunk build --release) indexing a Debian-sized image
 #     (one ~100 MB gzip layer of /usr files + two small layers) from a real Distribution
 #     registry on loopback, navigation to data-strata-state=ready, next to the CLI pipeline
-#     on the same blobs (tests/tests/browser_layers.rs, bench_debian_sized_image).
+#     on the same blobs, with the longest main-thread task, the peak memory above the idle
+#     browser and the revisit time (tests/tests/browser_layers.rs, bench_debian_sized_image).
 # Usage: scripts/bench.sh [MB of files for the engine layer, default 300]
 # Env: STRATA_BENCH_E2E_MB (files for the e2e big layer, default 280), STRATA_BENCH_SKIP_E2E=1.
 set -euo pipefail
