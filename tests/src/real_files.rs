@@ -178,7 +178,7 @@ pub fn cli_pipeline_on_extracted(dir: &Path) -> anyhow::Result<()> {
 
 /// What Chromium's processes hold, summed over all of them (KiB of proportional set size:
 /// shared pages counted once).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChromiumMemory {
     /// All of it (`Pss`), file-backed pages included.
     pub pss_kib: u64,
@@ -186,6 +186,45 @@ pub struct ChromiumMemory {
     /// without the file pages it maps (a file it reads can be mapped, and those pages are
     /// the page cache's, reclaimable).
     pub allocated_kib: u64,
+    /// `Pss` by kind of process (`browser`, `renderer`, `gpu-process`, and a utility
+    /// process by its service, such as `network.mojom.NetworkService`): where it grows.
+    pub pss_kib_by_kind: std::collections::BTreeMap<String, u64>,
+}
+
+impl ChromiumMemory {
+    /// How much each kind of process grew from `idle` to these peaks, in MiB, largest
+    /// first (`renderer +200, network.mojom.NetworkService +30, …`).
+    pub fn growth_by_kind(&self, idle: &ChromiumMemory) -> String {
+        let mut grown: Vec<(&String, i64)> = self
+            .pss_kib_by_kind
+            .iter()
+            .map(|(kind, peak)| {
+                let before = idle.pss_kib_by_kind.get(kind).copied().unwrap_or(0);
+                (kind, *peak as i64 - before as i64)
+            })
+            .collect();
+        grown.sort_by_key(|(_, kib)| -kib);
+        grown
+            .iter()
+            .map(|(kind, kib)| format!("{kind} {:+.0}", *kib as f64 / 1024.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A Chromium process's kind, from its command line.
+fn process_kind(cmdline: &[u8]) -> String {
+    let text = String::from_utf8_lossy(cmdline).replace('\0', " ");
+    let flag = |name: &str| {
+        text.split_whitespace()
+            .find_map(|arg| arg.strip_prefix(name))
+            .map(str::to_owned)
+    };
+    match flag("--type=") {
+        None => "browser".to_owned(),
+        Some(kind) if kind == "utility" => flag("--utility-sub-type=").unwrap_or(kind),
+        Some(kind) => kind,
+    }
 }
 
 /// The memory of every Chromium process now.
@@ -220,6 +259,10 @@ pub fn chromium_memory() -> ChromiumMemory {
         };
         total.pss_kib += field("Pss:");
         total.allocated_kib += field("Pss_Anon:") + field("Pss_Shmem:");
+        *total
+            .pss_kib_by_kind
+            .entry(process_kind(&cmdline))
+            .or_default() += field("Pss:");
     }
     total
 }
@@ -243,6 +286,10 @@ impl MemorySampler {
                 if let Ok(mut peak) = p.lock() {
                     peak.pss_kib = peak.pss_kib.max(now.pss_kib);
                     peak.allocated_kib = peak.allocated_kib.max(now.allocated_kib);
+                    for (kind, kib) in now.pss_kib_by_kind {
+                        let at = peak.pss_kib_by_kind.entry(kind).or_default();
+                        *at = (*at).max(kib);
+                    }
                 }
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
@@ -256,7 +303,7 @@ impl MemorySampler {
 
     /// The highest sums seen so far (each its own peak).
     pub fn peaks(&self) -> ChromiumMemory {
-        self.peaks.lock().map(|p| *p).unwrap_or_default()
+        self.peaks.lock().map(|p| p.clone()).unwrap_or_default()
     }
 }
 

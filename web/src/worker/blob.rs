@@ -1,12 +1,16 @@
 //! A layer blob's bytes inside a worker: from the browser's Cache Storage when it is
 //! there, else from the relay, as the chunks fetch delivers.
 
+use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::rc::Rc;
 
 use js_sys::Uint8Array;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Cache, ReadableStreamDefaultReader, Response};
+use web_sys::{
+    Cache, ReadableStream, ReadableStreamDefaultController, ReadableStreamDefaultReader, Response,
+};
 
 use super::js::{js_error, scope};
 use super::protocol::WorkerError;
@@ -36,8 +40,9 @@ async fn cached_response(cache: &Cache, key: &str) -> Option<Response> {
 
 /// Streams the blob of `digest` through `consume`: from Cache Storage first; if that copy
 /// fails (`consume` errs), it is dropped and the relay's copy is consumed instead
-/// (`retry` is then true). With `store`, the relay's copy is cached as it streams and
-/// dropped again unless `consume` accepted it.
+/// (`retry` is then true). With `store`, the relay's copy is cached as `consume` reads it
+/// (never faster, so nothing piles up; see [`CacheFeed`]) and dropped again unless
+/// `consume` accepted it.
 pub(crate) async fn with_blob<T, F, Fut>(
     url: &str,
     digest: &str,
@@ -45,12 +50,11 @@ pub(crate) async fn with_blob<T, F, Fut>(
     mut consume: F,
 ) -> Result<T, WorkerError>
 where
-    F: FnMut(Response, bool, bool) -> Fut,
+    F: FnMut(ChunkReader, bool, bool) -> Fut,
     Fut: Future<Output = Result<T, WorkerError>>,
 {
     // A `blob:` URL is a slice of a file opened in this tab: already local, and Cache
-    // Storage takes only http(s) keys. Teeing its stream into a cache write that can never
-    // read it would buffer the whole blob in memory.
+    // Storage takes only http(s) keys.
     let cache = if url.starts_with("http:") || url.starts_with("https:") {
         open_cache().await
     } else {
@@ -61,7 +65,7 @@ where
     if let Some(cache) = &cache
         && let Some(response) = cached_response(cache, &key).await
     {
-        match consume(response, true, false).await {
+        match consume(ChunkReader::new(&response, None)?, true, false).await {
             Ok(done) => return Ok(done),
             // A cached blob that no longer verifies is dropped and fetched again.
             Err(_) => {
@@ -79,13 +83,13 @@ where
     if !response.ok() {
         return Err(WorkerError::Http(response.status()));
     }
-    let stored = match (&cache, store, response.clone()) {
-        (Some(cache), true, Ok(copy)) => Some(JsFuture::from(cache.put_with_str(&key, &copy))),
+    let feed = match (&cache, store) {
+        (Some(cache), true) => CacheFeed::start(cache, &key).map(Rc::new),
         _ => None,
     };
-    let result = consume(response, false, retry).await;
-    if let Some(stored) = stored {
-        let stored_ok = stored.await.is_ok();
+    let result = consume(ChunkReader::new(&response, feed.clone())?, false, retry).await;
+    if let Some(feed) = feed {
+        let stored_ok = feed.finish(result.is_ok()).await;
         if (result.is_err() || !stored_ok)
             && let Some(cache) = &cache
         {
@@ -98,13 +102,16 @@ where
 /// The chunks of a response body, as fetch delivers them.
 pub(crate) struct ChunkReader {
     reader: ReadableStreamDefaultReader,
+    /// Where each chunk is also written, as it is read.
+    feed: Option<Rc<CacheFeed>>,
 }
 
 impl ChunkReader {
-    pub(crate) fn new(response: &Response) -> Result<Self, WorkerError> {
+    fn new(response: &Response, feed: Option<Rc<CacheFeed>>) -> Result<Self, WorkerError> {
         let body = response.body().ok_or(WorkerError::NoBody)?;
         Ok(ChunkReader {
             reader: body.get_reader().unchecked_into(),
+            feed,
         })
     }
 
@@ -118,14 +125,116 @@ impl ChunkReader {
             .map(|d| d.is_truthy())
             .unwrap_or(true);
         if done {
+            if let Some(feed) = &self.feed {
+                feed.close();
+            }
             return Ok(None);
         }
         let value = js_sys::Reflect::get(&result, &"value".into()).map_err(interrupted)?;
+        if let Some(feed) = &self.feed {
+            feed.write(&value);
+        }
         Ok(Some(Uint8Array::new(&value).to_vec()))
     }
 
     /// Stops the download (when the bytes are no longer needed).
     pub(crate) fn cancel(&self) {
         let _ = self.reader.cancel();
+    }
+}
+
+/// Chunks a cache write may have queued before it is given up (the write is then dropped,
+/// and the layer still verified): about 16 MiB of fetch's 64 KiB chunks.
+const MAX_QUEUED_CHUNKS: f64 = 256.0;
+
+/// A Cache Storage write fed with the chunks the pipeline reads, as it reads them.
+///
+/// Caching a clone of the response (`Response.clone()` tees its body) lets the faster
+/// branch pull the whole blob from the network while the pipeline's branch queues every
+/// chunk it has not consumed yet: the whole blob in memory. Fed from the reader, the write
+/// can only follow the pipeline, and its own queue is bounded.
+struct CacheFeed {
+    controller: ReadableStreamDefaultController,
+    put: RefCell<Option<JsFuture>>,
+    state: Cell<FeedState>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FeedState {
+    Open,
+    Closed,
+    Abandoned,
+}
+
+impl CacheFeed {
+    /// Starts the write of `key`, or `None` when the browser refuses to.
+    fn start(cache: &Cache, key: &str) -> Option<CacheFeed> {
+        let controller: Rc<RefCell<Option<ReadableStreamDefaultController>>> = Rc::default();
+        let slot = controller.clone();
+        let start = wasm_bindgen::closure::Closure::once_into_js(
+            move |c: ReadableStreamDefaultController| {
+                *slot.borrow_mut() = Some(c);
+            },
+        );
+        let source = js_sys::Object::new();
+        js_sys::Reflect::set(&source, &"start".into(), &start).ok()?;
+        let stream = ReadableStream::new_with_underlying_source(&source).ok()?;
+        // `start` runs inside the constructor.
+        let controller = controller.borrow_mut().take()?;
+        let body = Response::new_with_opt_readable_stream(Some(&stream)).ok()?;
+        let put = JsFuture::from(cache.put_with_str(key, &body));
+        Some(CacheFeed {
+            controller,
+            put: RefCell::new(Some(put)),
+            state: Cell::new(FeedState::Open),
+        })
+    }
+
+    /// Writes one chunk, unless the write has fallen too far behind.
+    fn write(&self, chunk: &JsValue) {
+        if self.state.get() != FeedState::Open {
+            return;
+        }
+        if self
+            .controller
+            .desired_size()
+            .is_some_and(|free| free < -MAX_QUEUED_CHUNKS)
+        {
+            self.abandon();
+            return;
+        }
+        if self.controller.enqueue_with_chunk(chunk).is_err() {
+            self.state.set(FeedState::Abandoned);
+        }
+    }
+
+    /// The blob has been read to its end.
+    fn close(&self) {
+        if self.state.get() == FeedState::Open {
+            let _ = self.controller.close();
+            self.state.set(FeedState::Closed);
+        }
+    }
+
+    fn abandon(&self) {
+        if self.state.get() == FeedState::Open {
+            self.controller
+                .error_with_e(&JsValue::from_str("the cache write fell behind"));
+        }
+        self.state.set(FeedState::Abandoned);
+    }
+
+    /// Ends the write (abandoned unless the blob was read whole and `keep`); whether the
+    /// cache now holds it.
+    async fn finish(&self, keep: bool) -> bool {
+        if !keep || self.state.get() != FeedState::Closed {
+            self.abandon();
+        }
+        let put = self.put.borrow_mut().take();
+        let stored = match put {
+            Some(put) => put.await.is_ok(),
+            None => false,
+        };
+        stored && self.state.get() == FeedState::Closed
     }
 }

@@ -6,13 +6,15 @@
 //! Storage), accepted rather than trusting a session flag that a cached copy was verified.
 
 use strata_shared::layer::{Compression, Limits, RangeReader};
-use web_sys::Response;
 
 use super::blob::{ChunkReader, with_blob};
 use super::js::post_with;
 use super::protocol::{ReadFileRequest, WorkerError, read_message};
 
-async fn consume(request: ReadFileRequest, response: Response) -> Result<Vec<u8>, WorkerError> {
+async fn consume(
+    request: ReadFileRequest,
+    mut reader: ChunkReader,
+) -> Result<Vec<u8>, WorkerError> {
     let compression = Compression::from_media_type(request.media_type.as_str())?;
     let mut read = RangeReader::new(
         request.digest.clone(),
@@ -22,7 +24,6 @@ async fn consume(request: ReadFileRequest, response: Response) -> Result<Vec<u8>
         request.len.min(request.max_bytes),
         &Limits::default(),
     );
-    let mut reader = ChunkReader::new(&response)?;
     while let Some(chunk) = reader.next().await? {
         if let Err(e) = read.push(&chunk) {
             reader.cancel();
@@ -36,8 +37,8 @@ async fn consume(request: ReadFileRequest, response: Response) -> Result<Vec<u8>
 pub(super) async fn run(id: u64, request: ReadFileRequest) {
     let url = request.url.clone();
     let digest = request.digest.to_string();
-    let result = with_blob(&url, &digest, false, |response, _cached, _retry| {
-        consume(request.clone(), response)
+    let result = with_blob(&url, &digest, false, |reader, _cached, _retry| {
+        consume(request.clone(), reader)
     })
     .await;
     let (msg, transfer) = read_message(id, &result);

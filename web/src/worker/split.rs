@@ -19,7 +19,7 @@ use strata_shared::layer::{CompressedHalf, Compression, Limits, TarHalf};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{MessageEvent, MessagePort, Response};
+use web_sys::{MessageEvent, MessagePort};
 
 use super::blob::{ChunkReader, with_blob};
 use super::js::{now_ms, post, scope};
@@ -91,9 +91,7 @@ pub(super) async fn front(job: LayerJob, port: MessagePort) {
         &job.url,
         &job.digest.to_string(),
         true,
-        |response, cached, retry| {
-            front_consume(job.clone(), Rc::clone(&link), response, cached, retry)
-        },
+        |reader, cached, retry| front_consume(job.clone(), Rc::clone(&link), reader, cached, retry),
     )
     .await;
     let end = match &result {
@@ -109,7 +107,7 @@ pub(super) async fn front(job: LayerJob, port: MessagePort) {
 async fn front_consume(
     job: LayerJob,
     link: Rc<Link>,
-    response: Response,
+    mut reader: ChunkReader,
     cached: bool,
     retry: bool,
 ) -> Result<FrontSummary, WorkerError> {
@@ -125,7 +123,6 @@ async fn front_consume(
         &Limits::default(),
     );
     let mut batch = Vec::with_capacity(SPLIT_BATCH_BYTES * 2);
-    let mut reader = ChunkReader::new(&response)?;
     let mut last_report = 0.0;
     let mut decompressed = 0u64;
     while let Some(chunk) = reader.next().await? {

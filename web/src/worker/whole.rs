@@ -2,7 +2,6 @@
 //! tar index), fed chunk by chunk as the blob downloads.
 
 use strata_shared::layer::{LayerPipeline, LayerSpec, Limits, VerifiedLayer};
-use web_sys::Response;
 
 use super::blob::{ChunkReader, with_blob};
 use super::js::{now_ms, post};
@@ -71,7 +70,7 @@ pub(super) async fn run(job: LayerJob) {
         &job.url,
         &job.digest.to_string(),
         true,
-        |response, cached, _retry| consume(job.clone(), response, cached),
+        |reader, cached, _retry| consume(job.clone(), reader, cached),
     )
     .await;
     let report = match result {
@@ -87,12 +86,11 @@ pub(super) async fn run(job: LayerJob) {
 
 async fn consume(
     job: LayerJob,
-    response: Response,
+    mut reader: ChunkReader,
     cached: bool,
 ) -> Result<(LayerSummary, VerifiedLayer), WorkerError> {
     let started = now_ms();
     let mut run = LayerRun::new(&job)?;
-    let mut reader = ChunkReader::new(&response)?;
     let mut last_report = 0.0;
     while let Some(chunk) = reader.next().await? {
         if let Err(e) = run.pipeline.push(&chunk) {
