@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use strata_shared::browse::time::rfc3339_seconds;
 
-use strata_shared::manifest::{Document, ImageManifest, IndexEntries};
+use strata_shared::manifest::{Document, ImageManifest, IndexEntries, PlatformEntry};
 use strata_shared::{Digest, MediaType};
 
 use crate::api::{self, ApiError};
@@ -95,24 +95,12 @@ pub(crate) async fn digest_facts(
             let mut size = Some(0u64);
             let mut created = None;
             for entry in &entries.platforms {
-                let d = &entry.descriptor;
-                let fetched = api::fetch_manifest(
-                    endpoint,
-                    &d.digest.to_string(),
-                    "platform manifest",
-                    Some((&d.digest, d.size)),
-                )
-                .await;
-                match fetched.map(|f| f.parsed.document) {
-                    Ok(Document::Manifest(m)) => {
+                match platform_manifest(endpoint, entry).await {
+                    Ok(m) => {
                         size = size.map(|s| s + m.layers_size());
-                        if selected.as_ref() == Some(&d.digest) {
+                        if selected.as_ref() == Some(&entry.descriptor.digest) {
                             created = created_of(endpoint, &m, &mut notes).await;
                         }
-                    }
-                    Ok(_) => {
-                        size = None;
-                        notes.push(format!("{}: not an image manifest", entry.platform()));
                     }
                     Err(e) => {
                         size = None;
@@ -132,34 +120,56 @@ pub(crate) async fn digest_facts(
     }
 }
 
+/// Why a platform of an index could not be read as an image.
+#[derive(Clone, Debug, thiserror::Error)]
+pub(crate) enum PlatformError {
+    #[error("not an image manifest")]
+    NotAnImage,
+    #[error("{0}")]
+    Fetch(ApiError),
+}
+
+impl From<ApiError> for PlatformError {
+    fn from(e: ApiError) -> Self {
+        PlatformError::Fetch(e)
+    }
+}
+
+/// The verified image manifest of one platform of an index.
+async fn platform_manifest(
+    endpoint: &Endpoint,
+    entry: &PlatformEntry,
+) -> Result<ImageManifest, PlatformError> {
+    let d = &entry.descriptor;
+    let fetched = api::fetch_manifest(
+        endpoint,
+        &d.digest.to_string(),
+        "platform manifest",
+        Some((&d.digest, d.size)),
+    )
+    .await?;
+    match fetched.parsed.document {
+        Document::Manifest(m) => Ok(*m),
+        _ => Err(PlatformError::NotAnImage),
+    }
+}
+
 /// Each platform's compressed bytes, read from its verified manifest (or why it could
 /// not be read), and the bytes of every platform together with each distinct layer blob
 /// counted once — what a mirror of the whole index stores.
 pub(crate) async fn platform_sizes(
     endpoint: &Endpoint,
     entries: &IndexEntries,
-) -> (Vec<(String, Result<u64, String>)>, u64) {
+) -> (Vec<(String, Result<u64, PlatformError>)>, u64) {
     let mut sizes = Vec::new();
     let mut distinct: HashMap<Digest, u64> = HashMap::new();
     for entry in &entries.platforms {
-        let d = &entry.descriptor;
-        let fetched = api::fetch_manifest(
-            endpoint,
-            &d.digest.to_string(),
-            "platform manifest",
-            Some((&d.digest, d.size)),
-        )
-        .await;
-        let size = match fetched.map(|f| f.parsed.document) {
-            Ok(Document::Manifest(m)) => {
-                for layer in &m.layers {
-                    distinct.insert(layer.digest.clone(), layer.size);
-                }
-                Ok(m.layers_size())
+        let size = platform_manifest(endpoint, entry).await.map(|m| {
+            for layer in &m.layers {
+                distinct.insert(layer.digest.clone(), layer.size);
             }
-            Ok(_) => Err("not an image manifest".to_owned()),
-            Err(e) => Err(e.to_string()),
-        };
+            m.layers_size()
+        });
         sizes.push((entry.platform().to_string(), size));
     }
     (sizes, distinct.values().sum())

@@ -20,6 +20,7 @@ use strata_shared::manifest::LayerTally;
 use strata_shared::reference::RegistryKind;
 use strata_shared::{Digest, Reference};
 
+use crate::browse_load::PlatformError;
 use crate::format::{bytes, plural, short_digest};
 use crate::image_load::ImageModel;
 use crate::provenance_load::LoadedProvenance;
@@ -198,13 +199,16 @@ fn integrity_fact(model: &ImageModel) -> String {
 
 /// Every platform's compressed bytes, read on request: each costs a manifest request,
 /// which Docker Hub counts against the pull limit.
+/// Each platform's bytes (or why they could not be read), and all platforms' distinct bytes.
+type SizesRead = (Vec<(String, Result<u64, PlatformError>)>, u64);
+
 #[component]
 fn PlatformSizes(model: ImageModel) -> impl IntoView {
     let Some(index) = model.index.clone() else {
         return ().into_any();
     };
     let count = index.entries.platforms.len();
-    let sizes = RwSignal::new(None::<(Vec<(String, Result<u64, String>)>, u64)>);
+    let sizes = RwSignal::new(None::<SizesRead>);
     let asked = RwSignal::new(false);
     let endpoint = model.endpoint.clone();
     let ask = move |_| {
