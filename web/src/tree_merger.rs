@@ -139,7 +139,8 @@ async fn run(merger: Rc<RefCell<Merger>>) {
         let mut m = merger.borrow_mut();
         let moved = m.generation != generation;
         if whole || !moved {
-            m.out.set(Some(state_of(tree, &slots, turn.busy_ms())));
+            // The page may be gone (a newer page disposed its signal): nothing to show then.
+            let _ = m.out.try_set(Some(state_of(tree, &slots, turn.busy_ms())));
             m.running = false;
             return;
         }
