@@ -191,13 +191,21 @@ async fn cold_visit(
     let cold = time_to_ready(client, url).await?;
     let tasks = long_tasks(client).await?;
     let peak = sampler.peaks();
+    // The wasm memory of the worker(s) of the layer that needed the most: it never shrinks.
+    let workers = attributes(client, "tr[data-layer-digest]", "data-worker-memory")
+        .await?
+        .iter()
+        .filter_map(|m| m.parse::<u64>().ok())
+        .max()
+        .unwrap_or_default();
     // Whether the peak is held or was passing: the memory 3 s after ready.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = chromium_memory();
     println!(
-        "E2E memory 3 s after ready, above the idle browser: {:.0} MiB PSS ({})",
+        "E2E memory 3 s after ready, above the idle browser: {:.0} MiB PSS ({}); the wasm memory of the busiest layer's worker(s): {:.0} MiB",
         after.pss_kib.saturating_sub(idle.pss_kib) as f64 / 1024.0,
-        after.growth_by_kind(&idle)
+        after.growth_by_kind(&idle),
+        workers as f64 / (1 << 20) as f64,
     );
     Ok((cold, tasks, idle, peak))
 }

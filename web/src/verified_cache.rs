@@ -251,6 +251,7 @@ mod tests {
             millis: 1.0,
             cached: false,
             verified_earlier_ms: None,
+            worker_memory_bytes: 0,
         }
     }
 

@@ -24,6 +24,15 @@ pub(crate) fn post_with(msg: &JsValue, transfer: &Array) {
     let _ = scope().post_message_with_transfer(msg, transfer);
 }
 
+/// Bytes of this worker's wasm memory (it only grows).
+pub(crate) fn wasm_memory_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as u64
+}
+
 /// Milliseconds on the worker's clock.
 pub(crate) fn now_ms() -> f64 {
     scope().performance().map(|p| p.now()).unwrap_or(0.0)

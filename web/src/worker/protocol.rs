@@ -99,6 +99,9 @@ pub struct FrontSummary {
     pub millis: f64,
     /// Whether the blob came from the browser cache.
     pub cached: bool,
+    /// The front worker's wasm memory at the end (see [`LayerSummary`]).
+    #[serde(default)]
+    pub worker_memory_bytes: u64,
 }
 
 /// One layer to fetch, verify and index.
@@ -244,6 +247,10 @@ pub struct LayerSummary {
     /// read from the cache of verified layers (milliseconds since the epoch).
     #[serde(default)]
     pub verified_earlier_ms: Option<f64>,
+    /// The wasm memory of the worker(s) that ran the layer, when it finished: a
+    /// worker's memory never shrinks, so this is its high-water mark (for benchmarks).
+    #[serde(default)]
+    pub worker_memory_bytes: u64,
 }
 
 fn checked_by_default() -> bool {

@@ -22,7 +22,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, MessagePort};
 
 use super::blob::{ChunkReader, with_blob};
-use super::js::{now_ms, post, scope};
+use super::js::{now_ms, post, scope, wasm_memory_bytes};
 use super::protocol::{
     FrontResult, FrontSummary, LayerJob, LayerSummary, PortMessage, SPLIT_BATCH_BYTES,
     SPLIT_MAX_IN_FLIGHT, Stage, WorkerError, WorkerReport, front_message,
@@ -167,6 +167,7 @@ async fn front_consume(
         decompressed,
         millis: now_ms() - started,
         cached,
+        worker_memory_bytes: wasm_memory_bytes(),
     })
 }
 
@@ -227,6 +228,7 @@ impl Back {
                     millis,
                     cached: false,
                     verified_earlier_ms: None,
+                    worker_memory_bytes: wasm_memory_bytes(),
                 },
                 index: std::sync::Arc::new(done.index),
             },

@@ -4,7 +4,7 @@
 use strata_shared::layer::{LayerPipeline, LayerSpec, Limits, VerifiedLayer};
 
 use super::blob::{ChunkReader, with_blob};
-use super::js::{now_ms, post};
+use super::js::{now_ms, post, wasm_memory_bytes};
 use super::protocol::{LayerJob, LayerSummary, Stage, WorkerError, WorkerReport};
 
 /// The state of one layer being processed.
@@ -58,6 +58,7 @@ impl LayerRun {
             millis,
             cached,
             verified_earlier_ms: None,
+            worker_memory_bytes: wasm_memory_bytes(),
         };
         Ok((summary, layer))
     }
