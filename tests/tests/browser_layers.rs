@@ -198,6 +198,12 @@ async fn cold_visit(
         .filter_map(|m| m.parse::<u64>().ok())
         .max()
         .unwrap_or_default();
+    // Where the workers' time went on the first (biggest) layer.
+    let times = attributes(client, "tr[data-layer-digest]", "data-layer-times").await?;
+    println!(
+        "E2E where L0's time went, per worker: {}",
+        times.first().map_or("", String::as_str)
+    );
     // Whether the peak is held or was passing: the memory 3 s after ready.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = chromium_memory();

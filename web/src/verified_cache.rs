@@ -252,6 +252,8 @@ mod tests {
             cached: false,
             verified_earlier_ms: None,
             worker_memory_bytes: 0,
+            times: Default::default(),
+            front_times: None,
         }
     }
 

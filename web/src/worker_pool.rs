@@ -127,6 +127,7 @@ fn combine(front: FrontResult, back: WorkerReport) -> WorkerReport {
             summary.compressed = f.compressed;
             summary.cached = f.cached;
             summary.worker_memory_bytes += f.worker_memory_bytes;
+            summary.front_times = Some(f.times);
             summary.millis = summary.millis.max(f.millis);
             WorkerReport::Done { id, summary, index }
         }

@@ -144,7 +144,7 @@ pub(crate) fn LayersTable(layers: Vec<LayerRow>, history: Vec<HistoryStep>) -> i
                 }
             };
             view! {
-                <tr data-layer-digest=digest.clone() data-layer-format=format_id data-layer-state=move || live.stage.get().as_str() data-layer-cached=move || live.summary.get().map(|s| s.cached.to_string()).unwrap_or_default() data-worker-memory=move || live.summary.get().map(|s| s.worker_memory_bytes.to_string()).unwrap_or_default()>
+                <tr data-layer-digest=digest.clone() data-layer-format=format_id data-layer-state=move || live.stage.get().as_str() data-layer-cached=move || live.summary.get().map(|s| s.cached.to_string()).unwrap_or_default() data-worker-memory=move || live.summary.get().map(|s| s.worker_memory_bytes.to_string()).unwrap_or_default() data-layer-times=move || live.summary.get().map(|s| s.times_text()).unwrap_or_default()>
                     <td class="mono"><a href=layer_changes_href(row.index) data-layer-link=row.index.to_string()>"L" {row.index}</a></td>
                     <td class="mono" title=digest.clone()>{short_digest(&digest)}</td>
                     <td class="dim" title=row.descriptor.media_type.to_string()>{row.descriptor.media_type.label().to_owned()} {format_badge}</td>

@@ -102,6 +102,9 @@ pub struct FrontSummary {
     /// The front worker's wasm memory at the end (see [`LayerSummary`]).
     #[serde(default)]
     pub worker_memory_bytes: u64,
+    /// Where the front's time went.
+    #[serde(default)]
+    pub times: StageTimes,
 }
 
 /// One layer to fetch, verify and index.
@@ -251,6 +254,44 @@ pub struct LayerSummary {
     /// worker's memory never shrinks, so this is its high-water mark (for benchmarks).
     #[serde(default)]
     pub worker_memory_bytes: u64,
+    /// Where the time of the worker that finished the layer went (the back half's, when
+    /// split).
+    #[serde(default)]
+    pub times: StageTimes,
+    /// Where the front half's time went, when the layer was split.
+    #[serde(default)]
+    pub front_times: Option<StageTimes>,
+}
+
+impl LayerSummary {
+    /// Where the workers' time went, as one line (`data-layer-times`).
+    pub fn times_text(&self) -> String {
+        match &self.front_times {
+            Some(front) => format!("front: {}; back: {}", front.text(), self.times.text()),
+            None => self.times.text(),
+        }
+    }
+}
+
+/// Where one worker's time on a layer went, in milliseconds: what a benchmark needs to
+/// find the slowest stage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageTimes {
+    /// Waiting for the blob's next chunk (or the front's next batch).
+    pub waiting_ms: f64,
+    /// Hashing, decompressing and walking the tar.
+    pub computing_ms: f64,
+    /// Waiting for the back half to take a batch (back-pressure).
+    pub stalled_ms: f64,
+}
+
+impl StageTimes {
+    fn text(&self) -> String {
+        format!(
+            "waiting {:.0} ms, computing {:.0} ms, stalled {:.0} ms",
+            self.waiting_ms, self.computing_ms, self.stalled_ms
+        )
+    }
 }
 
 fn checked_by_default() -> bool {

@@ -25,7 +25,7 @@ use super::blob::{ChunkReader, with_blob};
 use super::js::{now_ms, post, scope, wasm_memory_bytes};
 use super::protocol::{
     FrontResult, FrontSummary, LayerJob, LayerSummary, PortMessage, SPLIT_BATCH_BYTES,
-    SPLIT_MAX_IN_FLIGHT, Stage, WorkerError, WorkerReport, front_message,
+    SPLIT_MAX_IN_FLIGHT, Stage, StageTimes, WorkerError, WorkerReport, front_message,
 };
 
 /// Compressed bytes handed to the decompressor at once: bounds one push's output (a
@@ -40,14 +40,17 @@ struct Link {
 }
 
 impl Link {
-    /// Posts `batch` (and empties it), first waiting while too many are in flight.
-    async fn send(self: &Rc<Self>, batch: &mut Vec<u8>) {
+    /// Posts `batch` (and empties it), first waiting while too many are in flight; the
+    /// milliseconds it waited.
+    async fn send(self: &Rc<Self>, batch: &mut Vec<u8>) -> f64 {
+        let asked = now_ms();
         while self.in_flight.get() >= SPLIT_MAX_IN_FLIGHT {
             let promise = js_sys::Promise::new(&mut |resolve, _reject| {
                 *self.wake.borrow_mut() = Some(resolve);
             });
             let _ = JsFuture::from(promise).await;
         }
+        let stalled = now_ms() - asked;
         let array = Uint8Array::new_with_length(batch.len() as u32);
         array.copy_from(batch);
         batch.clear();
@@ -59,6 +62,7 @@ impl Link {
         {
             self.in_flight.set(self.in_flight.get() + 1);
         }
+        stalled
     }
 
     fn acked(&self) {
@@ -125,7 +129,15 @@ async fn front_consume(
     let mut batch = Vec::with_capacity(SPLIT_BATCH_BYTES * 2);
     let mut last_report = 0.0;
     let mut decompressed = 0u64;
-    while let Some(chunk) = reader.next().await? {
+    let mut times = StageTimes::default();
+    loop {
+        let asked = now_ms();
+        let Some(chunk) = reader.next().await? else {
+            break;
+        };
+        let got = now_ms();
+        times.waiting_ms += got - asked;
+        let mut stalled = 0.0;
         for piece in chunk.chunks(INFLATE_PIECE) {
             let pushed = half.push(piece, &mut |out: &[u8]| {
                 batch.extend_from_slice(out);
@@ -137,10 +149,12 @@ async fn front_consume(
             }
             if batch.len() >= SPLIT_BATCH_BYTES {
                 decompressed += batch.len() as u64;
-                link.send(&mut batch).await;
+                stalled += link.send(&mut batch).await;
             }
         }
         let t = now_ms();
+        times.stalled_ms += stalled;
+        times.computing_ms += t - got - stalled;
         if t - last_report > 100.0 {
             last_report = t;
             post(
@@ -160,7 +174,7 @@ async fn front_consume(
     })?;
     if !batch.is_empty() {
         decompressed += batch.len() as u64;
-        link.send(&mut batch).await;
+        times.stalled_ms += link.send(&mut batch).await;
     }
     Ok(FrontSummary {
         compressed,
@@ -168,6 +182,7 @@ async fn front_consume(
         millis: now_ms() - started,
         cached,
         worker_memory_bytes: wasm_memory_bytes(),
+        times,
     })
 }
 
@@ -186,6 +201,8 @@ struct Back {
     job: LayerJob,
     started: f64,
     half: Result<TarHalf, WorkerError>,
+    /// Milliseconds spent on batches (the rest of the time it waited for them).
+    computing_ms: f64,
 }
 
 impl Back {
@@ -203,20 +220,31 @@ impl Back {
             job,
             started: now_ms(),
             half,
+            computing_ms: 0.0,
         }
     }
 
     fn push(&mut self, batch: &[u8]) {
+        let started = now_ms();
         if let Ok(half) = &mut self.half {
             // The half keeps its first error for `finish`.
             let _ = half.push(batch);
         }
+        self.computing_ms += now_ms() - started;
     }
 
     fn finish(self) -> WorkerReport {
         let id = self.job.id;
+        let finishing = now_ms();
+        let finished = self.half.and_then(|half| Ok(half.finish()?));
         let millis = now_ms() - self.started;
-        match self.half.and_then(|half| Ok(half.finish()?)) {
+        let computing_ms = self.computing_ms + (now_ms() - finishing);
+        let times = StageTimes {
+            waiting_ms: millis - computing_ms,
+            computing_ms,
+            stalled_ms: 0.0,
+        };
+        match finished {
             Ok(done) => WorkerReport::Done {
                 id,
                 summary: LayerSummary {
@@ -229,6 +257,8 @@ impl Back {
                     cached: false,
                     verified_earlier_ms: None,
                     worker_memory_bytes: wasm_memory_bytes(),
+                    times,
+                    front_times: None,
                 },
                 index: std::sync::Arc::new(done.index),
             },

@@ -5,7 +5,7 @@ use strata_shared::layer::{LayerPipeline, LayerSpec, Limits, VerifiedLayer};
 
 use super::blob::{ChunkReader, with_blob};
 use super::js::{now_ms, post, wasm_memory_bytes};
-use super::protocol::{LayerJob, LayerSummary, Stage, WorkerError, WorkerReport};
+use super::protocol::{LayerJob, LayerSummary, Stage, StageTimes, WorkerError, WorkerReport};
 
 /// The state of one layer being processed.
 struct LayerRun {
@@ -59,6 +59,8 @@ impl LayerRun {
             cached,
             verified_earlier_ms: None,
             worker_memory_bytes: wasm_memory_bytes(),
+            times: StageTimes::default(),
+            front_times: None,
         };
         Ok((summary, layer))
     }
@@ -93,17 +95,29 @@ async fn consume(
     let started = now_ms();
     let mut run = LayerRun::new(&job)?;
     let mut last_report = 0.0;
-    while let Some(chunk) = reader.next().await? {
+    let mut times = StageTimes::default();
+    loop {
+        let asked = now_ms();
+        let Some(chunk) = reader.next().await? else {
+            break;
+        };
+        let got = now_ms();
+        times.waiting_ms += got - asked;
         if let Err(e) = run.pipeline.push(&chunk) {
             reader.cancel();
             return Err(e.into());
         }
         let t = now_ms();
+        times.computing_ms += t - got;
         if t - last_report > 100.0 {
             last_report = t;
             post(&run.progress(Stage::Downloading), None);
         }
     }
     post(&run.progress(Stage::Indexing), None);
-    run.finish(now_ms() - started, cached)
+    let finishing = now_ms();
+    let (mut summary, layer) = run.finish(now_ms() - started, cached)?;
+    times.computing_ms += now_ms() - finishing;
+    summary.times = times;
+    Ok((summary, layer))
 }
