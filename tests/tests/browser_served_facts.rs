@@ -15,7 +15,7 @@ use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::Format;
 use strata_tests::passthrough::{Options, Passthrough};
 use strata_tests::push::Pusher;
-use strata_tests::token_server::TokenServer;
+use strata_tests::token_server::{TokenServer, TokenServerConfig};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -81,6 +81,11 @@ async fn the_overview_says_how_the_image_was_served_pulls_left_and_a_mirror() ->
     );
     let longevity = fact(&client, "longevity").await?;
     assert!(longevity.contains("opened by tag v1"), "{longevity}");
+    let kind = fact(&client, "registry").await?;
+    assert_eq!(
+        kind,
+        format!("{}: a private or self-hosted registry", upstream.host())
+    );
     client.close().await?;
     drop(app);
 
@@ -279,6 +284,62 @@ async fn every_platforms_size_is_read_on_request_with_shared_layers_counted_once
     assert!(
         registry.log().matches("/manifests/").count() > requests_before,
         "the sizes come from the platform manifests"
+    );
+    client.close().await?;
+    Ok(())
+}
+
+/// Harbor runs Distribution behind a token service it names `harbor-registry`; its host
+/// says nothing. The same real token handshake with that service name makes the page say
+/// Harbor and the project (the first part of the name), from the relay's `Strata-Access`.
+#[tokio::test]
+async fn a_registry_whose_token_service_is_harbors_is_named_harbor_with_its_project()
+-> anyhow::Result<()> {
+    let tokens = TokenServer::start(TokenServerConfig {
+        service: "harbor-registry".into(),
+        ..TokenServerConfig::default()
+    })
+    .await?;
+    let registry = tokens.start_registry().await?;
+    let realm = format!("localhost:{}", tokens.addr().port());
+    let pushed = Pusher::for_registry(&registry)?
+        .push_image(
+            "library/app",
+            Some("v1"),
+            &three_layer_image().build(Format::Oci)?,
+        )
+        .await?;
+    let app = start_companion(Config {
+        insecure_registries: vec![registry.host().to_owned(), realm],
+        dist: Some(app_dist()?),
+        credentials: strata_companion::CredentialsSource::None,
+        docker_host: strata_companion::DockerHost::Off,
+        ..Config::default()
+    })
+    .await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    client
+        .goto(&format!(
+            "{}/image/{}/library/app@{}",
+            app.url(),
+            registry.host(),
+            pushed.manifest_digest
+        ))
+        .await?;
+    wait_for_state(&client, "ready", TIMEOUT).await?;
+    let kind = fact(&client, "registry").await?;
+    assert_eq!(
+        kind,
+        format!(
+            "{}: Harbor, project library (its token service is harbor-registry)",
+            registry.host()
+        )
+    );
+    let access = fact(&client, "access").await?;
+    assert!(
+        access.starts_with("pulled anonymously, with an anonymous token"),
+        "{access}"
     );
     client.close().await?;
     Ok(())

@@ -6,8 +6,8 @@
 /// The relay's headers of one answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct RelayFacts {
-    /// `Strata-Access`: `anonymous`, `anonymous-token; granted="…"`, `credential-token…`,
-    /// `credential-basic`, `no-credential`.
+    /// `Strata-Access`: `anonymous`, `anonymous-token; granted="…"; service="…"`,
+    /// `credential-token…`, `credential-basic`, `no-credential`.
     pub access: Option<String>,
     /// `Strata-Served-By`: `registry` or `mirror HOST`.
     pub served_by: Option<String>,
@@ -31,14 +31,23 @@ pub(crate) fn window_seconds(value: &str) -> Option<u64> {
         .and_then(|w| w.trim().parse().ok())
 }
 
+/// A `; NAME="value"` parameter of a `Strata-Access` value (values hold no quotes).
+fn access_param<'a>(access: &'a str, name: &str) -> Option<&'a str> {
+    let (_, rest) = access.split_once(&format!("; {name}=\""))?;
+    rest.split('"').next()
+}
+
 impl RelayFacts {
+    /// The token service the registry's challenge named (Harbor's is `harbor-registry`).
+    pub(crate) fn token_service(&self) -> Option<&str> {
+        access_param(self.access.as_deref()?, "service")
+    }
+
     /// Visibility and access control, or `None` when the relay did not say (an archive).
     pub(crate) fn access_text(&self) -> Option<String> {
         let access = self.access.as_deref()?;
-        let (how, granted) = match access.split_once("; granted=") {
-            Some((how, granted)) => (how, Some(granted.trim_matches('"'))),
-            None => (access, None),
-        };
+        let how = access.split(';').next().unwrap_or(access).trim();
+        let granted = access_param(access, "granted");
         let mut text = match how {
             "anonymous" => "pulled anonymously: the registry asks for no login".to_owned(),
             "anonymous-token" => "pulled anonymously, with an anonymous token".to_owned(),
@@ -121,5 +130,26 @@ mod tests {
             "served from the mirror 127.0.0.1:5001 (--mirror); no rate-limit headers"
         );
         assert_eq!(RelayFacts::default().access_text(), None);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_harbor_token_service_is_read_beside_the_granted_scope() {
+        let facts = RelayFacts {
+            access: Some(
+                r#"anonymous-token; granted="repository:lib/app:pull"; service="harbor-registry""#
+                    .into(),
+            ),
+            ..RelayFacts::default()
+        };
+        assert_eq!(facts.token_service(), Some("harbor-registry"));
+        assert_eq!(
+            facts.access_text().unwrap(),
+            "pulled anonymously, with an anonymous token; token scope granted: repository:lib/app:pull"
+        );
+        let open = RelayFacts {
+            access: Some("anonymous".into()),
+            ..RelayFacts::default()
+        };
+        assert_eq!(open.token_service(), None);
     }
 }

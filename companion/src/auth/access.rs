@@ -17,11 +17,15 @@ pub(crate) enum Access {
     AnonymousToken {
         /// What the token grants, when it says (a JWT's `access` claim).
         granted: Option<String>,
+        /// The challenge's `service` (Harbor's is `harbor-registry`).
+        service: Option<String>,
     },
     /// A token fetched with this machine's credential for the registry.
     CredentialToken {
         /// What the token grants, when it says.
         granted: Option<String>,
+        /// The challenge's `service`.
+        service: Option<String>,
     },
     /// Basic auth with this machine's credential.
     CredentialBasic,
@@ -30,30 +34,44 @@ pub(crate) enum Access {
 }
 
 impl Access {
-    /// A token's access, from whether a credential was sent and the token itself.
-    pub(crate) fn of_token(with_credential: bool, token: &str) -> Access {
+    /// A token's access, from whether a credential was sent, the token itself and the
+    /// `service` its challenge named.
+    pub(crate) fn of_token(with_credential: bool, token: &str, service: Option<&str>) -> Access {
         let granted = granted_scope(token);
+        // Only shown: kept when short and plain, so it cannot break the header.
+        let service = service
+            .filter(|s| !s.is_empty() && s.len() <= 128)
+            .filter(|s| s.chars().all(|c| c.is_ascii_graphic() && c != '"'))
+            .map(str::to_owned);
         if with_credential {
-            Access::CredentialToken { granted }
+            Access::CredentialToken { granted, service }
         } else {
-            Access::AnonymousToken { granted }
+            Access::AnonymousToken { granted, service }
         }
     }
 
     /// The `Strata-Access` value: `anonymous`, `anonymous-token`, `credential-token`,
-    /// `credential-basic` or `no-credential`, then `; granted="…"` when known.
+    /// `credential-basic` or `no-credential`, then `; granted="…"` and `; service="…"`
+    /// when known.
     pub(crate) fn header(&self) -> HeaderValue {
-        let (how, granted) = match self {
-            Access::Open => ("anonymous", None),
-            Access::AnonymousToken { granted } => ("anonymous-token", granted.as_deref()),
-            Access::CredentialToken { granted } => ("credential-token", granted.as_deref()),
-            Access::CredentialBasic => ("credential-basic", None),
-            Access::NoCredential => ("no-credential", None),
+        let (how, granted, service) = match self {
+            Access::Open => ("anonymous", None, None),
+            Access::AnonymousToken { granted, service } => {
+                ("anonymous-token", granted.as_deref(), service.as_deref())
+            }
+            Access::CredentialToken { granted, service } => {
+                ("credential-token", granted.as_deref(), service.as_deref())
+            }
+            Access::CredentialBasic => ("credential-basic", None, None),
+            Access::NoCredential => ("no-credential", None, None),
         };
-        let text = match granted {
-            Some(g) => format!("{how}; granted=\"{g}\""),
-            None => how.to_owned(),
-        };
+        let mut text = how.to_owned();
+        if let Some(g) = granted {
+            text.push_str(&format!("; granted=\"{g}\""));
+        }
+        if let Some(s) = service {
+            text.push_str(&format!("; service=\"{s}\""));
+        }
         HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
     }
 }
@@ -117,25 +135,43 @@ mod tests {
         let token =
             jwt(r#"{"access":[{"type":"repository","name":"team/app","actions":["pull"]}]}"#);
         assert_eq!(
-            Access::of_token(false, &token).header(),
+            Access::of_token(false, &token, None).header(),
             r#"anonymous-token; granted="repository:team/app:pull""#
         );
         let nothing = jwt(r#"{"access":[]}"#);
         assert_eq!(
-            Access::of_token(true, &nothing).header(),
+            Access::of_token(true, &nothing, None).header(),
             r#"credential-token; granted="""#
+        );
+    }
+
+    #[test]
+    fn the_challenges_service_is_said_when_plain() {
+        let token =
+            jwt(r#"{"access":[{"type":"repository","name":"lib/app","actions":["pull"]}]}"#);
+        assert_eq!(
+            Access::of_token(false, &token, Some("harbor-registry")).header(),
+            r#"anonymous-token; granted="repository:lib/app:pull"; service="harbor-registry""#
+        );
+        assert_eq!(
+            Access::of_token(true, "opaque", Some("a\"b")).header(),
+            "credential-token"
+        );
+        assert_eq!(
+            Access::of_token(true, "opaque", Some(&"x".repeat(200))).header(),
+            "credential-token"
         );
     }
 
     #[test]
     fn an_opaque_token_grants_nothing_said() {
         assert_eq!(
-            Access::of_token(false, "opaque").header(),
+            Access::of_token(false, "opaque", None).header(),
             "anonymous-token"
         );
         let hostile = jwt(r#"{"access":[{"type":"repository","name":"a\"b\nc","actions":[]}]}"#);
         assert_eq!(
-            Access::of_token(false, &hostile).header(),
+            Access::of_token(false, &hostile, None).header(),
             r#"anonymous-token; granted="""#
         );
     }

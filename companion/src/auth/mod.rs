@@ -180,7 +180,7 @@ impl Authenticator {
             .unwrap_or_else(|e| e.into_inner())
             .get(key)
             .cloned()
-            .unwrap_or_else(|| Access::of_token(false, secret.expose()));
+            .unwrap_or_else(|| Access::of_token(false, secret.expose(), Some(&key.service)));
         Some((Some(bearer(&secret)), access))
     }
 
@@ -325,7 +325,11 @@ impl Authenticator {
         )
         .await?;
         let header = bearer(&token.secret);
-        let access = Access::of_token(credential.is_some(), token.secret.expose());
+        let access = Access::of_token(
+            credential.is_some(),
+            token.secret.expose(),
+            challenge.service.as_deref(),
+        );
         {
             let mut known = self.access.lock().unwrap_or_else(|e| e.into_inner());
             if known.len() > 4096 {

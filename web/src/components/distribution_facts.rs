@@ -47,7 +47,11 @@ fn registry_fact(model: &ImageModel) -> String {
         }
         Ok(RegistryKind::Quay(org)) => format!("Quay, organization {org}"),
         Ok(RegistryKind::Ghcr(owner)) => format!("GitHub Container Registry, owner {owner}"),
-        // Harbor is not told apart: its host does not say, its systeminfo API would.
+        // A Harbor's host does not say what it is; its token service does.
+        Ok(RegistryKind::Other(host)) if model.relay.token_service() == Some("harbor-registry") => {
+            let project = model.endpoint.name.split('/').nth(1).unwrap_or_default();
+            format!("{host}: Harbor, project {project} (its token service is harbor-registry)")
+        }
         Ok(RegistryKind::Other(host)) => format!("{host}: a private or self-hosted registry"),
         Err(_) => model.endpoint.name.clone(),
     }

@@ -155,8 +155,8 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
 }
 
 /// Hands every layer to the worker pool and wires its reports to the rows. The merged
-/// tree is rebuilt as each layer settles, so the Files tab shows the first indexed layer
-/// at once and grows. A layer with a TOC is listed from it once the layer starts to
+/// tree grows as each layer settles (see [`TreeMerger`]), so the Files tab shows the
+/// first indexed layer at once. A layer with a TOC is listed from it once the layer starts to
 /// stream from the registry (a layer this browser verified before never reads it).
 fn start_layers(model: &ImageModel, files: RwSignal<Option<MergedTreeState>>) {
     let lives: Vec<_> = model.layers.iter().map(|l| l.live).collect();
