@@ -104,6 +104,8 @@ pub(crate) struct ChunkReader {
     reader: ReadableStreamDefaultReader,
     /// Where each chunk is also written, as it is read.
     feed: Option<Rc<CacheFeed>>,
+    /// Milliseconds spent waiting for chunks.
+    waited_ms: f64,
 }
 
 impl ChunkReader {
@@ -112,15 +114,22 @@ impl ChunkReader {
         Ok(ChunkReader {
             reader: body.get_reader().unchecked_into(),
             feed,
+            waited_ms: 0.0,
         })
+    }
+
+    /// Milliseconds spent waiting for the chunks read so far.
+    pub(crate) fn waited_ms(&self) -> f64 {
+        self.waited_ms
     }
 
     /// The next chunk, or `None` at the end of the body.
     pub(crate) async fn next(&mut self) -> Result<Option<Vec<u8>>, WorkerError> {
         let interrupted = |e| WorkerError::Interrupted(js_error(e));
-        let result = JsFuture::from(self.reader.read())
-            .await
-            .map_err(interrupted)?;
+        let asked = super::js::now_ms();
+        let result = JsFuture::from(self.reader.read()).await;
+        self.waited_ms += super::js::now_ms() - asked;
+        let result = result.map_err(interrupted)?;
         let done = js_sys::Reflect::get(&result, &"done".into())
             .map(|d| d.is_truthy())
             .unwrap_or(true);

@@ -130,13 +130,8 @@ async fn front_consume(
     let mut last_report = 0.0;
     let mut decompressed = 0u64;
     let mut times = StageTimes::default();
-    loop {
-        let asked = now_ms();
-        let Some(chunk) = reader.next().await? else {
-            break;
-        };
+    while let Some(chunk) = reader.next().await? {
         let got = now_ms();
-        times.waiting_ms += got - asked;
         let mut stalled = 0.0;
         for piece in chunk.chunks(INFLATE_PIECE) {
             let pushed = half.push(piece, &mut |out: &[u8]| {
@@ -163,6 +158,7 @@ async fn front_consume(
             );
         }
     }
+    times.waiting_ms = reader.waited_ms();
     let compressed = half.compressed_in();
     post(
         &progress(&job, compressed, decompressed, Stage::Indexing),

@@ -96,13 +96,8 @@ async fn consume(
     let mut run = LayerRun::new(&job)?;
     let mut last_report = 0.0;
     let mut times = StageTimes::default();
-    loop {
-        let asked = now_ms();
-        let Some(chunk) = reader.next().await? else {
-            break;
-        };
+    while let Some(chunk) = reader.next().await? {
         let got = now_ms();
-        times.waiting_ms += got - asked;
         if let Err(e) = run.pipeline.push(&chunk) {
             reader.cancel();
             return Err(e.into());
@@ -118,6 +113,7 @@ async fn consume(
     let finishing = now_ms();
     let (mut summary, layer) = run.finish(now_ms() - started, cached)?;
     times.computing_ms += now_ms() - finishing;
+    times.waiting_ms = reader.waited_ms();
     summary.times = times;
     Ok((summary, layer))
 }
