@@ -9,6 +9,7 @@ mod components;
 mod download;
 mod endpoint;
 mod format;
+mod image_layers;
 mod image_load;
 mod layer_toc;
 mod merged_tree;
