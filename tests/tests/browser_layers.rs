@@ -98,6 +98,72 @@ async fn wrong_diff_id_fails_that_layer_alone_naming_both_digests() -> anyhow::R
     Ok(())
 }
 
+/// A split layer of many batches: the front refills the buffers the back gives back, so
+/// every byte must still arrive once and in order for both digests to verify.
+#[tokio::test]
+async fn a_split_layer_of_many_batches_verifies_both_digests() -> anyhow::Result<()> {
+    // Incompressible bytes, so the blob and the tar both span dozens of 1 MiB batches.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut noise = |len: usize| -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect()
+    };
+    let entries: Vec<Entry> = (0..24)
+        .map(|i| Entry::file(&format!("/data/part-{i:02}.bin"), noise(1 << 20), 0o644))
+        .collect();
+    let layer = Layer::build(&LayerSpec::new("COPY data /data", entries), Format::Oci)?;
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [layer.diff_id.clone()]},
+        "history": [{"created_by": "COPY data /data"}],
+    });
+    let digest = layer.digest.clone();
+    let image = BuiltImage::assemble(
+        Format::Oci,
+        Format::Oci.config_type(),
+        serde_json::to_vec(&config)?,
+        vec![layer],
+        &BTreeMap::new(),
+    )?;
+    let registry = Registry::start().await?;
+    let pushed = Pusher::for_registry(&registry)?
+        .push_image("team/many-batches", None, &image)
+        .await?;
+    let app = start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    client
+        .goto(&image_url(
+            &app.url(),
+            &registry,
+            &pushed,
+            "?strata_split=always",
+        ))
+        .await?;
+    // Verified means the blob's sha256 and the tar's both matched (a byte lost, doubled or
+    // out of order in a refilled buffer fails the diff_id, as in the test above).
+    assert_eq!(wait_settled(&client).await?, ["verified"]);
+    assert_eq!(
+        attributes(&client, "tr[data-layer-digest]", "data-layer-digest").await?,
+        [digest]
+    );
+    // Both halves ran: the row's times name the front and the back.
+    let times = attributes(&client, "tr[data-layer-digest]", "data-layer-times").await?;
+    assert!(
+        times[0].contains("front:") && times[0].contains("back:"),
+        "{times:?}"
+    );
+    client.close().await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn reopening_an_image_serves_its_layers_from_cache_storage() -> anyhow::Result<()> {
     let registry = Registry::start().await?;
@@ -378,6 +444,87 @@ async fn bench_debian_sized_image() -> anyhow::Result<()> {
         );
     }
     explore_debian_sized(&mut browser, &image_url(&app.url(), &registry, &pushed, "")).await
+}
+
+/// Memory on a big layer (build the app with `trunk build --release` and point
+/// `STRATA_DIST` at it): one layer of real files under /usr/lib, at least 500 MB gzip
+/// with the default budget, indexed in a fresh profile. Prints the peak memory above the
+/// idle browser against the bound (256 MiB + 200 B per tar entry) beside the Debian-sized
+/// image's, and the time next to the one-pass CLI pipeline.
+#[tokio::test]
+#[ignore = "benchmark: run by scripts/bench.sh"]
+async fn bench_big_layer_memory() -> anyhow::Result<()> {
+    let budget_mb: u64 = std::env::var("STRATA_BENCH_BIG_MB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1600);
+    let work = tempfile::tempdir()?;
+    let big = strata_tests::real_files::real_layer(&["/usr/lib"], budget_mb << 20, work.path())?;
+    let entries = tar::Archive::new(&big.uncompressed[..])
+        .entries()
+        .map_or(0, Iterator::count);
+    let (blob_mb, tar_mb) = (
+        big.blob.len() as f64 / 1e6,
+        big.uncompressed.len() as f64 / 1e6,
+    );
+    println!(
+        "E2E big layer: {blob_mb:.1} MB gzip, {tar_mb:.1} MB of tar, {entries} entries{}",
+        if blob_mb < 500.0 {
+            " (below the 500 MB asked for: raise STRATA_BENCH_BIG_MB)"
+        } else {
+            ""
+        }
+    );
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [big.diff_id.clone()]},
+        "history": [{"created_by": "/bin/sh -c #(nop) ADD file:usr-lib.tar.gz in / (files of /usr/lib)"}],
+    });
+    let blob_digest = sha256_digest(&big.blob);
+    let image = BuiltImage::assemble(
+        Format::Oci,
+        Format::Oci.config_type(),
+        serde_json::to_vec(&config)?,
+        vec![big],
+        &BTreeMap::new(),
+    )?;
+    let registry = Registry::start().await?;
+    let pushed = Pusher::for_registry(&registry)?
+        .push_image("bench/big-layer", None, &image)
+        .await?;
+    drop(image);
+    let blob_url = format!(
+        "{}/v2/bench/big-layer/blobs/{blob_digest}",
+        registry.url().trim_end_matches('/')
+    );
+    cli_pipeline(&blob_url)?;
+    let cli = cli_pipeline(&blob_url)?;
+    let app = start_app(&registry).await?;
+    let mut browser = Browser::start().await?;
+    let client = browser.session().await?;
+    // STRATA_BENCH_QUERY=?strata_split=off runs the layer in one worker, for comparison.
+    let query = std::env::var("STRATA_BENCH_QUERY").unwrap_or_default();
+    let url = image_url(&app.url(), &registry, &pushed, &query);
+    let (cold, tasks, idle, peak) = cold_visit(&client, &url).await?;
+    client.close().await?;
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!(
+        "E2E big layer: navigation to ready {:.2} s, one-pass CLI pipeline {:.2} s (x{:.2}); longest main-thread task {:.0} ms ({} over 50 ms)",
+        cold.as_secs_f64(),
+        cli.as_secs_f64(),
+        cold.as_secs_f64() / cli.as_secs_f64(),
+        tasks.longest_ms,
+        tasks.count,
+    );
+    println!(
+        "E2E big layer: peak memory above the idle browser {:.0} MiB PSS ({:.0} MiB allocated); the bound for {entries} tar entries is 256 MiB + 200 B each = {:.0} MiB; by process (MiB, each its own peak): {}",
+        mib(peak.pss_kib.saturating_sub(idle.pss_kib)),
+        mib(peak.allocated_kib.saturating_sub(idle.allocated_kib)),
+        256.0 + entries as f64 * 200.0 / (1 << 20) as f64,
+        peak.growth_by_kind(&idle),
+    );
+    Ok(())
 }
 
 /// The Files tab on the Debian-sized image in a fresh profile: time to the first rows of

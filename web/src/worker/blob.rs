@@ -1,17 +1,15 @@
 //! A layer blob's bytes inside a worker: from the browser's Cache Storage when it is
 //! there, else from the relay, as the chunks fetch delivers.
 
-use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::Uint8Array;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    Cache, ReadableStream, ReadableStreamDefaultController, ReadableStreamDefaultReader, Response,
-};
+use web_sys::{Cache, ReadableStreamDefaultReader, Response};
 
+use super::cache_feed::CacheFeed;
 use super::js::{js_error, scope};
 use super::protocol::WorkerError;
 
@@ -41,8 +39,8 @@ async fn cached_response(cache: &Cache, key: &str) -> Option<Response> {
 /// Streams the blob of `digest` through `consume`: from Cache Storage first; if that copy
 /// fails (`consume` errs), it is dropped and the relay's copy is consumed instead
 /// (`retry` is then true). With `store`, the relay's copy is cached as `consume` reads it
-/// (never faster, so nothing piles up; see [`CacheFeed`]) and dropped again unless
-/// `consume` accepted it.
+/// (never faster, and the reader waits when the write falls behind; see [`CacheFeed`])
+/// and dropped again unless `consume` accepted it.
 pub(crate) async fn with_blob<T, F, Fut>(
     url: &str,
     digest: &str,
@@ -106,6 +104,8 @@ pub(crate) struct ChunkReader {
     feed: Option<Rc<CacheFeed>>,
     /// Milliseconds spent waiting for chunks.
     waited_ms: f64,
+    /// Milliseconds spent waiting for the cache write to catch up.
+    stalled_ms: f64,
 }
 
 impl ChunkReader {
@@ -115,6 +115,7 @@ impl ChunkReader {
             reader: body.get_reader().unchecked_into(),
             feed,
             waited_ms: 0.0,
+            stalled_ms: 0.0,
         })
     }
 
@@ -123,9 +124,17 @@ impl ChunkReader {
         self.waited_ms
     }
 
+    /// Milliseconds spent waiting for the cache write to take what was read.
+    pub(crate) fn stalled_ms(&self) -> f64 {
+        self.stalled_ms
+    }
+
     /// The next chunk, or `None` at the end of the body.
     pub(crate) async fn next(&mut self) -> Result<Option<Vec<u8>>, WorkerError> {
         let interrupted = |e| WorkerError::Interrupted(js_error(e));
+        if let Some(feed) = &self.feed {
+            self.stalled_ms += feed.ready().await;
+        }
         let asked = super::js::now_ms();
         let result = JsFuture::from(self.reader.read()).await;
         self.waited_ms += super::js::now_ms() - asked;
@@ -149,101 +158,5 @@ impl ChunkReader {
     /// Stops the download (when the bytes are no longer needed).
     pub(crate) fn cancel(&self) {
         let _ = self.reader.cancel();
-    }
-}
-
-/// Chunks a cache write may have queued before it is given up (the write is then dropped,
-/// and the layer still verified): about 16 MiB of fetch's 64 KiB chunks.
-const MAX_QUEUED_CHUNKS: f64 = 256.0;
-
-/// A Cache Storage write fed with the chunks the pipeline reads, as it reads them.
-///
-/// Caching a clone of the response (`Response.clone()` tees its body) lets the faster
-/// branch pull the whole blob from the network while the pipeline's branch queues every
-/// chunk it has not consumed yet: the whole blob in memory. Fed from the reader, the write
-/// can only follow the pipeline, and its own queue is bounded.
-struct CacheFeed {
-    controller: ReadableStreamDefaultController,
-    put: RefCell<Option<JsFuture>>,
-    state: Cell<FeedState>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum FeedState {
-    Open,
-    Closed,
-    Abandoned,
-}
-
-impl CacheFeed {
-    /// Starts the write of `key`, or `None` when the browser refuses to.
-    fn start(cache: &Cache, key: &str) -> Option<CacheFeed> {
-        let controller: Rc<RefCell<Option<ReadableStreamDefaultController>>> = Rc::default();
-        let slot = controller.clone();
-        let start = wasm_bindgen::closure::Closure::once_into_js(
-            move |c: ReadableStreamDefaultController| {
-                *slot.borrow_mut() = Some(c);
-            },
-        );
-        let source = js_sys::Object::new();
-        js_sys::Reflect::set(&source, &"start".into(), &start).ok()?;
-        let stream = ReadableStream::new_with_underlying_source(&source).ok()?;
-        // `start` runs inside the constructor.
-        let controller = controller.borrow_mut().take()?;
-        let body = Response::new_with_opt_readable_stream(Some(&stream)).ok()?;
-        let put = JsFuture::from(cache.put_with_str(key, &body));
-        Some(CacheFeed {
-            controller,
-            put: RefCell::new(Some(put)),
-            state: Cell::new(FeedState::Open),
-        })
-    }
-
-    /// Writes one chunk, unless the write has fallen too far behind.
-    fn write(&self, chunk: &JsValue) {
-        if self.state.get() != FeedState::Open {
-            return;
-        }
-        if self
-            .controller
-            .desired_size()
-            .is_some_and(|free| free < -MAX_QUEUED_CHUNKS)
-        {
-            self.abandon();
-            return;
-        }
-        if self.controller.enqueue_with_chunk(chunk).is_err() {
-            self.state.set(FeedState::Abandoned);
-        }
-    }
-
-    /// The blob has been read to its end.
-    fn close(&self) {
-        if self.state.get() == FeedState::Open {
-            let _ = self.controller.close();
-            self.state.set(FeedState::Closed);
-        }
-    }
-
-    fn abandon(&self) {
-        if self.state.get() == FeedState::Open {
-            self.controller
-                .error_with_e(&JsValue::from_str("the cache write fell behind"));
-        }
-        self.state.set(FeedState::Abandoned);
-    }
-
-    /// Ends the write (abandoned unless the blob was read whole and `keep`); whether the
-    /// cache now holds it.
-    async fn finish(&self, keep: bool) -> bool {
-        if !keep || self.state.get() != FeedState::Closed {
-            self.abandon();
-        }
-        let put = self.put.borrow_mut().take();
-        let stored = match put {
-            Some(put) => put.await.is_ok(),
-            None => false,
-        };
-        stored && self.state.get() == FeedState::Closed
     }
 }

@@ -3,10 +3,11 @@
 //! `crate::worker_pool`; the messages are in [`protocol`].
 //!
 //! ```text
-//! mod ─▶ whole, split, read ─▶ blob ─▶ js ─▶ protocol
+//! mod ─▶ whole, split, read ─▶ blob ─▶ cache_feed ─▶ js ─▶ protocol
 //! ```
 
 mod blob;
+mod cache_feed;
 mod js;
 pub mod protocol;
 mod read;

@@ -9,16 +9,19 @@
 //! them into one report; file reads answer
 //! `{read: id, ok, error?, bytes?}` with the bytes as a transferred `ArrayBuffer`.
 //!
-//! On a split layer's port, the front posts decompressed batches (transferred
-//! `ArrayBuffer`s of about [`SPLIT_BATCH_BYTES`]) and the strings [`PORT_RESET`],
-//! [`PORT_END`] or `abort:REASON`; the back answers [`PORT_ACK`] for every batch it
-//! processed, so at most [`SPLIT_MAX_IN_FLIGHT`] batches wait in memory.
+//! On a split layer's port, the front posts decompressed batches (`Uint8Array`s of about
+//! [`SPLIT_BATCH_BYTES`] whose buffers are transferred) and the strings [`PORT_RESET`],
+//! [`PORT_END`] or `abort:REASON`; the back acknowledges every batch it processed by
+//! transferring its buffer back (or [`PORT_ACK`]), so at most [`SPLIT_MAX_IN_FLIGHT`]
+//! batches wait in memory and the front refills the same few buffers: a fresh buffer per
+//! batch was garbage the workers' collectors let pile up to hundreds of MiB on a big
+//! layer.
 //!
 //! Every encoding and decoding of these messages lives here, for both sides.
 
 use std::sync::Arc;
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use strata_shared::layer::{LayerError, LayerIndex, RangeError};
 use strata_shared::{Digest, MediaType};
@@ -548,10 +551,11 @@ pub fn decode_report(data: &JsValue) -> Result<FromWorker, WorkerError> {
 
 /// A message on a split layer's port.
 pub enum PortMessage {
-    /// A batch of decompressed bytes.
-    Batch(Vec<u8>),
-    /// The back processed one batch.
-    Ack,
+    /// A batch of decompressed bytes, copied out of the buffer it came in (to be given
+    /// back with the acknowledgement).
+    Batch(Vec<u8>, ArrayBuffer),
+    /// The back processed one batch, and gave its buffer back.
+    Ack(Option<ArrayBuffer>),
     /// Forget everything so far.
     Reset,
     /// The stream ended.
@@ -565,11 +569,17 @@ pub enum PortMessage {
 impl PortMessage {
     /// Reads a port message; batches are copied out of their buffer.
     pub fn decode(data: &JsValue) -> Self {
+        if let Some(batch) = data.dyn_ref::<Uint8Array>() {
+            return PortMessage::Batch(batch.to_vec(), batch.buffer());
+        }
+        if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
+            return PortMessage::Ack(Some(buffer.clone()));
+        }
         let Some(text) = data.as_string() else {
-            return PortMessage::Batch(Uint8Array::new(data).to_vec());
+            return PortMessage::Unknown;
         };
         match text.as_str() {
-            PORT_ACK => PortMessage::Ack,
+            PORT_ACK => PortMessage::Ack(None),
             PORT_RESET => PortMessage::Reset,
             PORT_END => PortMessage::End,
             _ => match text.strip_prefix(PORT_ABORT) {
@@ -582,10 +592,11 @@ impl PortMessage {
         }
     }
 
-    /// A control message as posted (batches go as transferred buffers, see `split`).
+    /// A control message as posted (batches and given-back buffers are transferred, see
+    /// `split`).
     pub fn encode(&self) -> JsValue {
         let text = match self {
-            PortMessage::Ack => PORT_ACK.to_owned(),
+            PortMessage::Ack(_) => PORT_ACK.to_owned(),
             PortMessage::Reset => PORT_RESET.to_owned(),
             PortMessage::End => PORT_END.to_owned(),
             PortMessage::Abort(e) => {
@@ -594,7 +605,7 @@ impl PortMessage {
                     serde_json::to_string(e).unwrap_or_default()
                 )
             }
-            PortMessage::Batch(_) | PortMessage::Unknown => String::new(),
+            PortMessage::Batch(..) | PortMessage::Unknown => String::new(),
         };
         JsValue::from_str(&text)
     }

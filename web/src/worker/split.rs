@@ -14,7 +14,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Array, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Uint8Array};
 use strata_shared::layer::{CompressedHalf, Compression, Limits, TarHalf};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -32,11 +32,17 @@ use super::protocol::{
 /// deflate block expands at most ~1032×), so a bomb cannot build a huge batch.
 const INFLATE_PIECE: usize = 16 << 10;
 
-/// The front's end of the port, with the count of batches the back has not acknowledged.
+/// Bytes of a batch buffer: a batch is flushed once it holds [`SPLIT_BATCH_BYTES`], so it
+/// is a little more; a bigger one (a burst of a highly compressed piece) gets its own.
+const BATCH_BUFFER_BYTES: usize = 2 * SPLIT_BATCH_BYTES;
+
+/// The front's end of the port, with the count of batches the back has not acknowledged
+/// and the buffers it gave back.
 struct Link {
     port: MessagePort,
     in_flight: Cell<u32>,
     wake: RefCell<Option<js_sys::Function>>,
+    spare: RefCell<Vec<ArrayBuffer>>,
 }
 
 impl Link {
@@ -51,13 +57,13 @@ impl Link {
             let _ = JsFuture::from(promise).await;
         }
         let stalled = now_ms() - asked;
-        let array = Uint8Array::new_with_length(batch.len() as u32);
-        array.copy_from(batch);
+        let buffer = self.buffer_for(batch.len());
+        let view = Uint8Array::new_with_byte_offset_and_length(&buffer, 0, batch.len() as u32);
+        view.copy_from(batch);
         batch.clear();
-        let buffer = array.buffer();
         if self
             .port
-            .post_message_with_transferable(&buffer, &Array::of1(&buffer))
+            .post_message_with_transferable(&view, &Array::of1(&buffer))
             .is_ok()
         {
             self.in_flight.set(self.in_flight.get() + 1);
@@ -65,8 +71,22 @@ impl Link {
         stalled
     }
 
-    fn acked(&self) {
+    /// A given-back buffer that holds `len` bytes, or a new one.
+    fn buffer_for(&self, len: usize) -> ArrayBuffer {
+        let mut spare = self.spare.borrow_mut();
+        match spare.pop() {
+            Some(buffer) if buffer.byte_length() as usize >= len => buffer,
+            _ => ArrayBuffer::new(len.max(BATCH_BUFFER_BYTES) as u32),
+        }
+    }
+
+    fn acked(&self, buffer: Option<ArrayBuffer>) {
         self.in_flight.set(self.in_flight.get().saturating_sub(1));
+        if let Some(buffer) = buffer
+            && buffer.byte_length() as usize == BATCH_BUFFER_BYTES
+        {
+            self.spare.borrow_mut().push(buffer);
+        }
         if let Some(wake) = self.wake.borrow_mut().take() {
             let _ = wake.call0(&JsValue::NULL);
         }
@@ -80,12 +100,13 @@ pub(super) async fn front(job: LayerJob, port: MessagePort) {
         port,
         in_flight: Cell::new(0),
         wake: RefCell::new(None),
+        spare: RefCell::new(Vec::new()),
     });
     let on_ack = Closure::<dyn FnMut(MessageEvent)>::new({
         let link = Rc::clone(&link);
         move |event: MessageEvent| {
-            if matches!(PortMessage::decode(&event.data()), PortMessage::Ack) {
-                link.acked();
+            if let PortMessage::Ack(buffer) = PortMessage::decode(&event.data()) {
+                link.acked(buffer);
             }
         }
     });
@@ -159,6 +180,7 @@ async fn front_consume(
         }
     }
     times.waiting_ms = reader.waited_ms();
+    times.stalled_ms += reader.stalled_ms();
     let compressed = half.compressed_in();
     post(
         &progress(&job, compressed, decompressed, Stage::Indexing),
@@ -270,11 +292,12 @@ pub(super) fn back(job: LayerJob, port: MessagePort) {
     let reply = port.clone();
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let report = match PortMessage::decode(&event.data()) {
-            PortMessage::Batch(batch) => {
+            PortMessage::Batch(batch, buffer) => {
                 if let Some(back) = state.borrow_mut().as_mut() {
                     back.push(&batch);
                 }
-                let _ = reply.post_message(&PortMessage::Ack.encode());
+                // The buffer goes back to the front to carry another batch.
+                let _ = reply.post_message_with_transferable(&buffer, &Array::of1(&buffer));
                 None
             }
             PortMessage::Reset => {
@@ -286,7 +309,7 @@ pub(super) fn back(job: LayerJob, port: MessagePort) {
                 .borrow_mut()
                 .take()
                 .map(|_| WorkerReport::Failed { id: job.id, error }),
-            PortMessage::Ack | PortMessage::Unknown => None,
+            PortMessage::Ack(_) | PortMessage::Unknown => None,
         };
         if let Some(report) = report {
             reply.set_onmessage(None);

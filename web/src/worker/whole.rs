@@ -114,6 +114,7 @@ async fn consume(
     let (mut summary, layer) = run.finish(now_ms() - started, cached)?;
     times.computing_ms += now_ms() - finishing;
     times.waiting_ms = reader.waited_ms();
+    times.stalled_ms = reader.stalled_ms();
     summary.times = times;
     Ok((summary, layer))
 }

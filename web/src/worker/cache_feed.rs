@@ -1,0 +1,173 @@
+//! A Cache Storage write fed with the chunks the pipeline reads, as it reads them, with
+//! back-pressure in bytes.
+//!
+//! Caching a clone of the response (`Response.clone()` tees its body) lets the faster
+//! branch pull the whole blob from the network while the pipeline's branch queues every
+//! chunk it has not consumed yet: the whole blob in memory. Fed from the reader, the write
+//! can only follow the pipeline. Its queue is counted in bytes, not chunks: fetch hands a
+//! slow reader whatever its data pipe holds, so a chunk can be a megabyte, and a bound in
+//! chunks let hundreds of MiB wait for the disk on a big layer. The reader waits
+//! ([`CacheFeed::ready`]) while more than [`MAX_QUEUED_BYTES`] are queued.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    ByteLengthQueuingStrategy, Cache, QueuingStrategy, QueuingStrategyInit, ReadableStream,
+    ReadableStreamDefaultController, Response,
+};
+
+use super::js::{now_ms, scope};
+
+/// The queue the cache write is asked to keep (its high-water mark).
+const HIGH_WATER_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
+
+/// Queued bytes above which the reader waits for the write to catch up.
+pub(crate) const MAX_QUEUED_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
+
+/// How long the reader waits for a write that takes nothing before giving the write up
+/// (the layer is still verified; it is only not cached).
+const STALL_LIMIT_MS: f64 = 10_000.0;
+
+/// What the stream's callbacks share with the feed.
+#[derive(Default)]
+struct Signals {
+    /// Resolves the reader's wait: the stream pulled (its queue fell below the mark) or
+    /// was cancelled.
+    wake: RefCell<Option<js_sys::Function>>,
+    cancelled: Cell<bool>,
+}
+
+impl Signals {
+    fn wake(&self) {
+        if let Some(wake) = self.wake.borrow_mut().take() {
+            let _ = wake.call0(&JsValue::NULL);
+        }
+    }
+}
+
+pub(crate) struct CacheFeed {
+    controller: ReadableStreamDefaultController,
+    signals: Rc<Signals>,
+    put: RefCell<Option<JsFuture>>,
+    state: Cell<FeedState>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FeedState {
+    Open,
+    Closed,
+    Abandoned,
+}
+
+impl CacheFeed {
+    /// Starts the write of `key`, or `None` when the browser refuses to.
+    pub(crate) fn start(cache: &Cache, key: &str) -> Option<CacheFeed> {
+        let controller: Rc<RefCell<Option<ReadableStreamDefaultController>>> = Rc::default();
+        let slot = controller.clone();
+        let start = Closure::once_into_js(move |c: ReadableStreamDefaultController| {
+            *slot.borrow_mut() = Some(c);
+        });
+        let signals = Rc::new(Signals::default());
+        let on_pull = Rc::clone(&signals);
+        let pull = Closure::<dyn FnMut()>::new(move || on_pull.wake()).into_js_value();
+        let on_cancel = Rc::clone(&signals);
+        let cancel = Closure::<dyn FnMut()>::new(move || {
+            on_cancel.cancelled.set(true);
+            on_cancel.wake();
+        })
+        .into_js_value();
+        let source = js_sys::Object::new();
+        for (name, callback) in [("start", &start), ("pull", &pull), ("cancel", &cancel)] {
+            js_sys::Reflect::set(&source, &name.into(), callback).ok()?;
+        }
+        let strategy: QueuingStrategy =
+            ByteLengthQueuingStrategy::new(&QueuingStrategyInit::new(HIGH_WATER_BYTES))
+                .ok()?
+                .unchecked_into();
+        let stream =
+            ReadableStream::new_with_underlying_source_and_strategy(&source, &strategy).ok()?;
+        // `start` runs inside the constructor.
+        let controller = controller.borrow_mut().take()?;
+        let body = Response::new_with_opt_readable_stream(Some(&stream)).ok()?;
+        let put = JsFuture::from(cache.put_with_str(key, &body));
+        Some(CacheFeed {
+            controller,
+            signals,
+            put: RefCell::new(Some(put)),
+            state: Cell::new(FeedState::Open),
+        })
+    }
+
+    fn queued_bytes(&self) -> f64 {
+        HIGH_WATER_BYTES - self.controller.desired_size().unwrap_or(HIGH_WATER_BYTES)
+    }
+
+    /// Waits while the write is more than [`MAX_QUEUED_BYTES`] behind; the milliseconds it
+    /// waited. A write that takes nothing for [`STALL_LIMIT_MS`] is given up.
+    pub(crate) async fn ready(&self) -> f64 {
+        let started = now_ms();
+        while self.state.get() == FeedState::Open && self.queued_bytes() > MAX_QUEUED_BYTES {
+            if self.signals.cancelled.get() {
+                self.state.set(FeedState::Abandoned);
+                break;
+            }
+            let waited = now_ms() - started;
+            if waited > STALL_LIMIT_MS {
+                self.abandon();
+                break;
+            }
+            let remaining = (STALL_LIMIT_MS - waited).ceil() as i32 + 1;
+            let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+                let _ = scope()
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, remaining);
+                *self.signals.wake.borrow_mut() = Some(resolve);
+            });
+            let _ = JsFuture::from(promise).await;
+        }
+        now_ms() - started
+    }
+
+    /// Writes one chunk (the reader waited for [`CacheFeed::ready`] first).
+    pub(crate) fn write(&self, chunk: &JsValue) {
+        if self.state.get() != FeedState::Open {
+            return;
+        }
+        if self.signals.cancelled.get() || self.controller.enqueue_with_chunk(chunk).is_err() {
+            self.state.set(FeedState::Abandoned);
+        }
+    }
+
+    /// The blob has been read to its end.
+    pub(crate) fn close(&self) {
+        if self.state.get() == FeedState::Open {
+            let _ = self.controller.close();
+            self.state.set(FeedState::Closed);
+        }
+    }
+
+    fn abandon(&self) {
+        if self.state.get() == FeedState::Open {
+            self.controller
+                .error_with_e(&JsValue::from_str("the cache write fell behind"));
+        }
+        self.state.set(FeedState::Abandoned);
+    }
+
+    /// Ends the write (abandoned unless the blob was read whole and `keep`); whether the
+    /// cache now holds it.
+    pub(crate) async fn finish(&self, keep: bool) -> bool {
+        if !keep || self.state.get() != FeedState::Closed {
+            self.abandon();
+        }
+        let put = self.put.borrow_mut().take();
+        let stored = match put {
+            Some(put) => put.await.is_ok(),
+            None => false,
+        };
+        stored && self.state.get() == FeedState::Closed
+    }
+}
