@@ -8,9 +8,14 @@
 #     (one ~100 MB gzip layer of /usr files + two small layers) from a real Distribution
 #     registry on loopback, navigation to data-strata-state=ready, next to the CLI pipeline
 #     on the same blobs, with the longest main-thread task, the peak memory above the idle
-#     browser and the revisit time (tests/tests/browser_layers.rs, bench_debian_sized_image).
+#     browser and the revisit time (tests/tests/browser_layers.rs, bench_debian_sized_image);
+#  4. memory on a big layer: one layer of at least 500 MB gzip of files under /usr/lib,
+#     peak memory above the idle browser against the bound, and its time next to the CLI
+#     pipeline (bench_big_layer_memory).
 # Usage: scripts/bench.sh [MB of files for the engine layer, default 300]
-# Env: STRATA_BENCH_E2E_MB (files for the e2e big layer, default 280), STRATA_BENCH_SKIP_E2E=1.
+# Env: STRATA_BENCH_E2E_MB (files for the e2e Debian-sized layer, default 280),
+#      STRATA_BENCH_BIG_MB (files for the big layer, default 1600), STRATA_BENCH_SKIP_E2E=1,
+#      STRATA_BENCH_SKIP_BIG=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mb="${1:-300}"
@@ -81,3 +86,9 @@ trunk build --offline --release --dist "$work/dist" >"$work/trunk.log" 2>&1 \
   || { tail -30 "$work/trunk.log"; exit 1; }
 STRATA_DIST="$work/dist" cargo test --quiet -p strata-tests --test browser_layers \
   -- --ignored --nocapture bench_debian_sized_image 2>&1 | grep '^E2E'
+
+if [ "${STRATA_BENCH_SKIP_BIG:-0}" = 1 ]; then exit 0; fi
+echo
+echo "== 4. memory on a big layer (at least 500 MB gzip of /usr/lib files)"
+STRATA_DIST="$work/dist" cargo test --quiet -p strata-tests --test browser_layers \
+  -- --ignored --nocapture bench_big_layer_memory 2>&1 | grep '^E2E'
