@@ -92,11 +92,13 @@ impl LayerIndex {
             .map_err(|e| IndexCodecError::NotUtf8(e.valid_up_to()))?
             .to_owned();
         let count = r.len("entry count")?;
-        r.check(count.saturating_mul(ENTRY_BYTES), "entries")?;
-        let mut entries = Vec::with_capacity(count);
-        for _ in 0..count {
-            entries.push(r.entry()?);
-        }
+        let records = r.take(count.saturating_mul(ENTRY_BYTES), "entries")?;
+        // Fixed-size records read at constant offsets: no bounds check or error per field
+        // (this runs on the page's main thread for every layer a worker indexed).
+        let entries: Vec<EntryRecord> = records
+            .chunks_exact(ENTRY_BYTES)
+            .map(|rec| Record { rec, at: 0 }.entry())
+            .collect();
         let count = r.len("xattr count")?;
         r.check(count.saturating_mul(XATTR_BYTES), "xattrs")?;
         let mut xattrs = Vec::with_capacity(count);
@@ -229,10 +231,6 @@ impl<'a> Reader<'a> {
         Ok(self.array::<1>(what)?[0])
     }
 
-    fn u16(&mut self, what: &'static str) -> Result<u16, IndexCodecError> {
-        Ok(u16::from_le_bytes(self.array(what)?))
-    }
-
     fn u32(&mut self, what: &'static str) -> Result<u32, IndexCodecError> {
         Ok(u32::from_le_bytes(self.array(what)?))
     }
@@ -251,57 +249,97 @@ impl<'a> Reader<'a> {
             len: self.u32(what)?,
         })
     }
+}
 
-    fn entry(&mut self) -> Result<EntryRecord, IndexCodecError> {
-        const WHAT: &str = "entry";
-        let path = self.span(WHAT)?;
-        let link = self.span(WHAT)?;
-        let uname = self.span(WHAT)?;
-        let gname = self.span(WHAT)?;
-        let tag = self.u8(WHAT)?;
-        let other = self.u8(WHAT)?;
-        Ok(EntryRecord {
+/// One entry's bytes, exactly [`ENTRY_BYTES`] long, read field by field.
+struct Record<'a> {
+    rec: &'a [u8],
+    at: usize,
+}
+
+impl Record<'_> {
+    fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        // `rec` is ENTRY_BYTES long and the fields add up to it, so this never runs short;
+        // a short slice would read as zeros rather than panic.
+        if let Some(field) = self.rec.get(self.at..self.at + N) {
+            out.copy_from_slice(field);
+        }
+        self.at += N;
+        out
+    }
+
+    fn u8(&mut self) -> u8 {
+        self.array::<1>()[0]
+    }
+
+    fn u16(&mut self) -> u16 {
+        u16::from_le_bytes(self.array())
+    }
+
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.array())
+    }
+
+    fn u64(&mut self) -> u64 {
+        u64::from_le_bytes(self.array())
+    }
+
+    fn span(&mut self) -> Span {
+        Span {
+            start: self.u32(),
+            len: self.u32(),
+        }
+    }
+
+    fn entry(mut self) -> EntryRecord {
+        let path = self.span();
+        let link = self.span();
+        let uname = self.span();
+        let gname = self.span();
+        let tag = self.u8();
+        let other = self.u8();
+        EntryRecord {
             path,
             link: (tag & 0x80 != 0).then_some(link),
             uname,
             gname,
             kind: kind_of(tag & 0x7f, other),
-            flags: EntryFlags::from_bits(self.u16(WHAT)?),
-            mode: self.u32(WHAT)?,
-            uid: self.u64(WHAT)?,
-            gid: self.u64(WHAT)?,
-            size: self.u64(WHAT)?,
-            mtime: self.u64(WHAT)? as i64,
-            header_offset: self.u64(WHAT)?,
-            data_offset: self.u64(WHAT)?,
-            crc32: self.u32(WHAT)?,
-            dev_major: self.u32(WHAT)?,
-            dev_minor: self.u32(WHAT)?,
-            xattr_start: self.u32(WHAT)?,
-            xattr_len: self.u32(WHAT)?,
-            content_hash: self.u64(WHAT)?,
-            elf: self.elf()?,
-        })
+            flags: EntryFlags::from_bits(self.u16()),
+            mode: self.u32(),
+            uid: self.u64(),
+            gid: self.u64(),
+            size: self.u64(),
+            mtime: self.u64() as i64,
+            header_offset: self.u64(),
+            data_offset: self.u64(),
+            crc32: self.u32(),
+            dev_major: self.u32(),
+            dev_minor: self.u32(),
+            xattr_start: self.u32(),
+            xattr_len: self.u32(),
+            content_hash: self.u64(),
+            elf: self.elf(),
+        }
     }
 
     /// An unknown class byte reads as "not ELF": the index stays usable.
-    fn elf(&mut self) -> Result<Option<ElfInfo>, IndexCodecError> {
-        const WHAT: &str = "entry";
-        let class = self.u8(WHAT)?;
-        let order = self.u8(WHAT)?;
-        let machine = self.u16(WHAT)?;
-        let file_type = self.u16(WHAT)?;
+    fn elf(&mut self) -> Option<ElfInfo> {
+        let class = self.u8();
+        let order = self.u8();
+        let machine = self.u16();
+        let file_type = self.u16();
         let class = match class {
             1 => ElfClass::Elf32,
             2 => ElfClass::Elf64,
-            _ => return Ok(None),
+            _ => return None,
         };
-        Ok(Some(ElfInfo {
+        Some(ElfInfo {
             class,
             big_endian: order == 2,
             machine,
             file_type,
-        }))
+        })
     }
 }
 
