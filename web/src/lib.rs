@@ -24,6 +24,7 @@ mod tag_filler;
 mod tag_memory;
 mod tree_merger;
 mod url_state;
+mod user_timing;
 mod verified_cache;
 pub mod worker;
 pub mod worker_pool;

@@ -122,6 +122,7 @@ async fn run(merger: Rc<RefCell<Merger>>) {
         }
         let whole = settled.layers_applied() == slots.len();
         let tree = if whole {
+            let _finishing = crate::user_timing::span("strata:merge-finish");
             settled.finish()
         } else {
             // Copying is one step, but far cheaper than applying what it copies.
@@ -134,12 +135,14 @@ async fn run(merger: Rc<RefCell<Merger>>) {
                     break;
                 }
             }
+            let _finishing = crate::user_timing::span("strata:merge-finish");
             upper.finish()
         };
         let mut m = merger.borrow_mut();
         let moved = m.generation != generation;
         if whole || !moved {
             // The page may be gone (a newer page disposed its signal): nothing to show then.
+            let _publishing = crate::user_timing::span("strata:merge-publish");
             let _ = m.out.try_set(Some(state_of(tree, &slots, turn.busy_ms())));
             m.running = false;
             return;

@@ -160,7 +160,11 @@ impl WorkerPool {
             let state_for_handler = Rc::clone(&state);
             let on_report = Rc::clone(&on_report);
             let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                let message = match decode_report(&event.data()) {
+                let decoding = crate::user_timing::span("strata:decode-report");
+                let decoded = decode_report(&event.data());
+                drop(decoding);
+                let _handling = crate::user_timing::span("strata:handle-report");
+                let message = match decoded {
                     Ok(message) => message,
                     Err(e) => {
                         leptos::logging::warn!("layer worker {slot_index}: {e}");

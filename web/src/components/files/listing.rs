@@ -71,6 +71,7 @@ pub(super) fn listing_rows(
         _ => explore::listing_dir(&tree_for_dir, &path.get()),
     });
     Memo::new(move |_| {
+        let _listing = crate::user_timing::span("strata:listing");
         let tree = &tree;
         // Each view in its column's natural order, then turned if the header was
         // clicked twice.
