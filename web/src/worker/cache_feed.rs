@@ -7,7 +7,11 @@
 //! can only follow the pipeline. Its queue is counted in bytes, not chunks: fetch hands a
 //! slow reader whatever its data pipe holds, so a chunk can be a megabyte, and a bound in
 //! chunks let hundreds of MiB wait for the disk on a big layer. The reader waits
-//! ([`CacheFeed::ready`]) while more than [`MAX_QUEUED_BYTES`] are queued.
+//! ([`CacheFeed::ready`]) while more than [`MAX_QUEUED_BYTES`] are queued, but the cache
+//! may only cost the first visit so much: on two cores the browser's storage work
+//! competes with both halves of a split layer, and a write that would make the pipeline
+//! wait longer than [`STALL_SHARE`] of its time is given up (the layer is still verified;
+//! its blob is only not kept).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -23,14 +27,16 @@ use web_sys::{
 use super::js::{now_ms, scope};
 
 /// The queue the cache write is asked to keep (its high-water mark).
-const HIGH_WATER_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
+const HIGH_WATER_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 
 /// Queued bytes above which the reader waits for the write to catch up.
-pub(crate) const MAX_QUEUED_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
+pub(crate) const MAX_QUEUED_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
 
-/// How long the reader waits for a write that takes nothing before giving the write up
-/// (the layer is still verified; it is only not cached).
-const STALL_LIMIT_MS: f64 = 10_000.0;
+/// The share of the time since the write started that the reader may spend waiting for it.
+const STALL_SHARE: f64 = 0.1;
+
+/// Waiting always allowed, so that a small blob's write is not given up for a hiccup.
+const STALL_GRACE_MS: f64 = 500.0;
 
 /// What the stream's callbacks share with the feed.
 #[derive(Default)]
@@ -51,6 +57,8 @@ impl Signals {
 
 pub(crate) struct CacheFeed {
     controller: ReadableStreamDefaultController,
+    started_ms: f64,
+    stalled_ms: Cell<f64>,
     signals: Rc<Signals>,
     put: RefCell<Option<JsFuture>>,
     state: Cell<FeedState>,
@@ -96,6 +104,8 @@ impl CacheFeed {
         let put = JsFuture::from(cache.put_with_str(key, &body));
         Some(CacheFeed {
             controller,
+            started_ms: now_ms(),
+            stalled_ms: Cell::new(0.0),
             signals,
             put: RefCell::new(Some(put)),
             state: Cell::new(FeedState::Open),
@@ -107,7 +117,7 @@ impl CacheFeed {
     }
 
     /// Waits while the write is more than [`MAX_QUEUED_BYTES`] behind; the milliseconds it
-    /// waited. A write that takes nothing for [`STALL_LIMIT_MS`] is given up.
+    /// waited. A write that would take more than its share of the time is given up.
     pub(crate) async fn ready(&self) -> f64 {
         let started = now_ms();
         while self.state.get() == FeedState::Open && self.queued_bytes() > MAX_QUEUED_BYTES {
@@ -115,12 +125,14 @@ impl CacheFeed {
                 self.state.set(FeedState::Abandoned);
                 break;
             }
-            let waited = now_ms() - started;
-            if waited > STALL_LIMIT_MS {
+            let now = now_ms();
+            let allowed = STALL_GRACE_MS.max((now - self.started_ms) * STALL_SHARE);
+            let stalled = self.stalled_ms.get() + (now - started);
+            if stalled >= allowed {
                 self.abandon();
                 break;
             }
-            let remaining = (STALL_LIMIT_MS - waited).ceil() as i32 + 1;
+            let remaining = (allowed - stalled).ceil() as i32 + 1;
             let promise = js_sys::Promise::new(&mut |resolve, _reject| {
                 let _ = scope()
                     .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, remaining);
@@ -128,7 +140,9 @@ impl CacheFeed {
             });
             let _ = JsFuture::from(promise).await;
         }
-        now_ms() - started
+        let waited = now_ms() - started;
+        self.stalled_ms.set(self.stalled_ms.get() + waited);
+        waited
     }
 
     /// Writes one chunk (the reader waited for [`CacheFeed::ready`] first).
