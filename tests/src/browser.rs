@@ -354,11 +354,17 @@ impl fantoccini::wd::WebDriverCompatibleCommand for DevToolsCommand {
 }
 
 /// From now on, every page this session opens records its long tasks (over 50 ms on the
-/// main thread) from before its first script runs; read them with [`long_tasks`].
+/// main thread) from before its first script runs, and when it first showed
+/// `data-strata-state="ready"`; read them with [`long_tasks`] and [`ready_at_ms`].
 pub async fn watch_long_tasks(client: &Client) -> anyhow::Result<()> {
     const WATCH: &str = "window.__strataLongTasks = []; try { new PerformanceObserver(list => { \
         for (const e of list.getEntries()) window.__strataLongTasks.push(e.duration); \
-        }).observe({ type: 'longtask' }); } catch (e) { window.__strataLongTasks = null; }";
+        }).observe({ type: 'longtask' }); } catch (e) { window.__strataLongTasks = null; } \
+        window.__strataReadyAt = null; const ready = new MutationObserver(() => { \
+        if (document.querySelector('[data-strata-state=\"ready\"]')) { \
+        window.__strataReadyAt = performance.now(); ready.disconnect(); } }); \
+        ready.observe(document, { subtree: true, childList: true, attributes: true, \
+        attributeFilter: ['data-strata-state'] });";
     client
         .issue_cmd(DevToolsCommand {
             cmd: "Page.addScriptToEvaluateOnNewDocument",
@@ -367,6 +373,17 @@ pub async fn watch_long_tasks(client: &Client) -> anyhow::Result<()> {
         .await
         .context("adding the long-task observer through DevTools")?;
     Ok(())
+}
+
+/// Milliseconds from the navigation of the page open now to its first
+/// `data-strata-state="ready"`, measured in the page (not by polling); an error when it
+/// was not watched or is not ready yet.
+pub async fn ready_at_ms(client: &Client) -> anyhow::Result<f64> {
+    let seen = client
+        .execute("return window.__strataReadyAt ?? null;", vec![])
+        .await?;
+    seen.as_f64()
+        .context("the page was not watched (watch_long_tasks) or is not ready")
 }
 
 /// The long tasks of the page since it was opened.

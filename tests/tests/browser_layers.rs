@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use strata_tests::browser::{
-    Browser, LongTasks, attributes, long_tasks, start_app, visible_text, wait_for_state,
-    watch_long_tasks,
+    Browser, LongTasks, attributes, long_tasks, ready_at_ms, start_app, visible_text,
+    wait_for_state, watch_long_tasks,
 };
 use strata_tests::fixtures::three_layer_image;
 use strata_tests::image::{BuiltImage, Entry, Format, Layer, LayerSpec, sha256_digest};
@@ -254,7 +254,9 @@ async fn cold_visit(
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = chromium_memory();
     let sampler = MemorySampler::start();
-    let cold = time_to_ready(client, url).await?;
+    time_to_ready(client, url).await?;
+    // From navigation to ready as the page saw it (polling would add up to 100 ms).
+    let cold = Duration::from_secs_f64(ready_at_ms(client).await? / 1000.0);
     let tasks = long_tasks(client).await?;
     let peak = sampler.peaks();
     // The wasm memory of the worker(s) of the layer that needed the most: it never shrinks.
@@ -421,6 +423,11 @@ async fn bench_debian_sized_image() -> anyhow::Result<()> {
         let (cold, cold_tasks, idle, peak) = cold_visit(&client, &url).await?;
         let revisit = time_to_ready(&client, &url).await?;
         let revisit_tasks = long_tasks(&client).await?;
+        // Measured in the page from navigation (polling adds up to 100 ms), beside the
+        // app's own load in the same browser: its home page, ready without any image.
+        let revisit_in_page = ready_at_ms(&client).await?;
+        time_to_ready(&client, &format!("{}/", app.url())).await?;
+        let app_load = ready_at_ms(&client).await?;
         client.close().await?;
         println!(
             "E2E browser {label}: fresh profile, navigation to ready {:.2} s (x{:.2} of CLI); longest main-thread task {:.0} ms ({} over 50 ms)",
@@ -437,8 +444,9 @@ async fn bench_debian_sized_image() -> anyhow::Result<()> {
             peak.growth_by_kind(&idle),
         );
         println!(
-            "E2E browser {label}: revisit of the pinned link (verified earlier in this browser) {:.0} ms to ready; longest main-thread task {:.0} ms ({} over 50 ms)",
+            "E2E browser {label}: revisit of the pinned link (verified earlier in this browser) {revisit_in_page:.0} ms from navigation to ready in the page ({:.0} ms polled); the app's own load (home page, same browser) {app_load:.0} ms, so the revisit is the app + {:.0} ms; longest main-thread task {:.0} ms ({} over 50 ms)",
             revisit.as_secs_f64() * 1000.0,
+            revisit_in_page - app_load,
             revisit_tasks.longest_ms,
             revisit_tasks.count,
         );

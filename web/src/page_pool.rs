@@ -81,6 +81,7 @@ pub(crate) fn run(
     ON_REPORT.with(|h| *h.borrow_mut() = Some(Rc::new(keep_then_report)));
     let generation = GENERATION.with(std::cell::Cell::get);
     wasm_bindgen_futures::spawn_local(async move {
+        let loading = crate::user_timing::span("strata:verified-cache-load");
         let hits = futures::future::join_all(keyed.iter().map(|(_, key)| async move {
             match key {
                 Some(key) => verified_cache::load(key).await,
@@ -88,6 +89,7 @@ pub(crate) fn run(
             }
         }))
         .await;
+        drop(loading);
         if GENERATION.with(std::cell::Cell::get) != generation {
             return;
         }

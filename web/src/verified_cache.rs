@@ -117,7 +117,10 @@ pub(crate) async fn load(key: &str) -> Option<CachedLayer> {
     let response: Response = hit.dyn_into().ok()?;
     let body = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
     let bytes = Uint8Array::new(&body).to_vec();
-    match decode(&bytes) {
+    let decoding = crate::user_timing::span("strata:verified-cache-decode");
+    let decoded = decode(&bytes);
+    drop(decoding);
+    match decoded {
         Some(layer) => {
             touch(key, bytes.len() as u64);
             Some(layer)
