@@ -17,6 +17,7 @@ const SHOWN: usize = 20;
 /// holds none (or its architecture has no known ELF machine).
 #[component]
 pub(super) fn ForeignBinaries(tree: Arc<MergedTree>, architecture: String) -> impl IntoView {
+    let _span = crate::user_timing::span("strata:foreign-binaries");
     let found = foreign_binaries(&tree, &architecture).unwrap_or_default();
     // Code the platform's CPUs run anyway (i386 on amd64) is listed, but not warned about.
     let (compat, foreign): (Vec<_>, Vec<_>) = found.into_iter().partition(|f| f.compat);

@@ -19,6 +19,7 @@ pub(super) fn LayerList(
     /// The listed layer (none: the merged view).
     layer: Memo<Option<u32>>,
 ) -> impl IntoView {
+    let _span = crate::user_timing::span("strata:layer-list");
     let tree: &MergedTree = &files.tree;
     let stats = tree.layers().to_vec();
     let wasted_total = tree.wasted_bytes();

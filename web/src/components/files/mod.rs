@@ -39,6 +39,7 @@ pub(crate) fn FilesView(
     /// The config's CPU architecture, to flag executables built for another one.
     architecture: Option<String>,
 ) -> impl IntoView {
+    let _span = crate::user_timing::span("strata:files-view");
     let tree = files.tree.clone();
     // While layers are still indexing, a bar says how far the tree has come; the figures
     // below it are partial until then.
