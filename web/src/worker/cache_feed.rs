@@ -38,6 +38,13 @@ const STALL_SHARE: f64 = 0.1;
 /// Waiting always allowed, so that a small blob's write is not given up for a hiccup.
 const STALL_GRACE_MS: f64 = 500.0;
 
+/// How much longer a reader that has waited `stalled_ms` in all may wait for a write
+/// started `age_ms` ago, or `None` when the write has had its share.
+fn stall_allowance(age_ms: f64, stalled_ms: f64) -> Option<f64> {
+    let allowed = STALL_GRACE_MS.max(age_ms * STALL_SHARE);
+    (stalled_ms < allowed).then(|| allowed - stalled_ms)
+}
+
 /// What the stream's callbacks share with the feed.
 #[derive(Default)]
 struct Signals {
@@ -126,13 +133,12 @@ impl CacheFeed {
                 break;
             }
             let now = now_ms();
-            let allowed = STALL_GRACE_MS.max((now - self.started_ms) * STALL_SHARE);
             let stalled = self.stalled_ms.get() + (now - started);
-            if stalled >= allowed {
+            let Some(remaining) = stall_allowance(now - self.started_ms, stalled) else {
                 self.abandon();
                 break;
-            }
-            let remaining = (allowed - stalled).ceil() as i32 + 1;
+            };
+            let remaining = remaining.ceil() as i32 + 1;
             let promise = js_sys::Promise::new(&mut |resolve, _reject| {
                 let _ = scope()
                     .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, remaining);
@@ -183,5 +189,26 @@ impl CacheFeed {
             None => false,
         };
         stored && self.state.get() == FeedState::Closed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn a_young_write_gets_the_grace_then_a_tenth_of_its_age() {
+        // Young: the grace, whatever the age.
+        assert_eq!(stall_allowance(0.0, 0.0), Some(STALL_GRACE_MS));
+        assert_eq!(
+            stall_allowance(1_000.0, 200.0),
+            Some(STALL_GRACE_MS - 200.0)
+        );
+        assert_eq!(stall_allowance(1_000.0, STALL_GRACE_MS), None);
+        // Old: a tenth of the time since the write started.
+        assert_eq!(stall_allowance(20_000.0, 1_500.0), Some(500.0));
+        assert_eq!(stall_allowance(20_000.0, 2_000.0), None);
+        assert_eq!(stall_allowance(20_000.0, 9_000.0), None);
     }
 }
