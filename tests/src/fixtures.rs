@@ -22,8 +22,14 @@ pub fn app_binary() -> Vec<u8> {
 
 /// `/srv/data.bin` (layer 3): 64 KiB of pseudo-random bytes (compress poorly, like data).
 pub fn data_bin() -> Vec<u8> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..64 * 1024)
+    noise(0x9E37_79B9_7F4A_7C15, 64 * 1024)
+}
+
+/// `len` pseudo-random bytes from `seed` (xorshift): the same bytes on every run, and
+/// incompressible.
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed;
+    (0..len)
         .map(|_| {
             state ^= state << 13;
             state ^= state >> 7;

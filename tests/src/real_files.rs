@@ -69,6 +69,14 @@ pub fn real_files_tar(roots: &[&str], budget: u64, out: &Path) -> anyhow::Result
     Ok(())
 }
 
+/// A benchmark's size in MB from the environment variable `key`, else `default`.
+pub fn env_mb(key: &str, default: u64) -> u64 {
+    std::env::var(key)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A gzip layer of real files under `roots` (GNU tar, gzip -6 by pigz on both cores),
 /// about `budget` bytes of files.
 pub fn real_layer(roots: &[&str], budget: u64, work: &Path) -> anyhow::Result<crate::image::Layer> {

@@ -85,10 +85,7 @@ async fn time_to_ready(client: &Client, url: &str) -> anyhow::Result<Duration> {
 #[tokio::test]
 #[ignore = "benchmark: run by scripts/bench-compare.sh"]
 async fn bench_compare_two_debian_sized_images() -> anyhow::Result<()> {
-    let budget_mb: u64 = std::env::var("STRATA_BENCH_E2E_MB")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(280);
+    let budget_mb = strata_tests::real_files::env_mb("STRATA_BENCH_E2E_MB", 280);
     let work = tempfile::tempdir()?;
     let base = real_layer(&["/usr/share", "/usr/lib"], budget_mb << 20, work.path())?;
     let a = image(&base, top_layer(false)?)?;

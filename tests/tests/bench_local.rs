@@ -16,18 +16,12 @@ use strata_tests::browser::{
 };
 use strata_tests::docker_daemon::DockerDaemon;
 use strata_tests::real_files::{
-    MemorySampler, chromium_memory, cli_pipeline_on_extracted, real_files_tar, write_legacy_archive,
+    MemorySampler, chromium_memory, cli_pipeline_on_extracted, env_mb, real_files_tar,
+    write_legacy_archive,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(1800);
 const NAME: &str = "bench/debian-sized:latest";
-
-fn env_mb(key: &str, default: u64) -> u64 {
-    std::env::var(key)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Two small layers, like a Dockerfile's `RUN` and `COPY` on top of a base.
 fn small_layers(work: &Path) -> anyhow::Result<Vec<PathBuf>> {

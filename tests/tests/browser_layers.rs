@@ -15,10 +15,10 @@ use strata_tests::browser::{
     Browser, LongTasks, attributes, long_tasks, ready_at_ms, start_app, visible_text,
     wait_for_state, watch_long_tasks,
 };
-use strata_tests::fixtures::three_layer_image;
+use strata_tests::fixtures::{noise, three_layer_image};
 use strata_tests::image::{BuiltImage, Entry, Format, Layer, LayerSpec, sha256_digest};
 use strata_tests::push::{PushedImage, Pusher};
-use strata_tests::real_files::{ChromiumMemory, MemorySampler, chromium_memory};
+use strata_tests::real_files::{ChromiumMemory, MemorySampler, chromium_memory, env_mb};
 use strata_tests::registry::Registry;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -52,6 +52,36 @@ fn with_wrong_diff_id(image: &BuiltImage, layer: usize) -> anyhow::Result<(Built
         &BTreeMap::new(),
     )?;
     Ok((corrupt, wrong))
+}
+
+/// The peak memory above the idle browser next to the bound for `entries` tar
+/// entries (256 MiB + 200 B each), and where it grew.
+fn peak_against_bound(peak: &ChromiumMemory, idle: &ChromiumMemory, entries: usize) -> String {
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    format!(
+        "peak memory above the idle browser {:.0} MiB PSS ({:.0} MiB allocated); the bound for {entries} tar entries is 256 MiB + 200 B each = {:.0} MiB; by process (MiB, each its own peak): {}",
+        mib(peak.pss_kib.saturating_sub(idle.pss_kib)),
+        mib(peak.allocated_kib.saturating_sub(idle.allocated_kib)),
+        256.0 + entries as f64 * 200.0 / (1 << 20) as f64,
+        peak.growth_by_kind(idle),
+    )
+}
+
+/// An amd64 OCI image of `layer` alone, made by the build step `created_by`.
+fn one_layer_image(layer: Layer, created_by: &str) -> anyhow::Result<BuiltImage> {
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [layer.diff_id.clone()]},
+        "history": [{"created_by": created_by}],
+    });
+    BuiltImage::assemble(
+        Format::Oci,
+        Format::Oci.config_type(),
+        serde_json::to_vec(&config)?,
+        vec![layer],
+        &BTreeMap::new(),
+    )
 }
 
 fn image_url(app: &str, registry: &Registry, image: &PushedImage, query: &str) -> String {
@@ -103,35 +133,18 @@ async fn wrong_diff_id_fails_that_layer_alone_naming_both_digests() -> anyhow::R
 #[tokio::test]
 async fn a_split_layer_of_many_batches_verifies_both_digests() -> anyhow::Result<()> {
     // Incompressible bytes, so the blob and the tar both span dozens of 1 MiB batches.
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut noise = |len: usize| -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect()
-    };
-    let entries: Vec<Entry> = (0..24)
-        .map(|i| Entry::file(&format!("/data/part-{i:02}.bin"), noise(1 << 20), 0o644))
+    let entries: Vec<Entry> = (0..24u64)
+        .map(|i| {
+            Entry::file(
+                &format!("/data/part-{i:02}.bin"),
+                noise(i + 1, 1 << 20),
+                0o644,
+            )
+        })
         .collect();
     let layer = Layer::build(&LayerSpec::new("COPY data /data", entries), Format::Oci)?;
-    let config = serde_json::json!({
-        "architecture": "amd64",
-        "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": [layer.diff_id.clone()]},
-        "history": [{"created_by": "COPY data /data"}],
-    });
     let digest = layer.digest.clone();
-    let image = BuiltImage::assemble(
-        Format::Oci,
-        Format::Oci.config_type(),
-        serde_json::to_vec(&config)?,
-        vec![layer],
-        &BTreeMap::new(),
-    )?;
+    let image = one_layer_image(layer, "COPY data /data")?;
     let registry = Registry::start().await?;
     let pushed = Pusher::for_registry(&registry)?
         .push_image("team/many-batches", None, &image)
@@ -291,10 +304,7 @@ async fn cold_visit(
 #[tokio::test]
 #[ignore = "benchmark: run by scripts/bench.sh"]
 async fn bench_debian_sized_image() -> anyhow::Result<()> {
-    let budget_mb: u64 = std::env::var("STRATA_BENCH_E2E_MB")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(280);
+    let budget_mb = env_mb("STRATA_BENCH_E2E_MB", 280);
     let work = tempfile::tempdir()?;
     // /usr/share first: tens of thousands of small files, like a distribution's base layer.
     let big = strata_tests::real_files::real_layer(
@@ -437,11 +447,8 @@ async fn bench_debian_sized_image() -> anyhow::Result<()> {
             cold_tasks.count,
         );
         println!(
-            "E2E browser {label}: peak memory above the idle browser {:.0} MiB PSS ({:.0} MiB allocated); the bound for {entries} tar entries is 256 MiB + 200 B each = {:.0} MiB; by process (MiB, each its own peak): {}",
-            mib(peak.pss_kib.saturating_sub(idle.pss_kib)),
-            mib(peak.allocated_kib.saturating_sub(idle.allocated_kib)),
-            256.0 + entries as f64 * 200.0 / (1 << 20) as f64,
-            peak.growth_by_kind(&idle),
+            "E2E browser {label}: {}",
+            peak_against_bound(&peak, &idle, entries)
         );
         println!(
             "E2E browser {label}: revisit of the pinned link (verified earlier in this browser) {revisit_in_page:.0} ms from navigation to ready in the page ({:.0} ms polled); the app's own load (home page, same browser) {app_load:.0} ms, so the revisit is the app + {:.0} ms; longest main-thread task {:.0} ms ({} over 50 ms)",
@@ -462,10 +469,7 @@ async fn bench_debian_sized_image() -> anyhow::Result<()> {
 #[tokio::test]
 #[ignore = "benchmark: run by scripts/bench.sh"]
 async fn bench_big_layer_memory() -> anyhow::Result<()> {
-    let budget_mb: u64 = std::env::var("STRATA_BENCH_BIG_MB")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1600);
+    let budget_mb = env_mb("STRATA_BENCH_BIG_MB", 1600);
     let work = tempfile::tempdir()?;
     let big = strata_tests::real_files::real_layer(&["/usr/lib"], budget_mb << 20, work.path())?;
     let entries = tar::Archive::new(&big.uncompressed[..])
@@ -483,19 +487,10 @@ async fn bench_big_layer_memory() -> anyhow::Result<()> {
             ""
         }
     );
-    let config = serde_json::json!({
-        "architecture": "amd64",
-        "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": [big.diff_id.clone()]},
-        "history": [{"created_by": "/bin/sh -c #(nop) ADD file:usr-lib.tar.gz in / (files of /usr/lib)"}],
-    });
     let blob_digest = sha256_digest(&big.blob);
-    let image = BuiltImage::assemble(
-        Format::Oci,
-        Format::Oci.config_type(),
-        serde_json::to_vec(&config)?,
-        vec![big],
-        &BTreeMap::new(),
+    let image = one_layer_image(
+        big,
+        "/bin/sh -c #(nop) ADD file:usr-lib.tar.gz in / (files of /usr/lib)",
     )?;
     let registry = Registry::start().await?;
     let pushed = Pusher::for_registry(&registry)?
@@ -516,7 +511,6 @@ async fn bench_big_layer_memory() -> anyhow::Result<()> {
     let url = image_url(&app.url(), &registry, &pushed, &query);
     let (cold, tasks, idle, peak) = cold_visit(&client, &url).await?;
     client.close().await?;
-    let mib = |kib: u64| kib as f64 / 1024.0;
     println!(
         "E2E big layer: navigation to ready {:.2} s, one-pass CLI pipeline {:.2} s (x{:.2}); longest main-thread task {:.0} ms ({} over 50 ms)",
         cold.as_secs_f64(),
@@ -526,11 +520,8 @@ async fn bench_big_layer_memory() -> anyhow::Result<()> {
         tasks.count,
     );
     println!(
-        "E2E big layer: peak memory above the idle browser {:.0} MiB PSS ({:.0} MiB allocated); the bound for {entries} tar entries is 256 MiB + 200 B each = {:.0} MiB; by process (MiB, each its own peak): {}",
-        mib(peak.pss_kib.saturating_sub(idle.pss_kib)),
-        mib(peak.allocated_kib.saturating_sub(idle.allocated_kib)),
-        256.0 + entries as f64 * 200.0 / (1 << 20) as f64,
-        peak.growth_by_kind(&idle),
+        "E2E big layer: {}",
+        peak_against_bound(&peak, &idle, entries)
     );
     Ok(())
 }

@@ -42,7 +42,7 @@ const STALL_GRACE_MS: f64 = 500.0;
 /// started `age_ms` ago, or `None` when the write has had its share.
 fn stall_allowance(age_ms: f64, stalled_ms: f64) -> Option<f64> {
     let allowed = STALL_GRACE_MS.max(age_ms * STALL_SHARE);
-    (stalled_ms < allowed).then(|| allowed - stalled_ms)
+    (stalled_ms < allowed).then_some(allowed - stalled_ms)
 }
 
 /// What the stream's callbacks share with the feed.
