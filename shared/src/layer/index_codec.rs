@@ -93,10 +93,12 @@ impl LayerIndex {
             .to_owned();
         let count = r.len("entry count")?;
         let records = r.take(count.saturating_mul(ENTRY_BYTES), "entries")?;
-        // Fixed-size records read at constant offsets: no bounds check or error per field
+        // Fixed-size records read at constant offsets, with no error to check per field
         // (this runs on the page's main thread for every layer a worker indexed).
         let entries: Vec<EntryRecord> = records
-            .chunks_exact(ENTRY_BYTES)
+            .as_chunks::<ENTRY_BYTES>()
+            .0
+            .iter()
             .map(|rec| Record { rec, at: 0 }.entry())
             .collect();
         let count = r.len("xattr count")?;
@@ -251,17 +253,17 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// One entry's bytes, exactly [`ENTRY_BYTES`] long, read field by field.
+/// One entry's bytes, read field by field.
 struct Record<'a> {
-    rec: &'a [u8],
+    rec: &'a [u8; ENTRY_BYTES],
     at: usize,
 }
 
 impl Record<'_> {
     fn array<const N: usize>(&mut self) -> [u8; N] {
         let mut out = [0u8; N];
-        // `rec` is ENTRY_BYTES long and the fields add up to it, so this never runs short;
-        // a short slice would read as zeros rather than panic.
+        // The fields add up to ENTRY_BYTES, so this never runs short (the offsets are
+        // constants once inlined); a short read would give zeros rather than panic.
         if let Some(field) = self.rec.get(self.at..self.at + N) {
             out.copy_from_slice(field);
         }

@@ -104,8 +104,6 @@ pub(crate) struct ChunkReader {
     feed: Option<Rc<CacheFeed>>,
     /// Milliseconds spent waiting for chunks.
     waited_ms: f64,
-    /// Milliseconds spent waiting for the cache write to catch up.
-    stalled_ms: f64,
 }
 
 impl ChunkReader {
@@ -115,7 +113,6 @@ impl ChunkReader {
             reader: body.get_reader().unchecked_into(),
             feed,
             waited_ms: 0.0,
-            stalled_ms: 0.0,
         })
     }
 
@@ -126,14 +123,14 @@ impl ChunkReader {
 
     /// Milliseconds spent waiting for the cache write to take what was read.
     pub(crate) fn stalled_ms(&self) -> f64 {
-        self.stalled_ms
+        self.feed.as_ref().map_or(0.0, |feed| feed.stalled_ms())
     }
 
     /// The next chunk, or `None` at the end of the body.
     pub(crate) async fn next(&mut self) -> Result<Option<Vec<u8>>, WorkerError> {
         let interrupted = |e| WorkerError::Interrupted(js_error(e));
         if let Some(feed) = &self.feed {
-            self.stalled_ms += feed.ready().await;
+            feed.ready().await;
         }
         let asked = super::js::now_ms();
         let result = JsFuture::from(self.reader.read()).await;

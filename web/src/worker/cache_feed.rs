@@ -24,13 +24,13 @@ use web_sys::{
     ReadableStreamDefaultController, Response,
 };
 
-use super::js::{now_ms, scope};
+use super::js::{Wakeup, now_ms};
 
 /// The queue the cache write is asked to keep (its high-water mark).
 const HIGH_WATER_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 
 /// Queued bytes above which the reader waits for the write to catch up.
-pub(crate) const MAX_QUEUED_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
+const MAX_QUEUED_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
 
 /// The share of the time since the write started that the reader may spend waiting for it.
 const STALL_SHARE: f64 = 0.1;
@@ -48,18 +48,10 @@ fn stall_allowance(age_ms: f64, stalled_ms: f64) -> Option<f64> {
 /// What the stream's callbacks share with the feed.
 #[derive(Default)]
 struct Signals {
-    /// Resolves the reader's wait: the stream pulled (its queue fell below the mark) or
-    /// was cancelled.
-    wake: RefCell<Option<js_sys::Function>>,
+    /// Ends the reader's wait: the stream pulled (its queue fell below the mark) or was
+    /// cancelled.
+    pulled: Wakeup,
     cancelled: Cell<bool>,
-}
-
-impl Signals {
-    fn wake(&self) {
-        if let Some(wake) = self.wake.borrow_mut().take() {
-            let _ = wake.call0(&JsValue::NULL);
-        }
-    }
 }
 
 pub(crate) struct CacheFeed {
@@ -88,11 +80,11 @@ impl CacheFeed {
         });
         let signals = Rc::new(Signals::default());
         let on_pull = Rc::clone(&signals);
-        let pull = Closure::<dyn FnMut()>::new(move || on_pull.wake()).into_js_value();
+        let pull = Closure::<dyn FnMut()>::new(move || on_pull.pulled.wake()).into_js_value();
         let on_cancel = Rc::clone(&signals);
         let cancel = Closure::<dyn FnMut()>::new(move || {
             on_cancel.cancelled.set(true);
-            on_cancel.wake();
+            on_cancel.pulled.wake();
         })
         .into_js_value();
         let source = js_sys::Object::new();
@@ -123,9 +115,9 @@ impl CacheFeed {
         HIGH_WATER_BYTES - self.controller.desired_size().unwrap_or(HIGH_WATER_BYTES)
     }
 
-    /// Waits while the write is more than [`MAX_QUEUED_BYTES`] behind; the milliseconds it
-    /// waited. A write that would take more than its share of the time is given up.
-    pub(crate) async fn ready(&self) -> f64 {
+    /// Waits while the write is more than [`MAX_QUEUED_BYTES`] behind. A write that would
+    /// take more than its share of the time is given up.
+    pub(crate) async fn ready(&self) {
         let started = now_ms();
         while self.state.get() == FeedState::Open && self.queued_bytes() > MAX_QUEUED_BYTES {
             if self.signals.cancelled.get() {
@@ -139,16 +131,15 @@ impl CacheFeed {
                 break;
             };
             let remaining = remaining.ceil() as i32 + 1;
-            let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-                let _ = scope()
-                    .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, remaining);
-                *self.signals.wake.borrow_mut() = Some(resolve);
-            });
-            let _ = JsFuture::from(promise).await;
+            self.signals.pulled.wait(Some(remaining)).await;
         }
-        let waited = now_ms() - started;
-        self.stalled_ms.set(self.stalled_ms.get() + waited);
-        waited
+        self.stalled_ms
+            .set(self.stalled_ms.get() + (now_ms() - started));
+    }
+
+    /// Milliseconds the reader has waited for this write in all.
+    pub(crate) fn stalled_ms(&self) -> f64 {
+        self.stalled_ms.get()
     }
 
     /// Writes one chunk (the reader waited for [`CacheFeed::ready`] first).

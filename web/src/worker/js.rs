@@ -1,9 +1,12 @@
 //! The worker's side of JavaScript: its global scope, posting to the page, the clock,
 //! and JS errors as text.
 
+use std::cell::RefCell;
+
 use js_sys::Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::DedicatedWorkerGlobalScope;
 
 use super::protocol::{WorkerReport, report_message};
@@ -43,4 +46,29 @@ pub(crate) fn js_error(v: JsValue) -> String {
     v.as_string()
         .or_else(|| js_sys::JSON::stringify(&v).ok().and_then(|s| s.as_string()))
         .unwrap_or_else(|| "unknown error".into())
+}
+
+/// A single waiter's wake-up call: the waiter awaits [`Wakeup::wait`], a callback (a
+/// message, a stream's pull) calls [`Wakeup::wake`].
+#[derive(Default)]
+pub(crate) struct Wakeup(RefCell<Option<js_sys::Function>>);
+
+impl Wakeup {
+    /// Waits until woken, or for at most `timeout_ms` when given.
+    pub(crate) async fn wait(&self, timeout_ms: Option<i32>) {
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            if let Some(ms) = timeout_ms {
+                let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+            }
+            *self.0.borrow_mut() = Some(resolve);
+        });
+        let _ = JsFuture::from(promise).await;
+    }
+
+    /// Wakes the waiter, if one waits.
+    pub(crate) fn wake(&self) {
+        if let Some(wake) = self.0.borrow_mut().take() {
+            let _ = wake.call0(&JsValue::NULL);
+        }
+    }
 }

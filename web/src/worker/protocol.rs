@@ -12,7 +12,7 @@
 //! On a split layer's port, the front posts decompressed batches (`Uint8Array`s of about
 //! [`SPLIT_BATCH_BYTES`] whose buffers are transferred) and the strings [`PORT_RESET`],
 //! [`PORT_END`] or `abort:REASON`; the back acknowledges every batch it processed by
-//! transferring its buffer back (or [`PORT_ACK`]), so at most [`SPLIT_MAX_IN_FLIGHT`]
+//! transferring its buffer back, so at most [`SPLIT_MAX_IN_FLIGHT`]
 //! batches wait in memory and the front refills the same few buffers: a fresh buffer per
 //! batch was garbage the workers' collectors let pile up to hundreds of MiB on a big
 //! layer.
@@ -32,8 +32,6 @@ use web_sys::MessagePort;
 pub const SPLIT_BATCH_BYTES: usize = 1 << 20;
 /// Batches the front may post before the back acknowledges one.
 pub const SPLIT_MAX_IN_FLIGHT: u32 = 8;
-/// Port message: the back processed one batch.
-pub const PORT_ACK: &str = "ack";
 /// Port message: forget everything so far (the front refetches after a bad cached blob).
 pub const PORT_RESET: &str = "reset";
 /// Port message: the decompressed stream ended; finish and report.
@@ -555,7 +553,7 @@ pub enum PortMessage {
     /// back with the acknowledgement).
     Batch(Vec<u8>, ArrayBuffer),
     /// The back processed one batch, and gave its buffer back.
-    Ack(Option<ArrayBuffer>),
+    Ack(ArrayBuffer),
     /// Forget everything so far.
     Reset,
     /// The stream ended.
@@ -573,13 +571,12 @@ impl PortMessage {
             return PortMessage::Batch(batch.to_vec(), batch.buffer());
         }
         if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-            return PortMessage::Ack(Some(buffer.clone()));
+            return PortMessage::Ack(buffer.clone());
         }
         let Some(text) = data.as_string() else {
             return PortMessage::Unknown;
         };
         match text.as_str() {
-            PORT_ACK => PortMessage::Ack(None),
             PORT_RESET => PortMessage::Reset,
             PORT_END => PortMessage::End,
             _ => match text.strip_prefix(PORT_ABORT) {
@@ -592,11 +589,10 @@ impl PortMessage {
         }
     }
 
-    /// A control message as posted (batches and given-back buffers are transferred, see
-    /// `split`).
+    /// A control message as posted (batches and given-back buffers are transferred
+    /// instead, see `split`).
     pub fn encode(&self) -> JsValue {
         let text = match self {
-            PortMessage::Ack(_) => PORT_ACK.to_owned(),
             PortMessage::Reset => PORT_RESET.to_owned(),
             PortMessage::End => PORT_END.to_owned(),
             PortMessage::Abort(e) => {
@@ -605,7 +601,7 @@ impl PortMessage {
                     serde_json::to_string(e).unwrap_or_default()
                 )
             }
-            PortMessage::Batch(..) | PortMessage::Unknown => String::new(),
+            PortMessage::Batch(..) | PortMessage::Ack(_) | PortMessage::Unknown => String::new(),
         };
         JsValue::from_str(&text)
     }

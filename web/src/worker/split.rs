@@ -18,11 +18,10 @@ use js_sys::{Array, ArrayBuffer, Uint8Array};
 use strata_shared::layer::{CompressedHalf, Compression, Limits, TarHalf};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, MessagePort};
 
 use super::blob::{ChunkReader, with_blob};
-use super::js::{now_ms, post, scope, wasm_memory_bytes};
+use super::js::{Wakeup, now_ms, post, scope, wasm_memory_bytes};
 use super::protocol::{
     FrontResult, FrontSummary, LayerJob, LayerSummary, PortMessage, SPLIT_BATCH_BYTES,
     SPLIT_MAX_IN_FLIGHT, Stage, StageTimes, WorkerError, WorkerReport, front_message,
@@ -41,7 +40,7 @@ const BATCH_BUFFER_BYTES: usize = 2 * SPLIT_BATCH_BYTES;
 struct Link {
     port: MessagePort,
     in_flight: Cell<u32>,
-    wake: RefCell<Option<js_sys::Function>>,
+    acked: Wakeup,
     spare: RefCell<Vec<ArrayBuffer>>,
 }
 
@@ -51,10 +50,7 @@ impl Link {
     async fn send(self: &Rc<Self>, batch: &mut Vec<u8>) -> f64 {
         let asked = now_ms();
         while self.in_flight.get() >= SPLIT_MAX_IN_FLIGHT {
-            let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-                *self.wake.borrow_mut() = Some(resolve);
-            });
-            let _ = JsFuture::from(promise).await;
+            self.acked.wait(None).await;
         }
         let stalled = now_ms() - asked;
         let buffer = self.buffer_for(batch.len());
@@ -80,16 +76,12 @@ impl Link {
         }
     }
 
-    fn acked(&self, buffer: Option<ArrayBuffer>) {
+    fn acked(&self, buffer: ArrayBuffer) {
         self.in_flight.set(self.in_flight.get().saturating_sub(1));
-        if let Some(buffer) = buffer
-            && buffer.byte_length() as usize == BATCH_BUFFER_BYTES
-        {
+        if buffer.byte_length() as usize == BATCH_BUFFER_BYTES {
             self.spare.borrow_mut().push(buffer);
         }
-        if let Some(wake) = self.wake.borrow_mut().take() {
-            let _ = wake.call0(&JsValue::NULL);
-        }
+        self.acked.wake();
     }
 }
 
@@ -99,7 +91,7 @@ pub(super) async fn front(job: LayerJob, port: MessagePort) {
     let link = Rc::new(Link {
         port,
         in_flight: Cell::new(0),
-        wake: RefCell::new(None),
+        acked: Wakeup::default(),
         spare: RefCell::new(Vec::new()),
     });
     let on_ack = Closure::<dyn FnMut(MessageEvent)>::new({
