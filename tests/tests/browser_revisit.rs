@@ -41,6 +41,18 @@ async fn cache_keys(client: &Client) -> anyhow::Result<Vec<String>> {
     Ok(serde_json::from_value(got)?)
 }
 
+/// The verified-cache keys the pinned links opened in this browser noted.
+async fn noted_keys(client: &Client) -> anyhow::Result<Vec<String>> {
+    let got = client
+        .execute(
+            "const all = JSON.parse(localStorage.getItem('strata.pinned-layers.v1') || '[]'); \
+             return all.flatMap(n => n.keys);",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(got)?)
+}
+
 #[tokio::test]
 async fn a_pinned_revisit_reads_the_verified_layers_and_a_damaged_entry_is_verified_afresh()
 -> anyhow::Result<()> {
@@ -70,6 +82,12 @@ async fn a_pinned_revisit_reads_the_verified_layers_and_a_damaged_entry_is_verif
         keys.iter().all(|k| k.contains("/v2/")),
         "keyed by index format version: {keys:?}"
     );
+    // The pinned link noted its layers' keys, so its revisit reads them at once.
+    let mut noted = noted_keys(&client).await?;
+    noted.sort();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(noted, sorted);
 
     // Revisit: every layer from the cache, said so.
     open_ready(&client, &url).await?;
@@ -148,6 +166,7 @@ async fn a_pinned_revisit_reads_the_verified_layers_and_a_damaged_entry_is_verif
         .await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(cache_keys(&client).await?.is_empty());
+    assert!(noted_keys(&client).await?.is_empty());
     client.close().await?;
     Ok(())
 }

@@ -84,7 +84,7 @@ pub(crate) fn run(
         let loading = crate::user_timing::span("strata:verified-cache-load");
         let hits = futures::future::join_all(keyed.iter().map(|(_, key)| async move {
             match key {
-                Some(key) => verified_cache::load(key).await,
+                Some(key) => verified_cache::load_soon(key).await,
                 None => None,
             }
         }))
@@ -98,7 +98,7 @@ pub(crate) fn run(
                 Some(hit) => on_report(WorkerReport::Done {
                     id: job.id,
                     summary: hit.summary,
-                    index: std::sync::Arc::new(hit.index),
+                    index: hit.index,
                 }),
                 None => POOL.with(|p| {
                     if let Some(pool) = p.borrow().as_ref() {

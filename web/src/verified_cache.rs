@@ -8,9 +8,17 @@
 //! afresh, never shown as verified. The cache is bounded: entries are listed with their
 //! sizes and last use in localStorage and the least recently used go first once the
 //! budget is passed; a write the browser refuses (quota) is dropped.
+//!
+//! Entries can be read early, before the documents that name them are verified (see
+//! [`crate::early_reads`]); what an early read returns is used only for the key the
+//! verified documents name.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Shared};
 
 use js_sys::Uint8Array;
 use strata_shared::layer::{INDEX_CODEC_VERSION, LayerIndex};
@@ -35,7 +43,7 @@ pub(crate) struct CachedLayer {
     /// Its summary, with `verified_earlier_ms` set.
     pub summary: LayerSummary,
     /// Its index.
-    pub index: LayerIndex,
+    pub index: Arc<LayerIndex>,
 }
 
 /// The cache key of a job's layer, or `None` when it is not kept (a file opened in this
@@ -105,7 +113,7 @@ fn decode(bytes: &[u8]) -> Option<CachedLayer> {
     let mut summary: LayerSummary = serde_json::from_slice(json).ok()?;
     summary.verified_earlier_ms = Some(f64::from_le_bytes(verified.try_into().ok()?));
     summary.cached = true;
-    let index = LayerIndex::decode(index).ok()?;
+    let index = Arc::new(LayerIndex::decode(index).ok()?);
     Some(CachedLayer { summary, index })
 }
 
@@ -133,12 +141,46 @@ pub(crate) async fn load(key: &str) -> Option<CachedLayer> {
     }
 }
 
+/// A read of one entry under way, awaited by whoever needs it first.
+type EarlyRead = Shared<LocalBoxFuture<'static, Option<CachedLayer>>>;
+
+thread_local! {
+    /// The reads [`read_early`] started for the page on screen, by key.
+    static EARLY: RefCell<HashMap<String, EarlyRead>> = RefCell::new(HashMap::new());
+}
+
+/// Starts reading these entries now, before anything asks for them (a revisit's
+/// documents are still on their way); replaces the last page's reads.
+pub(crate) fn read_early(keys: &[String]) {
+    let reads: HashMap<String, EarlyRead> = keys
+        .iter()
+        .map(|key| {
+            let read = {
+                let key = key.clone();
+                async move { load(&key).await }.boxed_local().shared()
+            };
+            // Polled now, not when first awaited.
+            wasm_bindgen_futures::spawn_local(read.clone().map(drop));
+            (key.clone(), read)
+        })
+        .collect();
+    EARLY.with(|e| *e.borrow_mut() = reads);
+}
+
+/// The entry of `key`: from the read started early when there is one, else read now.
+pub(crate) async fn load_soon(key: &str) -> Option<CachedLayer> {
+    match EARLY.with(|e| e.borrow_mut().remove(key)) {
+        Some(read) => read.await,
+        None => load(key).await,
+    }
+}
+
 /// Keeps a layer that was just verified. Encoding a big index takes a while, so it runs
 /// in a task of its own, after the page has taken the layer in.
 pub(crate) fn store(key: String, summary: LayerSummary, index: Arc<LayerIndex>) {
     let verified_ms = now_ms();
     wasm_bindgen_futures::spawn_local(async move {
-        crate::tree_merger::yield_to_browser().await;
+        crate::merge_slices::yield_to_browser().await;
         let bytes = encode(&summary, &index, verified_ms);
         drop(index);
         let Some(cache) = open().await else { return };
@@ -177,6 +219,7 @@ pub(crate) async fn forget_all() {
     }
     if let Some(storage) = local_storage() {
         let _ = storage.remove_item(LRU_KEY);
+        let _ = storage.remove_item(crate::early_reads::NOTED_KEY);
     }
 }
 
@@ -187,7 +230,7 @@ thread_local! {
     static LISTED: RefCell<Option<Vec<Listed>>> = const { RefCell::new(None) };
 }
 
-fn local_storage() -> Option<web_sys::Storage> {
+pub(crate) fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 

@@ -56,6 +56,12 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
         // An archive opened on this page (after "open the file again") reloads it.
         let _ = archive && crate::archive_store::opened().get() > 0;
         let platform = platform.get().and_then(|p| Platform::parse(&p));
+        // What a revisit of this link reads early (see crate::early_reads).
+        let link = match &platform {
+            Some(p) => format!("{raw}?platform={p}"),
+            None => raw.clone(),
+        };
+        crate::early_reads::start(&link);
         let this_load = generation.get_value() + 1;
         generation.set_value(this_load);
         crate::page_pool::warm();
@@ -92,6 +98,7 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
                     opened_ms: js_sys::Date::now(),
                     needs_file: archive,
                 });
+                crate::early_reads::remember(&link, model);
                 crate::image_layers::start_layers(model, files);
             }
             state.set(next);
