@@ -70,10 +70,15 @@ pub(crate) fn run(
     let keep_then_report = {
         let on_report = on_report.clone();
         move |report: WorkerReport| {
-            if let WorkerReport::Done { id, summary, index } = &report
+            if let WorkerReport::Done {
+                id,
+                summary,
+                message: Some(message),
+                ..
+            } = &report
                 && let Some(key) = keys.get(id)
             {
-                verified_cache::store(key.clone(), summary.clone(), index.clone());
+                verified_cache::store(key.clone(), summary.clone(), message.clone());
             }
             on_report(report);
         }
@@ -99,6 +104,7 @@ pub(crate) fn run(
                     id: job.id,
                     summary: hit.summary,
                     index: hit.index,
+                    message: None,
                 }),
                 None => POOL.with(|p| {
                     if let Some(pool) = p.borrow().as_ref() {

@@ -26,6 +26,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, Response};
 
+use crate::worker::index_message;
 use crate::worker::protocol::{LayerJob, LayerSummary};
 
 /// The Cache Storage cache of verified layers.
@@ -35,7 +36,7 @@ const LRU_KEY: &str = "strata.verified-lru.v1";
 /// Most bytes of indexes kept.
 const BUDGET_BYTES: u64 = 512 << 20;
 /// First bytes of an entry's body.
-const MAGIC: &[u8; 4] = b"SVL1";
+const MAGIC: &[u8; 4] = b"SVL2";
 
 /// A layer read back from the cache.
 #[derive(Clone, Debug)]
@@ -79,41 +80,38 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-fn checksum(bytes: &[u8]) -> u64 {
-    twox_hash::XxHash3_64::oneshot(bytes)
-}
-
-/// `MAGIC`, checksum of the rest, verified-at, summary JSON length and JSON, the index.
-fn encode(summary: &LayerSummary, index: &LayerIndex, verified_ms: f64) -> Vec<u8> {
+/// An entry's head: `MAGIC`, the checksum of the fields after it, then verified-at,
+/// the summary JSON's length and the JSON. The layer's index message follows it as the
+/// worker sent it (see [`index_message`]), with its own checksum.
+fn head(summary: &LayerSummary, verified_ms: f64) -> Vec<u8> {
     let json = serde_json::to_vec(summary).unwrap_or_default();
-    let index = index.encode();
-    let mut payload = Vec::with_capacity(12 + json.len() + index.len());
-    payload.extend_from_slice(&verified_ms.to_le_bytes());
-    payload.extend_from_slice(&u32::try_from(json.len()).unwrap_or(u32::MAX).to_le_bytes());
-    payload.extend_from_slice(&json);
-    payload.extend_from_slice(&index);
-    let mut out = Vec::with_capacity(12 + payload.len());
+    let mut fields = Vec::with_capacity(12 + json.len());
+    fields.extend_from_slice(&verified_ms.to_le_bytes());
+    fields.extend_from_slice(&u32::try_from(json.len()).unwrap_or(u32::MAX).to_le_bytes());
+    fields.extend_from_slice(&json);
+    let mut out = Vec::with_capacity(12 + fields.len());
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&checksum(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(&index_message::checksum(&fields).to_le_bytes());
+    out.extend_from_slice(&fields);
     out
 }
 
 /// The entry's layer, or `None` when any part fails its check.
 fn decode(bytes: &[u8]) -> Option<CachedLayer> {
     let rest = bytes.strip_prefix(MAGIC)?;
-    let (sum, payload) = rest.split_at_checked(8)?;
-    if u64::from_le_bytes(sum.try_into().ok()?) != checksum(payload) {
+    let (sum, fields) = rest.split_at_checked(8)?;
+    let (verified, rest) = fields.split_at_checked(8)?;
+    let (len, rest) = rest.split_at_checked(4)?;
+    let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
+    let (json, message) = rest.split_at_checked(len)?;
+    let head_fields = &fields[..12 + len];
+    if u64::from_le_bytes(sum.try_into().ok()?) != index_message::checksum(head_fields) {
         return None;
     }
-    let (verified, payload) = payload.split_at_checked(8)?;
-    let (len, payload) = payload.split_at_checked(4)?;
-    let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
-    let (json, index) = payload.split_at_checked(len)?;
     let mut summary: LayerSummary = serde_json::from_slice(json).ok()?;
     summary.verified_earlier_ms = Some(f64::from_le_bytes(verified.try_into().ok()?));
     summary.cached = true;
-    let index = Arc::new(LayerIndex::decode(index).ok()?);
+    let index = Arc::new(LayerIndex::decode(index_message::checked(message)?).ok()?);
     Some(CachedLayer { summary, index })
 }
 
@@ -175,17 +173,20 @@ pub(crate) async fn load_soon(key: &str) -> Option<CachedLayer> {
     }
 }
 
-/// Keeps a layer that was just verified. Encoding a big index takes a while, so it runs
-/// in a task of its own, after the page has taken the layer in.
-pub(crate) fn store(key: String, summary: LayerSummary, index: Arc<LayerIndex>) {
+/// Keeps a layer that was just verified: its head and the index message its worker sent,
+/// written as they are (the page encodes and copies nothing big).
+pub(crate) fn store(key: String, summary: LayerSummary, message: Uint8Array) {
     let verified_ms = now_ms();
     wasm_bindgen_futures::spawn_local(async move {
-        crate::merge_slices::yield_to_browser().await;
-        let bytes = encode(&summary, &index, verified_ms);
-        drop(index);
+        let head = Uint8Array::from(head(&summary, verified_ms).as_slice());
+        let bytes = u64::from(head.length()) + u64::from(message.length());
+        let parts = js_sys::Array::of2(&head, &message);
+        let Ok(body) = web_sys::Blob::new_with_u8_array_sequence(&parts) else {
+            return;
+        };
+        drop(message);
         let Some(cache) = open().await else { return };
-        let body = Uint8Array::from(bytes.as_slice());
-        let Ok(response) = Response::new_with_opt_buffer_source(Some(&body)) else {
+        let Ok(response) = Response::new_with_opt_blob(Some(&body)) else {
             return;
         };
         // A write the browser refuses (over quota) leaves the layer uncached.
@@ -193,7 +194,7 @@ pub(crate) fn store(key: String, summary: LayerSummary, index: Arc<LayerIndex>) 
             .await
             .is_ok()
         {
-            touch(&key, bytes.len() as u64);
+            touch(&key, bytes);
             evict(&cache).await;
         }
     });
@@ -305,16 +306,17 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn an_entry_reads_back_and_any_damage_is_refused() {
-        let bytes = encode(&summary(), &LayerIndex::default(), 1234.0);
+        let mut bytes = head(&summary(), 1234.0);
+        bytes.extend(index_message::encode(&LayerIndex::default()));
         let back = decode(&bytes).expect("intact");
         assert_eq!(back.summary.verified_earlier_ms, Some(1234.0));
         assert!(back.summary.cached);
-        for cut in [0, 4, 12, bytes.len() - 1] {
+        for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut]).is_none(), "truncated at {cut}");
         }
-        for at in [4, 12, 20, bytes.len() - 1] {
+        for at in 0..bytes.len() {
             let mut bad = bytes.clone();
-            bad[at] ^= 1;
+            bad[at] ^= 0x10;
             assert!(decode(&bad).is_none(), "flipped byte {at}");
         }
     }

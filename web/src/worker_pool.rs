@@ -121,7 +121,10 @@ fn combine(front: FrontResult, back: WorkerReport) -> WorkerReport {
         (
             Ok(f),
             WorkerReport::Done {
-                mut summary, index, ..
+                mut summary,
+                index,
+                message,
+                ..
             },
         ) => {
             summary.compressed = f.compressed;
@@ -129,7 +132,12 @@ fn combine(front: FrontResult, back: WorkerReport) -> WorkerReport {
             summary.worker_memory_bytes += f.worker_memory_bytes;
             summary.front_times = Some(f.times);
             summary.millis = summary.millis.max(f.millis);
-            WorkerReport::Done { id, summary, index }
+            WorkerReport::Done {
+                id,
+                summary,
+                index,
+                message,
+            }
         }
         (Ok(_), _) => WorkerReport::Failed {
             id,

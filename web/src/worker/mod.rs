@@ -8,6 +8,7 @@
 
 mod blob;
 mod cache_feed;
+pub mod index_message;
 mod js;
 pub mod protocol;
 mod read;

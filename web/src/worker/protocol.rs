@@ -202,6 +202,10 @@ pub enum WorkerReport {
         /// shared, as the page's tree, cache and rows all hold it).
         #[serde(skip)]
         index: Arc<LayerIndex>,
+        /// The index as the worker sent it (see [`super::index_message`]), kept for the
+        /// cache of verified layers; none for a layer read from that cache.
+        #[serde(skip)]
+        message: Option<Uint8Array>,
     },
     /// The job failed.
     Failed {
@@ -309,7 +313,7 @@ pub fn report_message(report: &WorkerReport, split: Option<&str>) -> (JsValue, A
         let _ = Reflect::set(&msg, &"split".into(), &split.into());
     }
     if let WorkerReport::Done { index, .. } = report {
-        let bytes = Uint8Array::from(index.encode().as_slice());
+        let bytes = Uint8Array::from(super::index_message::encode(index).as_slice());
         let buffer = bytes.buffer();
         let _ = Reflect::set(&msg, &"index".into(), &buffer);
         transfer.push(&buffer);
@@ -324,15 +328,20 @@ pub fn report_with_index(report: WorkerReport, data: &JsValue) -> WorkerReport {
     let WorkerReport::Done { id, summary, .. } = report else {
         return report;
     };
-    let bytes = Reflect::get(data, &"index".into())
+    let message = Reflect::get(data, &"index".into())
         .ok()
         .filter(|b| !b.is_undefined())
-        .map(|b| Uint8Array::new(&b).to_vec());
-    match bytes.map(|b| LayerIndex::decode(&b)) {
+        .map(|b| Uint8Array::new(&b));
+    let decoded = message.as_ref().map(|m| {
+        let bytes = m.to_vec();
+        LayerIndex::decode(super::index_message::unchecked(&bytes))
+    });
+    match decoded {
         Some(Ok(index)) => WorkerReport::Done {
             id,
             summary,
             index: Arc::new(index),
+            message,
         },
         Some(Err(e)) => WorkerReport::Failed {
             id,

@@ -271,6 +271,7 @@ impl Back {
                     front_times: None,
                 },
                 index: std::sync::Arc::new(done.index),
+                message: None,
             },
             Err(error) => WorkerReport::Failed { id, error },
         }

@@ -81,6 +81,7 @@ pub(super) async fn run(job: LayerJob) {
             id,
             summary,
             index: std::sync::Arc::new(layer.index),
+            message: None,
         },
         Err(error) => WorkerReport::Failed { id, error },
     };
