@@ -221,34 +221,42 @@ pub fn list_dir(tree: &MergedTree, dir: &str, sort: SortBy, with_deleted: bool) 
 /// Everything layer `layer` changed (added, modified, deleted, hid), with what it did.
 /// Directories merely re-listed with a new mtime are left out, as in the layer stats.
 pub fn layer_changes(tree: &MergedTree, layer: u32, sort: SortBy) -> Vec<Row> {
-    let mut rows: Vec<Row> = tree
-        .all()
-        .filter_map(|(p, n)| {
-            let change = n.changes.iter().rev().find(|c| c.layer == layer)?;
-            match change.kind {
-                ChangeKind::Modified(m) if !m.is_substantive() => None,
-                _ => Some(Row {
-                    path: p.to_owned(),
-                    node: n.clone(),
-                    subtree_bytes: 0,
-                    subtree_count: 0,
-                    change: Some(change.clone()),
-                }),
-            }
+    // Counted first: growing the rows of a 100k-path layer copies them again and again.
+    // A row's node leaves its history behind: the layer's change is the row's.
+    let mut rows = Vec::with_capacity(
+        tree.all()
+            .filter(|(_, n)| layer_change(n, layer).is_some())
+            .count(),
+    );
+    rows.extend(tree.all().filter_map(|(path, n)| {
+        let change = layer_change(n, layer)?;
+        Some(Row {
+            path: path.to_owned(),
+            node: n.without_history(),
+            subtree_bytes: 0,
+            subtree_count: 0,
+            change: Some(change.clone()),
         })
-        .collect();
+    }));
     match sort {
-        SortBy::Size => rows.sort_by_key(|r| {
-            (
-                std::cmp::Reverse(r.change.as_ref().map_or(0, |c| c.size)),
-                r.path.clone(),
-            )
+        SortBy::Size => rows.sort_by(|a, b| {
+            let size = |r: &Row| r.change.as_ref().map_or(0, |c| c.size);
+            size(b).cmp(&size(a)).then_with(|| a.path.cmp(&b.path))
         }),
         // One layer: every row is that layer's, so by name.
         SortBy::Name | SortBy::Layer => rows.sort_by(|a, b| a.path.cmp(&b.path)),
         SortBy::Modified => sort_rows(&mut rows, sort),
     }
     rows
+}
+
+/// What `layer` did to the path, unless it only re-listed a directory.
+fn layer_change(n: &TreeNode, layer: u32) -> Option<&Change> {
+    let change = n.changes.iter().rev().find(|c| c.layer == layer)?;
+    match change.kind {
+        ChangeKind::Modified(m) if !m.is_substantive() => None,
+        _ => Some(change),
+    }
 }
 
 /// A search within what layer `layer` changed (deleted paths included), capped at `limit`.

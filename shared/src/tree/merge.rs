@@ -178,6 +178,33 @@ pub struct TreeNode {
     data: Option<u32>,
 }
 
+impl TreeNode {
+    /// The node's latest version without its history (`changes` left empty): what a
+    /// row of one layer's changes needs, at a fraction of a full copy.
+    pub fn without_history(&self) -> TreeNode {
+        TreeNode {
+            present: self.present,
+            implied: self.implied,
+            kind: self.kind,
+            size: self.size,
+            mode: self.mode,
+            uid: self.uid,
+            gid: self.gid,
+            mtime: self.mtime,
+            link: self.link.clone(),
+            crc32: self.crc32,
+            content_hash: self.content_hash,
+            elf: self.elf,
+            flags: self.flags,
+            layer: self.layer,
+            entry: self.entry,
+            changes: Vec::new(),
+            wasted: self.wasted,
+            data: self.data,
+        }
+    }
+}
+
 /// A path's shipped data that a later layer deleted or overwrote: dive's "potential
 /// wasted space" of one path. Data still reachable through a hard link is not wasted, and
 /// data two paths shared is credited to the path that dropped it last.
