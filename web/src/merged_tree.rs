@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use strata_shared::layer::LayerIndex;
-use strata_shared::tree::MergedTree;
+use strata_shared::tree::{MergedTree, WastedPath, explore, wasted_files};
 
 /// Where one layer's index stands.
 #[derive(Clone, Debug, Default)]
@@ -57,6 +57,11 @@ pub(crate) struct MergedTreeState {
     pub indexes: Arc<Vec<Option<Arc<LayerIndex>>>>,
     /// Milliseconds the merge took on the page (shown to benchmarks as `data-merge-ms`).
     pub merge_ms: f64,
+    /// The image's efficiency (see [`explore::efficiency`]), computed with the tree so
+    /// that the Files tab's first render does not walk every path for it.
+    pub efficiency: f64,
+    /// The paths with wasted bytes, the most first (see [`wasted_files`]).
+    pub wasted: Arc<Vec<WastedPath>>,
 }
 
 impl MergedTreeState {
@@ -114,6 +119,8 @@ pub(crate) fn state_of(tree: MergedTree, slots: &[LayerSlot], merge_ms: f64) -> 
         })
         .collect();
     MergedTreeState {
+        efficiency: explore::efficiency(&tree),
+        wasted: Arc::new(wasted_files(&tree)),
         tree: Arc::new(tree),
         missing_layers: layers_where(|s| matches!(s, LayerSlot::Failed)),
         pending_layers: layers_where(|s| matches!(s, LayerSlot::Pending)),

@@ -14,7 +14,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use strata_shared::tree::TreeBuilder;
 
-use crate::merge_slices::{Turn, apply, contribution};
+use crate::merge_slices::{Turn, apply, contribution, yield_to_browser};
 use crate::merged_tree::{LayerSlot, MergedTreeState, state_of};
 
 /// Owns one image's layer slots and publishes their merged tree to `out`.
@@ -117,12 +117,21 @@ async fn run(merger: Rc<RefCell<Merger>>) {
             let _finishing = crate::user_timing::span("strata:merge-finish");
             upper.finish()
         };
+        // What the page reads of the tree, then the page's render, each in a task of its
+        // own: with the merge's last slice they would make one long task.
+        let merge_ms = turn.busy_ms();
+        yield_to_browser().await;
+        let state = {
+            let _tallying = crate::user_timing::span("strata:merge-tally");
+            state_of(tree, &slots, merge_ms)
+        };
+        yield_to_browser().await;
         let mut m = merger.borrow_mut();
         let moved = m.generation != generation;
         if whole || !moved {
             // The page may be gone (a newer page disposed its signal): nothing to show then.
             let _publishing = crate::user_timing::span("strata:merge-publish");
-            let _ = m.out.try_set(Some(state_of(tree, &slots, turn.busy_ms())));
+            let _ = m.out.try_set(Some(state));
             m.running = false;
             return;
         }

@@ -2,7 +2,7 @@
 //! wasted bytes, and which layers are still missing from the tree.
 
 use leptos::prelude::*;
-use strata_shared::tree::{MergedTree, explore, wasted_files};
+use strata_shared::tree::{MergedTree, WastedPath};
 
 use super::marks::layer_names;
 use crate::format::{bytes, short_digest};
@@ -23,7 +23,7 @@ pub(super) fn LayerList(
     let tree: &MergedTree = &files.tree;
     let stats = tree.layers().to_vec();
     let wasted_total = tree.wasted_bytes();
-    let efficiency = explore::efficiency(tree);
+    let efficiency = files.efficiency;
     // Until every layer is in, totals are about the layers indexed so far.
     let partial = !files.pending_layers.is_empty() || !files.toc_layers.is_empty();
     let layer_list = layers
@@ -70,7 +70,7 @@ pub(super) fn LayerList(
             }
         })
         .collect_view();
-    let wasted_list = wasted_files_list(tree);
+    let wasted_list = wasted_files_list(&files.wasted);
     let merged_href =
         move || href_with(&[(Key::Layer, None), (Key::Search, None), (Key::View, None)]);
     view! {
@@ -116,15 +116,14 @@ const WASTED_SHOWN: usize = 50;
 
 /// dive's "potential wasted space": each path whose shipped data never reaches the final
 /// image, with how many of its versions were wasted and their bytes, largest first.
-fn wasted_files_list(tree: &MergedTree) -> Option<impl IntoView + use<>> {
-    let wasted = wasted_files(tree);
+fn wasted_files_list(wasted: &[WastedPath]) -> Option<impl IntoView + use<>> {
     if wasted.is_empty() {
         return None;
     }
     let more = wasted.len().saturating_sub(WASTED_SHOWN);
     let count = wasted.len() as u64;
     let rows = wasted
-        .into_iter()
+        .iter()
         .take(WASTED_SHOWN)
         .map(|w| {
             let abs = format!("/{}", w.path);
