@@ -6,15 +6,18 @@
 use strata_shared::layer::{Limits, TarWalker};
 use strata_shared::tree::TreeBuilder;
 
-fn main() {
+/// A layer of 100k empty files in 500 folders: the entries of one folder one after
+/// another, as a directory walk writes them (`grouped`), or round robin across folders.
+fn layer(grouped: bool) -> strata_shared::layer::LayerIndex {
     let mut b = tar::Builder::new(Vec::new());
     for i in 0..100_000u32 {
         let mut h = tar::Header::new_ustar();
         h.set_mode(0o644);
         h.set_size(0);
+        let dir = if grouped { i / 200 } else { i % 500 };
         b.append_data(
             &mut h,
-            format!("many/d{:03}/file-{i:06}.txt", i % 500),
+            format!("many/d{dir:03}/file-{i:06}.txt"),
             std::io::empty(),
         )
         .unwrap();
@@ -22,19 +25,26 @@ fn main() {
     let tar = b.into_inner().unwrap();
     let mut w = TarWalker::new(Limits::default());
     w.push(&tar).unwrap();
-    let index = w.finish().unwrap();
-    for _ in 0..3 {
-        let t = std::time::Instant::now();
-        let mut tb = TreeBuilder::new();
-        tb.apply(&index, Some(0));
-        let applied = t.elapsed();
-        let tree = tb.finish();
-        println!(
-            "native merge of 100k entries: apply {applied:?}, with finish {:?}, {} paths",
-            t.elapsed(),
-            tree.all().count()
-        );
+    w.finish().unwrap()
+}
+
+fn main() {
+    for (grouped, order) in [(true, "folder by folder"), (false, "round robin")] {
+        let index = layer(grouped);
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            let mut tb = TreeBuilder::new();
+            tb.apply(&index, Some(0));
+            let applied = t.elapsed();
+            let tree = tb.finish();
+            println!(
+                "native merge of 100k entries ({order}): apply {applied:?}, with finish {:?}, {} paths",
+                t.elapsed(),
+                tree.all().count()
+            );
+        }
     }
+    let index = layer(false);
     let mut tb = TreeBuilder::new();
     tb.apply(&index, Some(0));
     for _ in 0..3 {

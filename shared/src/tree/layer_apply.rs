@@ -126,6 +126,25 @@ mod tests {
     use super::*;
     use crate::tree::test_tar::{E, layer};
 
+    /// A folder deleted by a whiteout is made again for the entries listed in it: the
+    /// folder the last layer left known is forgotten when anything is removed.
+    #[test]
+    fn a_folder_whited_out_and_listed_again_is_present_again() {
+        let base = layer(&[E::File("a/b/x", b"x")]);
+        let upper = layer(&[E::File("a/b/y", b"y"), E::File("a/.wh.b", b"")]);
+        let mut builder = TreeBuilder::new();
+        builder.apply(&base, Some(0));
+        builder.apply(&upper, Some(1));
+        let tree = builder.finish();
+        let dir = tree.get("a/b").expect("a/b is listed");
+        assert!(
+            dir.present && dir.kind == crate::layer::EntryKind::Dir,
+            "{dir:?}"
+        );
+        assert!(tree.get("a/b/y").is_some_and(|n| n.present));
+        assert!(!tree.get("a/b/x").is_some_and(|n| n.present));
+    }
+
     /// Three layers with deletions, an opaque directory, a replaced directory and a hard
     /// link, applied whole and then a few entries at a time: the same tree.
     #[test]

@@ -302,6 +302,10 @@ pub struct TreeBuilder {
     nodes: BTreeMap<String, TreeNode>,
     objects: Vec<DataObject>,
     pub(super) layers: Vec<LayerStats>,
+    /// The parent of the path added last, a present directory with every ancestor
+    /// (anything removed forgets it): a layer lists a folder's entries one after
+    /// another, so their parents need no lookup but the first.
+    known_dir: Option<String>,
 }
 
 impl TreeBuilder {
@@ -353,6 +357,7 @@ impl TreeBuilder {
 
     /// Removes `path` (when `include_self`) and every present path under it.
     pub(super) fn remove(&mut self, path: &str, include_self: bool, kind: ChangeKind, ctx: Ctx) {
+        self.known_dir = None;
         let (objects, layers) = (&mut self.objects, &mut self.layers);
         if include_self
             && let Some(n) = self.nodes.get_mut(path)
@@ -382,6 +387,15 @@ impl TreeBuilder {
 
     /// Makes sure every ancestor of `path` is a present directory.
     fn ensure_parents(&mut self, path: &str, ctx: Ctx) {
+        let parent = path.rfind('/').map(|at| &path[..at]);
+        if parent.is_some() && parent == self.known_dir.as_deref() {
+            return;
+        }
+        self.ensure_ancestors(path, ctx);
+        self.known_dir = parent.map(str::to_owned);
+    }
+
+    fn ensure_ancestors(&mut self, path: &str, ctx: Ctx) {
         let mut end = 0;
         while let Some(i) = path[end..].find('/') {
             let dir = &path[..end + i];
