@@ -42,9 +42,11 @@ pub(super) fn fit_to_window(frame: NodeRef<leptos::html::Div>) {
         {
             set_detail_width(&el, width);
         }
-        // Now, before the listing scrolls a deep link's row into view in the next frame
-        // (a later change of height would push the row out of sight again).
-        fit();
+        // In the next frame, where the browser lays the page out anyway (measuring now
+        // would lay it out once more, in the task that just built it), and before the
+        // listing scrolls a deep link's row into view in that frame: this callback was
+        // asked for first, and a later change of height would push the row out of sight.
+        request_animation_frame(fit);
     });
     let handle = window_event_listener(leptos::ev::resize, move |_| fit());
     on_cleanup(move || handle.remove());
