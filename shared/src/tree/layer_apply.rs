@@ -4,7 +4,8 @@
 //! there, so it applies the layer in slices and lets the browser paint between them.
 //! Both ways run the same steps in the same order, so the tree is the same.
 
-use super::merge::{ChangeKind, Ctx, LayerStats, TreeBuilder};
+use super::merge::{Ctx, TreeBuilder};
+use super::node::{ChangeKind, LayerStats};
 use crate::layer::{LayerIndex, Whiteout};
 
 /// Where a layer's application stands: whiteouts first (they act on the layers below,

@@ -13,6 +13,7 @@ mod glob;
 mod layer_apply;
 mod link;
 mod merge;
+mod node;
 #[cfg(test)]
 pub(crate) mod test_tar;
 mod wasted;
@@ -20,7 +21,6 @@ mod wasted;
 pub use glob::Pattern;
 pub use layer_apply::LayerApplication;
 pub use link::resolve_link;
-pub use merge::{
-    Change, ChangeKind, CountBytes, LayerStats, MergedTree, Modified, TreeBuilder, TreeNode, Wasted,
-};
+pub use merge::{MergedTree, TreeBuilder};
+pub use node::{Change, ChangeKind, CountBytes, LayerStats, Modified, TreeNode, Wasted};
 pub use wasted::{WastedPath, wasted_files};
