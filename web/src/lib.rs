@@ -13,7 +13,6 @@ mod format;
 mod image_layers;
 mod image_load;
 mod layer_toc;
-mod merge_slices;
 mod merged_tree;
 mod page_pool;
 mod pages;
