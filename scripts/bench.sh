@@ -53,7 +53,7 @@ export STRATA_BENCH_DIGEST STRATA_BENCH_DIFF_ID
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=900
 wasm_bench() {
   cargo test --release -p strata-shared --target wasm32-unknown-unknown --test wasm_bench \
-    -- --ignored --nocapture 2>&1 | grep '^ *WASM' | sed 's/^ *//'
+    -- --include-ignored --nocapture 2>&1 | grep '^ *WASM' | sed 's/^ *//'
 }
 wasm_bench | tee "$work/wasm.txt"
 echo "-- with RUSTFLAGS=-C target-feature=+simd128"

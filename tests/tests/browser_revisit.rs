@@ -53,6 +53,21 @@ async fn noted_keys(client: &Client) -> anyhow::Result<Vec<String>> {
     Ok(serde_json::from_value(got)?)
 }
 
+/// When the page's manifest response ended and when its config request started
+/// (milliseconds from navigation, Resource Timing).
+async fn manifest_end_and_config_start(client: &Client) -> anyhow::Result<(f64, f64)> {
+    let got = client
+        .execute(
+            "const all = performance.getEntriesByType('resource'); \
+             const manifest = all.find(e => e.name.includes('/manifests/sha256:')); \
+             const config = all.find(e => e.name.includes('/blobs/sha256:')); \
+             return [manifest.responseEnd, config.startTime];",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(got)?)
+}
+
 #[tokio::test]
 async fn a_pinned_revisit_reads_the_verified_layers_and_a_damaged_entry_is_verified_afresh()
 -> anyhow::Result<()> {
@@ -62,6 +77,12 @@ async fn a_pinned_revisit_reads_the_verified_layers_and_a_damaged_entry_is_verif
     let client = browser.session().await?;
 
     open_ready(&client, &url).await?;
+    // A first visit learns the config from the manifest, so asks for it afterwards.
+    let (manifest_end, config_start) = manifest_end_and_config_start(&client).await?;
+    assert!(
+        config_start >= manifest_end,
+        "{config_start} {manifest_end}"
+    );
     let first = rows(&client).await?;
     assert_eq!(first.len(), 3);
     assert!(
@@ -89,8 +110,11 @@ async fn a_pinned_revisit_reads_the_verified_layers_and_a_damaged_entry_is_verif
     sorted.sort();
     assert_eq!(noted, sorted);
 
-    // Revisit: every layer from the cache, said so.
+    // Revisit: every layer from the cache, said so, and the documents the link noted
+    // requested together at the start (the config before the manifest has arrived).
     open_ready(&client, &url).await?;
+    let (manifest_end, config_start) = manifest_end_and_config_start(&client).await?;
+    assert!(config_start < manifest_end, "{config_start} {manifest_end}");
     let again = rows(&client).await?;
     assert!(
         again.iter().all(|(s, earlier)| s == "verified" && *earlier),

@@ -8,6 +8,7 @@ use strata_shared::manifest::{ImageConfig, ImageIndex, ParsedDocument};
 use strata_shared::media_type::MANIFEST_ACCEPT;
 use strata_shared::{Digest, DigestVerifier};
 
+use crate::early_documents;
 use crate::endpoint::Endpoint;
 use crate::relay_facts::{RelayFacts, quota, window_seconds};
 use wasm_bindgen::{JsCast, JsValue};
@@ -156,6 +157,7 @@ pub(crate) fn begin_page_fetches(owner: u64) {
         }
         *c.borrow_mut() = web_sys::AbortController::new().ok().map(|a| (owner, a));
     });
+    early_documents::reset();
 }
 
 /// The page of load `owner` is left: its fetches are aborted, unless a newer load
@@ -169,6 +171,27 @@ pub(crate) fn end_page_fetches(owner: u64) {
             old.abort();
         }
     });
+}
+
+/// Sends the request `send` would make for a document now, and keeps its response for
+/// it (a pinned revisit's documents, see [`early_documents`]).
+pub(crate) fn request_early(document: early_documents::Document) {
+    let init = RequestInit::new();
+    if let Some(signal) = page_signal() {
+        init.set_signal(Some(&signal));
+    }
+    let Ok(request) = companion_request(&document.url, &init) else {
+        return;
+    };
+    if let Some(accept) = &document.accept
+        && request.headers().set("Accept", accept).is_err()
+    {
+        return;
+    }
+    if let Some(window) = web_sys::window() {
+        let pending = window.fetch_with_request(&request);
+        early_documents::keep(document, pending);
+    }
 }
 
 fn page_signal() -> Option<web_sys::AbortSignal> {
@@ -227,7 +250,19 @@ async fn send(
             .map_err(|e| ApiError::Invalid(js_detail(e)))?;
     }
     let window = web_sys::window().ok_or_else(|| ApiError::RelayDown("no window".into()))?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+    // A document a pinned revisit requested early (see crate::early_documents).
+    let document =
+        (method == "GET" && headers.iter().all(|(name, _)| *name == "Accept")).then(|| {
+            early_documents::Document {
+                url: url.to_owned(),
+                accept: headers.first().map(|(_, value)| (*value).to_owned()),
+            }
+        });
+    let pending = document
+        .as_ref()
+        .and_then(early_documents::take)
+        .unwrap_or_else(|| window.fetch_with_request(&request));
+    let response: Response = JsFuture::from(pending)
         .await
         .map_err(|e| ApiError::RelayDown(js_detail(e)))?
         .unchecked_into();
@@ -251,6 +286,9 @@ async fn send(
     .map_err(|e| ApiError::RelayDown(js_detail(e)))?;
     let bytes = Uint8Array::new(&body).to_vec();
     if (200..300).contains(&status) {
+        if let Some(document) = document {
+            early_documents::record(document, bytes.len());
+        }
         return Ok(Fetched {
             relay: RelayFacts {
                 access: header("Strata-Access"),

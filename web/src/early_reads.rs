@@ -1,12 +1,16 @@
-//! A pinned link's revisit reads its verified layers while its documents are on their way.
+//! A pinned link's revisit reads its verified layers while its documents are on their way,
+//! and requests those documents all at once.
 //!
-//! When a link pinned by digest is shown, it notes the verified-cache keys of its layers.
-//! Its next visit starts reading those entries at once: Cache Storage takes tens of
-//! milliseconds, which would otherwise only start once the documents are verified. What
-//! an early read returns is used only for a key the verified documents name (see
-//! [`crate::verified_cache::load_soon`]); a tag is never read early, as it may name other
-//! layers now.
+//! When a link pinned by digest is shown, it notes the verified-cache keys of its layers
+//! and the requests of its documents. Its next visit starts reading those entries and
+//! sends those requests at once: Cache Storage takes tens of milliseconds, which would
+//! otherwise only start once the documents are verified, and each document would wait for
+//! the one that names it. What an early read returns is used only for a key the verified
+//! documents name (see [`crate::verified_cache::load_soon`]), and an early response only
+//! by the same request, verified as always (see [`crate::early_documents`]); a tag is
+//! never read early, as it may name other layers now.
 
+use crate::early_documents::{self, Document};
 use crate::image_load::ImageModel;
 use crate::verified_cache;
 
@@ -20,6 +24,9 @@ const NOTED_LINKS: usize = 64;
 struct Noted {
     link: String,
     keys: Vec<String>,
+    /// Absent from notes written before documents were noted.
+    #[serde(default)]
+    documents: Vec<Document>,
 }
 
 fn pinned(link: &str) -> bool {
@@ -28,13 +35,16 @@ fn pinned(link: &str) -> bool {
 
 /// Starts reading what `link` showed when it was last opened here (only a pinned link);
 /// replaces the last page's early reads.
-pub(crate) fn start(link: &str) {
-    let keys = pinned(link)
+/// Call it after [`crate::api::begin_page_fetches`]: the early requests are the new
+/// load's. Whether layers are read early.
+pub(crate) fn start(link: &str) -> bool {
+    let note = pinned(link)
         .then(|| noted().into_iter().find(|n| n.link == link))
-        .flatten()
-        .map(|n| n.keys)
-        .unwrap_or_default();
+        .flatten();
+    let (keys, documents) = note.map(|n| (n.keys, n.documents)).unwrap_or_default();
+    documents.into_iter().for_each(crate::api::request_early);
     verified_cache::read_early(&keys);
+    !keys.is_empty()
 }
 
 /// Notes the keys of the layers `link` shows (when it is pinned), for [`start`] on its
@@ -50,6 +60,7 @@ pub(crate) fn remember(link: &str, model: &ImageModel) {
     let entry = Noted {
         link: link.to_owned(),
         keys,
+        documents: early_documents::seen(),
     };
     let mut all = noted();
     if all.last() == Some(&entry) {

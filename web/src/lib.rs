@@ -7,6 +7,7 @@ mod browse_load;
 mod compare_load;
 mod components;
 mod download;
+mod early_documents;
 mod early_reads;
 mod endpoint;
 mod format;

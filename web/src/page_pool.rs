@@ -21,13 +21,33 @@ thread_local! {
     static POOL: RefCell<Option<WorkerPool>> = const { RefCell::new(None) };
     /// Where the pool's reports go once the page's layers are known.
     static ON_REPORT: RefCell<Option<ReportHandler>> = RefCell::new(None);
+    /// The page's pool starts when a layer or a file first needs a worker.
+    static ON_DEMAND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Replaces the pool with a fresh one whose reports wait for [`run`] to say where they go.
 pub(crate) fn warm() {
+    replace(false);
+}
+
+/// Replaces the pool with one that starts only when a layer or a file needs a worker:
+/// for a page whose layers this browser has likely verified before (a pinned revisit),
+/// where booting workers would only compete with the page for the cores.
+pub(crate) fn warm_on_demand() {
+    replace(true);
+}
+
+fn replace(on_demand: bool) {
     GENERATION.with(|g| g.set(g.get() + 1));
     POOL.with(|p| p.borrow_mut().take());
     ON_REPORT.with(|h| h.borrow_mut().take());
+    ON_DEMAND.with(|d| d.set(on_demand));
+    if !on_demand {
+        start_pool();
+    }
+}
+
+fn start_pool() {
     let pool = WorkerPool::new(pool_size(), |report| {
         let handler = ON_REPORT.with(|h| h.borrow().clone());
         if let Some(handler) = handler {
@@ -36,6 +56,13 @@ pub(crate) fn warm() {
     });
     if let Ok(pool) = pool {
         POOL.with(|p| *p.borrow_mut() = Some(pool));
+    }
+}
+
+/// Starts the page's pool if it waited for a first job.
+fn pool_needed() {
+    if ON_DEMAND.with(|d| d.replace(false)) {
+        start_pool();
     }
 }
 
@@ -52,7 +79,7 @@ pub(crate) fn run(
     jobs: Vec<LayerJob>,
     on_report: impl Fn(WorkerReport) + 'static,
 ) -> Result<(), NoPool> {
-    if POOL.with(|p| p.borrow().is_none()) {
+    if POOL.with(|p| p.borrow().is_none()) && !ON_DEMAND.with(std::cell::Cell::get) {
         return Err(NoPool);
     }
     let on_report: ReportHandler = Rc::new(on_report);
@@ -106,11 +133,16 @@ pub(crate) fn run(
                     index: hit.index,
                     message: None,
                 }),
-                None => POOL.with(|p| {
-                    if let Some(pool) = p.borrow().as_ref() {
-                        pool.submit(job);
-                    }
-                }),
+                None => {
+                    pool_needed();
+                    POOL.with(|p| match p.borrow().as_ref() {
+                        Some(pool) => pool.submit(job),
+                        None => on_report(WorkerReport::Failed {
+                            id: job.id,
+                            error: WorkerError::NoWorkers,
+                        }),
+                    });
+                }
             }
         }
     });
@@ -122,6 +154,7 @@ pub(crate) fn read_file(
     request: ReadFileRequest,
     on_done: impl FnOnce(Result<Vec<u8>, WorkerError>) + 'static,
 ) {
+    pool_needed();
     POOL.with(|p| match p.borrow().as_ref() {
         Some(pool) => pool.read_file(request, on_done),
         None => on_done(Err(WorkerError::NoWorkers)),

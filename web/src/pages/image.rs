@@ -61,16 +61,21 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
             Some(p) => format!("{raw}?platform={p}"),
             None => raw.clone(),
         };
-        crate::early_reads::start(&link);
         let this_load = generation.get_value() + 1;
         generation.set_value(this_load);
-        crate::page_pool::warm();
         let owner = LOADS.with(|n| {
             n.set(n.get() + 1);
             n.get()
         });
         owner_of_effect.store(owner, std::sync::atomic::Ordering::Relaxed);
         crate::api::begin_page_fetches(owner);
+        // Workers start now, while the documents load, unless the layers are likely in
+        // the cache: then only a layer that is not starts them.
+        if crate::early_reads::start(&link) {
+            crate::page_pool::warm_on_demand();
+        } else {
+            crate::page_pool::warm();
+        }
         files.set(None);
         state.set(PageState::Loading(format!("Resolving {raw}")));
         spawn_local(async move {
