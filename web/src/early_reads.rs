@@ -38,6 +38,15 @@ fn pinned(link: &str) -> bool {
 /// Call it after [`crate::api::begin_page_fetches`]: the early requests are the new
 /// load's. Whether layers are read early.
 pub(crate) fn start(link: &str) -> bool {
+    if let Some(boot) = crate::boot_reads::take(link) {
+        for (document, pending) in boot.documents {
+            early_documents::keep(document, pending);
+        }
+        let reading = !boot.layers.is_empty();
+        let layers = boot.layers.into_iter().map(|(k, p)| (k, Some(p))).collect();
+        verified_cache::read_early_from(layers);
+        return reading;
+    }
     let note = pinned(link)
         .then(|| noted().into_iter().find(|n| n.link == link))
         .flatten();
@@ -76,6 +85,13 @@ pub(crate) fn remember(link: &str, model: &ImageModel) {
         && let Ok(json) = serde_json::to_string(&all)
     {
         let _ = storage.set_item(NOTED_KEY, &json);
+    }
+}
+
+/// Forgets every noted link ("forget cached images").
+pub(crate) fn forget() {
+    if let Some(storage) = verified_cache::local_storage() {
+        let _ = storage.remove_item(NOTED_KEY);
     }
 }
 

@@ -178,6 +178,7 @@ fn ForgetCached() -> impl IntoView {
     let forget = move |_| {
         leptos::task::spawn_local(async move {
             crate::verified_cache::forget_all().await;
+            crate::early_reads::forget();
             forgotten.set(true);
         });
     };
