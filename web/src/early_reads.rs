@@ -15,7 +15,7 @@ use crate::image_load::ImageModel;
 use crate::verified_cache;
 
 /// Where pinned links note their layers' keys.
-pub(crate) const NOTED_KEY: &str = "strata.pinned-layers.v1";
+const NOTED_KEY: &str = "strata.pinned-layers.v1";
 /// Most links noted there (the least recently shown go first).
 const NOTED_LINKS: usize = 64;
 
@@ -38,15 +38,6 @@ fn pinned(link: &str) -> bool {
 /// Call it after [`crate::api::begin_page_fetches`]: the early requests are the new
 /// load's. Whether layers are read early.
 pub(crate) fn start(link: &str) -> bool {
-    if let Some(boot) = crate::boot_reads::take(link) {
-        for (document, pending) in boot.documents {
-            early_documents::keep(document, pending);
-        }
-        let reading = !boot.layers.is_empty();
-        let layers = boot.layers.into_iter().map(|(k, p)| (k, Some(p))).collect();
-        verified_cache::read_early_from(layers);
-        return reading;
-    }
     let note = pinned(link)
         .then(|| noted().into_iter().find(|n| n.link == link))
         .flatten();

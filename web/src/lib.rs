@@ -3,7 +3,6 @@
 
 mod api;
 mod archive_store;
-mod boot_reads;
 mod browse_load;
 mod compare_load;
 mod components;

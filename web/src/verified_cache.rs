@@ -22,7 +22,7 @@ use futures::future::{LocalBoxFuture, Shared};
 
 use js_sys::Uint8Array;
 use strata_shared::layer::{INDEX_CODEC_VERSION, LayerIndex};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, Response};
 
@@ -122,14 +122,7 @@ pub(crate) async fn load(key: &str) -> Option<CachedLayer> {
     let hit = JsFuture::from(cache.match_with_str(key)).await.ok()?;
     let response: Response = hit.dyn_into().ok()?;
     let body = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
-    accept(key, &body).await
-}
-
-/// The layer in `body`, the entry of `key` as read (the page's start script may have
-/// read it before the app's code arrived; see `index.html`); a damaged entry is deleted.
-async fn accept(key: &str, body: &JsValue) -> Option<CachedLayer> {
-    let body: &js_sys::ArrayBuffer = body.dyn_ref()?;
-    let bytes = Uint8Array::new(body).to_vec();
+    let bytes = Uint8Array::new(&body).to_vec();
     let decoding = crate::user_timing::span("strata:verified-cache-decode");
     let decoded = decode(&bytes);
     drop(decoding);
@@ -139,9 +132,7 @@ async fn accept(key: &str, body: &JsValue) -> Option<CachedLayer> {
             Some(layer)
         }
         None => {
-            if let Some(cache) = open().await {
-                let _ = JsFuture::from(cache.delete_with_str(key)).await;
-            }
+            let _ = JsFuture::from(cache.delete_with_str(key)).await;
             forget_listed(&[key.to_owned()]);
             None
         }
@@ -159,25 +150,12 @@ thread_local! {
 /// Starts reading these entries now, before anything asks for them (a revisit's
 /// documents are still on their way); replaces the last page's reads.
 pub(crate) fn read_early(keys: &[String]) {
-    read_early_from(keys.iter().map(|key| (key.clone(), None)).collect());
-}
-
-/// [`read_early`], where a key may come with its entry's read already under way: a
-/// promise of its body (an `ArrayBuffer`, or `null` when it is not there).
-pub(crate) fn read_early_from(keys: Vec<(String, Option<js_sys::Promise>)>) {
     let reads: HashMap<String, EarlyRead> = keys
-        .into_iter()
-        .map(|(key, started)| {
+        .iter()
+        .map(|key| {
             let read = {
                 let key = key.clone();
-                async move {
-                    match started {
-                        Some(body) => accept(&key, &JsFuture::from(body).await.ok()?).await,
-                        None => load(&key).await,
-                    }
-                }
-                .boxed_local()
-                .shared()
+                async move { load(&key).await }.boxed_local().shared()
             };
             // Polled now, not when first awaited.
             wasm_bindgen_futures::spawn_local(read.clone().map(drop));
