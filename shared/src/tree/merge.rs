@@ -8,6 +8,7 @@
 //! removes the directory's subtree; a directory replacing a file removes the file.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry as Slot;
 
 use super::node::{Change, ChangeKind, LayerStats, Modified, TreeNode, Wasted};
 use crate::layer::{Entry, EntryFlags, EntryKind};
@@ -301,22 +302,28 @@ impl TreeBuilder {
         };
         let file_bytes = if kind.has_data() { size } else { 0 };
 
-        let Some(old) = self.nodes.get(path) else {
-            fresh.changes.push(ctx.change(ChangeKind::Added, size));
-            self.layers[ctx.layer as usize].added.add(file_bytes);
-            self.nodes.insert(path.to_owned(), fresh);
-            return;
+        // One descent of the map for a new path (most are new), not a lookup and an insert.
+        let old_kind = match self.nodes.entry(path.to_owned()) {
+            Slot::Vacant(slot) => {
+                fresh.changes.push(ctx.change(ChangeKind::Added, size));
+                self.layers[ctx.layer as usize].added.add(file_bytes);
+                slot.insert(fresh);
+                return;
+            }
+            Slot::Occupied(slot) => {
+                let n = slot.into_mut();
+                if !n.present {
+                    fresh.changes = std::mem::take(&mut n.changes);
+                    fresh.wasted = n.wasted;
+                    fresh.changes.push(ctx.change(ChangeKind::Added, size));
+                    *n = fresh;
+                    self.layers[ctx.layer as usize].added.add(file_bytes);
+                    return;
+                }
+                n.kind
+            }
         };
-        if !old.present {
-            let n = self.nodes.get_mut(path).expect("checked above");
-            fresh.changes = std::mem::take(&mut n.changes);
-            fresh.wasted = n.wasted;
-            fresh.changes.push(ctx.change(ChangeKind::Added, size));
-            *n = fresh;
-            self.layers[ctx.layer as usize].added.add(file_bytes);
-            return;
-        }
-        if old.kind == EntryKind::Dir && kind != EntryKind::Dir {
+        if old_kind == EntryKind::Dir && kind != EntryKind::Dir {
             self.remove(path, false, ChangeKind::Deleted, ctx);
         }
         let (objects, layers) = (&mut self.objects, &mut self.layers);
