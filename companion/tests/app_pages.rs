@@ -12,6 +12,7 @@ async fn dist_serves_the_app_with_fallback() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("index.html"), "<html>strata</html>").unwrap();
     std::fs::write(dir.path().join("app.js"), "console.log(1)").unwrap();
+    std::fs::write(dir.path().join("app_bg.wasm"), b"\0asm").unwrap();
     let relay = Relay::start(Config {
         dist: Some(dir.path().to_owned()),
         ..Config::default()
@@ -39,6 +40,19 @@ async fn dist_serves_the_app_with_fallback() {
         "console.log(1)"
     );
     assert_eq!(relay.get("/missing.js").await.status(), 404);
+    // The wasm is never stored: a stored module brings back its compiled code, which the
+    // page then reads in one long task (see static_files.rs).
+    let wasm = relay.get("/app_bg.wasm").await;
+    assert_eq!(wasm.status(), 200);
+    assert_eq!(wasm.headers()[header::CACHE_CONTROL], "no-store");
+    assert!(
+        relay
+            .get("/app.js")
+            .await
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .is_none()
+    );
     let r = relay.get("/api/nope").await;
     assert_eq!(r.status(), 404);
     assert_eq!(error_code(r).await, "NOT_FOUND");

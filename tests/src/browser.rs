@@ -358,7 +358,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for DevToolsCommand {
 /// `data-strata-state="ready"`; read them with [`long_tasks`] and [`ready_at_ms`].
 pub async fn watch_long_tasks(client: &Client) -> anyhow::Result<()> {
     const WATCH: &str = "window.__strataLongTasks = []; try { new PerformanceObserver(list => { \
-        for (const e of list.getEntries()) window.__strataLongTasks.push(e.duration); \
+        for (const e of list.getEntries()) window.__strataLongTasks.push([e.startTime, e.duration]); \
         }).observe({ type: 'longtask' }); } catch (e) { window.__strataLongTasks = null; } \
         window.__strataReadyAt = null; const ready = new MutationObserver(() => { \
         if (document.querySelector('[data-strata-state=\"ready\"]')) { \
@@ -393,6 +393,8 @@ pub struct LongTasks {
     pub count: usize,
     /// The longest, in milliseconds (0 when none).
     pub longest_ms: f64,
+    /// When the longest started, in milliseconds from navigation (0 when none).
+    pub longest_at_ms: f64,
 }
 
 /// What [`watch_long_tasks`] recorded on the page open now; an error when it was not
@@ -404,9 +406,18 @@ pub async fn long_tasks(client: &Client) -> anyhow::Result<LongTasks> {
     let Some(durations) = seen.as_array() else {
         bail!("this page was not watched for long tasks (call watch_long_tasks first)");
     };
-    let durations: Vec<f64> = durations.iter().filter_map(|d| d.as_f64()).collect();
+    let tasks: Vec<(f64, f64)> = durations
+        .iter()
+        .filter_map(|t| Some((t.get(0)?.as_f64()?, t.get(1)?.as_f64()?)))
+        .collect();
+    let (longest_at_ms, longest_ms) = tasks
+        .iter()
+        .copied()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or_default();
     Ok(LongTasks {
-        count: durations.len(),
-        longest_ms: durations.iter().copied().fold(0.0, f64::max),
+        count: tasks.len(),
+        longest_ms,
+        longest_at_ms,
     })
 }

@@ -4,6 +4,7 @@
 mod api;
 mod archive_store;
 mod browse_load;
+mod browser_turn;
 mod compare_load;
 mod components;
 mod download;
@@ -38,6 +39,16 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
+
+/// Mounts the app in a task of its own: the browser finishes compiling the wasm in the
+/// task that resolves its load, and with the first render after it that made one task of
+/// 50-60 ms on a fresh profile.
+pub fn start() {
+    wasm_bindgen_futures::spawn_local(async {
+        browser_turn::yield_to_browser().await;
+        leptos::mount::mount_to_body(App);
+    });
+}
 
 /// The app: a home page, the image page (the reference is a wildcard: it has slashes), a
 /// repository's tags (a wildcard too) and a registry's repositories.

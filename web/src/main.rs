@@ -1,5 +1,5 @@
 //! Mounts the Strata app.
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(strata_web::App);
+    strata_web::start();
 }

@@ -15,9 +15,8 @@ use std::sync::{Arc, LazyLock};
 use leptos::prelude::*;
 use strata_shared::layer::LayerIndex;
 use strata_shared::tree::TreeBuilder;
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 
+use crate::browser_turn::yield_to_browser;
 use crate::merged_tree::{LayerSlot, MergedTreeState, now_ms, state_of};
 
 /// Owns one image's layer slots and publishes their merged tree to `out`.
@@ -196,19 +195,4 @@ impl Turn {
         yield_to_browser().await;
         self.started = now_ms();
     }
-}
-
-/// Resolves in a new task (a message to ourselves: unlike a timer, it is neither clamped
-/// nor throttled), so the browser can paint and handle input in between.
-async fn yield_to_browser() {
-    let Ok(channel) = web_sys::MessageChannel::new() else {
-        return;
-    };
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        channel.port1().set_onmessage(Some(&resolve));
-        if channel.port2().post_message(&JsValue::NULL).is_err() {
-            let _ = resolve.call0(&JsValue::NULL);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
 }

@@ -226,6 +226,20 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
         })
         .unwrap_or_default();
     let config_raw = model.config_raw.clone();
+    // The first render in three tasks, so that none runs long (on a Debian-sized image
+    // it was one 50-90 ms task): the header now, the tab's body in the next task, and the
+    // overview's config, its JSON and the history in the one after.
+    let stage = RwSignal::new(0u8);
+    spawn_local(async move {
+        for next in 1..=2 {
+            crate::browser_turn::yield_to_browser().await;
+            if stage.try_set(next).is_some() {
+                return;
+            }
+        }
+    });
+    let body_shown = Memo::new(move |_| stage.get() >= 1);
+    let later_shown = Memo::new(move |_| stage.get() >= 2);
     let tab_body = {
         let (index_view, manifest, config) = (index_view.clone(), manifest.clone(), config.clone());
         move |tab: Tab| {
@@ -263,20 +277,25 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
                     let history = history_all.clone();
                     view! { <LayersTable layers=layers.clone() history/> }
                 })}
-                {config.clone().map(|(config, _)| {
-                    let history = config.history.clone();
-                    let steps = layer_history(&history, layers.len());
-                    view! {
-                        <ConfigView config/>
-                        {config_raw.clone().map(|raw| view! { <JsonDocument what="config" raw links=links.clone()/> })}
-                        <HistoryView history step_layers=steps/>
-                    }
-                })}
-                {is_schema1.then(|| {
-                    let history = history_all.clone();
-                    let steps = layer_history(&history, layers.len());
-                    view! { <HistoryView history step_layers=steps/> }
-                })}
+                {
+                    let (config, config_raw, links, history_all, layer_count) =
+                        (config.clone(), config_raw.clone(), links.clone(), history_all.clone(), layers.len());
+                    move || later_shown.get().then(|| view! {
+                        {config.clone().map(|(config, _)| {
+                            let history = config.history.clone();
+                            let steps = layer_history(&history, layer_count);
+                            view! {
+                                <ConfigView config/>
+                                {config_raw.clone().map(|raw| view! { <JsonDocument what="config" raw links=links.clone()/> })}
+                                <HistoryView history step_layers=steps/>
+                            }
+                        })}
+                        {is_schema1.then(|| {
+                            let steps = layer_history(&history_all, layer_count);
+                            view! { <HistoryView history=history_all.clone() step_layers=steps/> }
+                        })}
+                    })
+                }
             }.into_any(),
         }
         }
@@ -333,12 +352,16 @@ fn ImageBody(model: ImageModel, files: RwSignal<Option<MergedTreeState>>) -> imp
         // Each tab renders inside its own boundary: a failing view shows its errors, and the
         // header and the other tabs stay usable.
         {move || {
+            if !body_shown.get() {
+                return view! { <p class="loading">"…"</p> }.into_any();
+            }
             let body = tab_body(tab.get());
             view! {
                 <ErrorBoundary fallback=|errors| view! { <TabErrors errors/> }>
                     {body}
                 </ErrorBoundary>
             }
+            .into_any()
         }}
     }
 }
