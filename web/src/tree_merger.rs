@@ -77,6 +77,9 @@ fn is_final(slot: &LayerSlot) -> bool {
 }
 
 async fn run(merger: Rc<RefCell<Merger>>) {
+    // Not in the task of the report that asked for it: decoding a big layer's index
+    // takes tens of milliseconds of that task already.
+    yield_to_browser().await;
     let mut turn = Turn::start();
     loop {
         let (generation, slots, steps, settled) = {

@@ -221,13 +221,15 @@ pub fn list_dir(tree: &MergedTree, dir: &str, sort: SortBy, with_deleted: bool) 
 /// Everything layer `layer` changed (added, modified, deleted, hid), with what it did.
 /// Directories merely re-listed with a new mtime are left out, as in the layer stats.
 pub fn layer_changes(tree: &MergedTree, layer: u32, sort: SortBy) -> Vec<Row> {
-    // Counted first: growing the rows of a 100k-path layer copies them again and again.
-    // A row's node leaves its history behind: the layer's change is the row's.
-    let mut rows = Vec::with_capacity(
-        tree.all()
-            .filter(|(_, n)| layer_change(n, layer).is_some())
-            .count(),
-    );
+    // Sized first from the layer's own counts (about a row for each entry and whiteout,
+    // and an eighth more for the folders they imply): growing the rows of a 100k-path
+    // layer copies them again and again, and counting them took a walk of the whole
+    // tree. A row's node leaves its history behind: the layer's change is the row's.
+    let expected = tree.layers().get(layer as usize).map_or(0, |stats| {
+        let listed = stats.entries.saturating_add(stats.whiteouts);
+        listed.saturating_add(listed / 8)
+    });
+    let mut rows = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).min(tree.len()));
     rows.extend(tree.all().filter_map(|(path, n)| {
         let change = layer_change(n, layer)?;
         Some(Row {
@@ -243,8 +245,8 @@ pub fn layer_changes(tree: &MergedTree, layer: u32, sort: SortBy) -> Vec<Row> {
             let size = |r: &Row| r.change.as_ref().map_or(0, |c| c.size);
             size(b).cmp(&size(a)).then_with(|| a.path.cmp(&b.path))
         }),
-        // One layer: every row is that layer's, so by name.
-        SortBy::Name | SortBy::Layer => rows.sort_by(|a, b| a.path.cmp(&b.path)),
+        // One layer: every row is that layer's, so by name, which is the tree's order.
+        SortBy::Name | SortBy::Layer => {}
         SortBy::Modified => sort_rows(&mut rows, sort),
     }
     rows
