@@ -79,6 +79,7 @@ pub(crate) fn take(document: &Document) -> Option<js_sys::Promise> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn doc(url: &str) -> Document {
         Document {
@@ -87,7 +88,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn only_small_content_addressed_requests_are_kept_in_order_and_once() {
         reset();
         record(doc("/api/r/x/v2/a/manifests/latest"), 10);

@@ -37,8 +37,9 @@ pub fn unchecked(message: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn a_message_reads_back_and_any_damage_is_refused() {
         let message = encode(&LayerIndex::default());
         let index = checked(&message).expect("intact");
