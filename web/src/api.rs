@@ -143,59 +143,17 @@ fn js_detail(v: JsValue) -> String {
         .unwrap_or_else(|| "unknown error".into())
 }
 
-thread_local! {
-    /// The document fetches of the image being shown, and which page load owns them.
-    static PAGE_FETCHES: std::cell::RefCell<Option<(u64, web_sys::AbortController)>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// A page load (`owner`) starts: the fetches of any earlier load are aborted.
-pub(crate) fn begin_page_fetches(owner: u64) {
-    PAGE_FETCHES.with(|c| {
-        if let Some((_, old)) = c.borrow_mut().take() {
-            old.abort();
-        }
-        *c.borrow_mut() = web_sys::AbortController::new().ok().map(|a| (owner, a));
-    });
-    early_documents::reset();
-}
-
-/// The page of load `owner` is left: its fetches are aborted, unless a newer load
-/// already took over.
-pub(crate) fn end_page_fetches(owner: u64) {
-    PAGE_FETCHES.with(|c| {
-        let mut current = c.borrow_mut();
-        if current.as_ref().is_some_and(|(o, _)| *o == owner)
-            && let Some((_, old)) = current.take()
-        {
-            old.abort();
-        }
-    });
-}
-
-/// Sends the request `send` would make for a document now, and keeps its response for
+/// Sends the request [`send`] would make for a document now, and keeps its response for
 /// it (a pinned revisit's documents, see [`early_documents`]).
 pub(crate) fn request_early(document: early_documents::Document) {
-    let init = RequestInit::new();
-    if let Some(signal) = page_signal() {
-        init.set_signal(Some(&signal));
-    }
-    let Ok(request) = companion_request(&document.url, &init) else {
-        return;
-    };
-    if let Some(accept) = &document.accept
-        && request.headers().set("Accept", accept).is_err()
-    {
-        return;
-    }
-    if let Some(window) = web_sys::window() {
+    let accept = document.accept.as_deref().map(|a| ("Accept", a));
+    if let (Ok(request), Some(window)) = (
+        page_request("GET", &document.url, accept.as_slice()),
+        web_sys::window(),
+    ) {
         let pending = window.fetch_with_request(&request);
         early_documents::keep(document, pending);
     }
-}
-
-fn page_signal() -> Option<web_sys::AbortSignal> {
-    PAGE_FETCHES.with(|c| c.borrow().as_ref().map(|(_, a)| a.signal()))
 }
 
 /// The header the companion requires on every `/api/` request. No page of another site
@@ -214,6 +172,19 @@ fn request_with_method(method: &str, url: &str, init: &RequestInit) -> Result<Re
     init.set_method(method);
     let request = Request::new_with_str_and_init(url, init)?;
     request.headers().set(CLIENT_HEADER.0, CLIENT_HEADER.1)?;
+    Ok(request)
+}
+
+/// A request of the page's current load (aborted with it) to the companion.
+fn page_request(method: &str, url: &str, headers: &[(&str, &str)]) -> Result<Request, JsValue> {
+    let init = RequestInit::new();
+    if let Some(signal) = crate::page_fetches::signal() {
+        init.set_signal(Some(&signal));
+    }
+    let request = request_with_method(method, url, &init)?;
+    for (name, value) in headers {
+        request.headers().set(name, value)?;
+    }
     Ok(request)
 }
 
@@ -237,27 +208,11 @@ async fn send(
     headers: &[(&str, &str)],
     what: &str,
 ) -> Result<Fetched, ApiError> {
-    let init = RequestInit::new();
-    if let Some(signal) = page_signal() {
-        init.set_signal(Some(&signal));
-    }
     let request =
-        request_with_method(method, url, &init).map_err(|e| ApiError::Invalid(js_detail(e)))?;
-    for (name, value) in headers {
-        request
-            .headers()
-            .set(name, value)
-            .map_err(|e| ApiError::Invalid(js_detail(e)))?;
-    }
+        page_request(method, url, headers).map_err(|e| ApiError::Invalid(js_detail(e)))?;
     let window = web_sys::window().ok_or_else(|| ApiError::RelayDown("no window".into()))?;
     // A document a pinned revisit requested early (see crate::early_documents).
-    let document =
-        (method == "GET" && headers.iter().all(|(name, _)| *name == "Accept")).then(|| {
-            early_documents::Document {
-                url: url.to_owned(),
-                accept: headers.first().map(|(_, value)| (*value).to_owned()),
-            }
-        });
+    let document = early_documents::Document::of(method, url, headers);
     let pending = document
         .as_ref()
         .and_then(early_documents::take)

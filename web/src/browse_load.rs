@@ -214,7 +214,7 @@ pub(crate) fn page_size(value: Option<String>, default: u32, max: u32) -> u32 {
 }
 
 thread_local! {
-    /// Owners of the browse pages' fetches (see [`api::begin_page_fetches`]), counted
+    /// Owners of the browse pages' fetches (see [`crate::page_fetches::begin`]), counted
     /// apart from the image page's loads (which count from 1), so that no two pages share
     /// an owner.
     static OWNERS: std::cell::Cell<u64> = const { std::cell::Cell::new(1 << 48) };

@@ -17,6 +17,16 @@ pub(crate) struct Document {
     pub accept: Option<String>,
 }
 
+impl Document {
+    /// The document a request asks for: a `GET` with no header but `Accept`.
+    pub(crate) fn of(method: &str, url: &str, headers: &[(&str, &str)]) -> Option<Document> {
+        (method == "GET" && headers.iter().all(|(name, _)| *name == "Accept")).then(|| Document {
+            url: url.to_owned(),
+            accept: headers.first().map(|(_, value)| (*value).to_owned()),
+        })
+    }
+}
+
 /// Most documents kept for one load: an index, a platform's manifest and a config are
 /// three; the rest of a page's digests (attestations, say) are not on its way to ready.
 const MOST: usize = 4;

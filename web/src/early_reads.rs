@@ -35,7 +35,7 @@ fn pinned(link: &str) -> bool {
 
 /// Starts reading what `link` showed when it was last opened here (only a pinned link);
 /// replaces the last page's early reads.
-/// Call it after [`crate::api::begin_page_fetches`]: the early requests are the new
+/// Call it after [`crate::page_fetches::begin`]: the early requests are the new
 /// load's. Whether layers are read early.
 pub(crate) fn start(link: &str) -> bool {
     let note = pinned(link)

@@ -16,6 +16,7 @@ mod image_layers;
 mod image_load;
 mod layer_toc;
 mod merged_tree;
+mod page_fetches;
 mod page_pool;
 mod pages;
 mod provenance_load;

@@ -71,7 +71,7 @@ pub(crate) fn ComparePage() -> impl IntoView {
         };
         let load_owner = crate::browse_load::page_owner();
         owner_of_effect.store(load_owner, std::sync::atomic::Ordering::Relaxed);
-        crate::api::begin_page_fetches(load_owner);
+        crate::page_fetches::begin(load_owner);
         crate::page_pool::warm();
         diff.set(None);
         state.set(CompareState::Loading(format!("Resolving {a} and {b}")));
@@ -101,7 +101,7 @@ pub(crate) fn ComparePage() -> impl IntoView {
 
     // Leaving the page aborts what it still fetches (a newer page's fetches are kept).
     on_cleanup(move || {
-        crate::api::end_page_fetches(owner.load(std::sync::atomic::Ordering::Relaxed));
+        crate::page_fetches::end(owner.load(std::sync::atomic::Ordering::Relaxed));
     });
 
     let page_state = move || match state.get() {

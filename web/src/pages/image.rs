@@ -68,7 +68,7 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
             n.get()
         });
         owner_of_effect.store(owner, std::sync::atomic::Ordering::Relaxed);
-        crate::api::begin_page_fetches(owner);
+        crate::page_fetches::begin(owner);
         // Workers start now, while the documents load, unless the layers are likely in
         // the cache: then only a layer that is not starts them.
         if crate::early_reads::start(&link) {
@@ -112,7 +112,7 @@ pub(crate) fn ImagePage(#[prop(optional)] archive: bool) -> impl IntoView {
 
     // Leaving the page aborts what it still fetches (a newer page's fetches are kept).
     on_cleanup(move || {
-        crate::api::end_page_fetches(current_owner.load(std::sync::atomic::Ordering::Relaxed));
+        crate::page_fetches::end(current_owner.load(std::sync::atomic::Ordering::Relaxed));
     });
 
     let page_state = move || match state.get() {

@@ -54,8 +54,8 @@ fn RegistryView(host: String, n: u32) -> impl IntoView {
     let repositories = RwSignal::new(Vec::<String>::new());
     let state = RwSignal::new(CatalogState::Listing);
     let owner = page_owner();
-    api::begin_page_fetches(owner);
-    on_cleanup(move || api::end_page_fetches(owner));
+    crate::page_fetches::begin(owner);
+    on_cleanup(move || crate::page_fetches::end(owner));
     let first = format!("/api/registry/{host}/v2/_catalog?n={n}");
     spawn_local(list_pages(first, repositories, state));
 

@@ -109,11 +109,11 @@ fn RepositoryView(reference: Reference, n: u32) -> impl IntoView {
     });
 
     let owner = page_owner();
-    api::begin_page_fetches(owner);
+    crate::page_fetches::begin(owner);
     let filler = tag_filler::start(endpoint.clone(), name.clone(), signals);
     on_cleanup(move || {
         tag_filler::stop(filler);
-        api::end_page_fetches(owner);
+        crate::page_fetches::end(owner);
     });
     let first = endpoint
         .url(&format!("tags/list?n={n}"))
